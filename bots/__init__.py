@@ -1,0 +1,1 @@
+"""Channel adapters (Twilio, Telegram) implementing the ports defined in `routing`."""

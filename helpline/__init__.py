@@ -1,0 +1,1 @@
+"""The Fosterhjemstelefonen service: settings, storage, web app, jobs and command line."""

@@ -1,0 +1,1 @@
+"""Routing decisions: escalation plans, texts and reply parsing. Pure: no I/O, no clock."""
