@@ -1,0 +1,54 @@
+"""The `helpline` command line. Operator-facing: messages are in English."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from helpline.commands import duty, org, run
+from helpline.commands.common import CommandError
+from helpline.settings import Settings, SettingsError, read_dotenv
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="helpline", description="Fosterhjemstelefonen: the helpline service."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run.register(sub)
+    org.register(sub)
+    duty.register(sub)
+    return parser
+
+
+def load_settings(environ: dict[str, str]) -> Settings:
+    """Settings from `.env` in the working directory, overridden by the environment."""
+    return Settings.from_mapping({**read_dotenv(Path(".env")), **environ})
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        settings = load_settings(dict(os.environ))
+        result: int = asyncio.run(args.handler(settings, args))
+        return result
+    except (CommandError, SettingsError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""`load`, `dump` and `demo`: the organisation and rota file (rota as code)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib.resources import files
+from pathlib import Path
+
+from helpline.bootstrap import Services, open_services
+from helpline.commands.common import CommandError, Subparsers, require_org
+from helpline.db.engine import check_migrated
+from helpline.db.register import replace_organisation
+from helpline.settings import Settings
+from rota.orgfile import OrgFileError, dump_org, parse_org
+
+
+def register(sub: Subparsers) -> None:
+    load = sub.add_parser("load", help="replace the organisation with a rota file (TOML)")
+    load.add_argument("file", type=Path)
+    load.set_defaults(handler=load_command)
+    dump = sub.add_parser("dump", help="write the organisation as a rota file (TOML)")
+    dump.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    dump.set_defaults(handler=dump_command)
+    demo = sub.add_parser("demo", help="load the demo organisation")
+    demo.set_defaults(handler=demo_command)
+
+
+async def load_text(services: Services, text: str) -> int:
+    """Parse and validate `text`, then replace the register in one transaction."""
+    org = parse_org(text)
+    async with services.sessions() as session, session.begin():
+        return await replace_organisation(session, org, services.clock())
+
+
+async def load_file(services: Services, path: Path) -> int:
+    """`load_text` of a file."""
+    return await load_text(services, path.read_text(encoding="utf-8"))
+
+
+def demo_text() -> str:
+    """The rota file of the demo organisation (package data)."""
+    return (files("helpline") / "demo.toml").read_text(encoding="utf-8")
+
+
+async def load_command(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        text = Path(args.file).read_text(encoding="utf-8")
+    except OSError as error:
+        raise CommandError(f"cannot read {args.file}: {error.strerror}") from None
+    return await _load_and_report(settings, text, str(args.file))
+
+
+async def demo_command(settings: Settings, _args: argparse.Namespace) -> int:
+    return await _load_and_report(settings, demo_text(), "the demo organisation")
+
+
+async def dump_command(settings: Settings, args: argparse.Namespace) -> int:
+    async with open_services(settings, with_redis=False) as services:
+        await check_migrated(services.engine)
+        text = dump_org((await require_org(services)).org)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+async def _load_and_report(settings: Settings, text: str, source: str) -> int:
+    async with open_services(settings, with_redis=False) as services:
+        await check_migrated(services.engine)
+        try:
+            version = await load_text(services, text)
+        except OrgFileError as error:
+            raise CommandError(f"{source} not loaded, nothing changed:\n{error}") from None
+        org = parse_org(text)
+    print(
+        f"loaded {source} (version {version}): {len(org.kommuner)} kommuner, "
+        f"{len(org.teams)} teams, {len(org.people)} people, "
+        f"{len(org.foster_homes)} foster homes"
+    )
+    return 0

@@ -1,0 +1,178 @@
+"""SQLAlchemy tables. Storage only: no logic lives here (STYLE.md habit 7).
+
+The schema is created and changed by Alembic migrations only (`helpline/migrations`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike.
+
+    SQLite has no time zones: values are stored as naive UTC and tagged UTC on the way
+    back. PostgreSQL stores `timestamptz`. A naive datetime is refused.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: store aware datetimes only")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class OrgMeta(Base):
+    """One row: the organisation's settings and a version bumped on every load."""
+
+    __tablename__ = "org_meta"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    timezone: Mapped[str] = mapped_column(String(64))
+    fallback_phone: Mapped[str] = mapped_column(String(32))
+    message_deadline_seconds: Mapped[int] = mapped_column(Integer)
+    extra_holidays: Mapped[str] = mapped_column(Text)  # "12-24,12-31"
+
+
+class KommuneRow(Base):
+    __tablename__ = "kommuner"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class KommuneNumberRow(Base):
+    __tablename__ = "kommune_numbers"
+    number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kommune_id: Mapped[str] = mapped_column(ForeignKey("kommuner.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class TeamRow(Base):
+    __tablename__ = "teams"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    duty_phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class TeamKommuneRow(Base):
+    __tablename__ = "team_kommuner"
+    team_id: Mapped[str] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    kommune_id: Mapped[str] = mapped_column(
+        ForeignKey("kommuner.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class PersonRow(Base):
+    __tablename__ = "people"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(32), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class PersonTeamRow(Base):
+    __tablename__ = "person_teams"
+    person_id: Mapped[str] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    team_id: Mapped[str] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class CoverageRuleRow(Base):
+    __tablename__ = "coverage_rules"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kommune_id: Mapped[str] = mapped_column(ForeignKey("kommuner.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    days: Mapped[str] = mapped_column(String(100))  # "weekday" or "weekend,holiday"
+    start_time: Mapped[str] = mapped_column(String(5))  # "HH:MM" wall-clock
+    end_time: Mapped[str] = mapped_column(String(5))
+    team_id: Mapped[str] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    season: Mapped[str | None] = mapped_column(String(20), nullable=True)  # "06-01..08-31"
+
+
+class RotationRow(Base):
+    __tablename__ = "rotations"
+    team_id: Mapped[str] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    every_days: Mapped[int] = mapped_column(Integer)
+
+
+class RotationMemberRow(Base):
+    __tablename__ = "rotation_members"
+    team_id: Mapped[str] = mapped_column(
+        ForeignKey("rotations.team_id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+
+
+class OverrideRow(Base):
+    __tablename__ = "overrides"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class FosterHomeRow(Base):
+    __tablename__ = "foster_homes"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kommune_id: Mapped[str] = mapped_column(ForeignKey("kommuner.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class FosterHomePhoneRow(Base):
+    __tablename__ = "foster_home_phones"
+    __table_args__ = (UniqueConstraint("foster_home_id", "phone"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    foster_home_id: Mapped[str] = mapped_column(ForeignKey("foster_homes.id", ondelete="CASCADE"))
+    phone: Mapped[str] = mapped_column(String(32), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class CalendarFeedRow(Base):
+    """An unguessable token per team or person duty calendar; kept across reloads."""
+
+    __tablename__ = "calendar_feeds"
+    __table_args__ = (UniqueConstraint("kind", "target_id"),)
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # "team" or "person"
+    target_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

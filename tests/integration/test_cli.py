@@ -1,0 +1,140 @@
+"""The `helpline` command line against a real database."""
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from helpline.bootstrap import open_services
+from helpline.cli import main
+from helpline.commands.org import demo_text
+from helpline.db.models import Base
+from helpline.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+async def _empty(settings: Settings) -> None:
+    async with open_services(settings, with_redis=False) as services:
+        async with services.engine.begin() as connection:
+            for table in reversed(Base.metadata.sorted_tables):
+                await connection.execute(table.delete())
+
+
+@pytest.fixture
+def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """An empty register, and the environment pointing the command line at it."""
+    asyncio.run(_empty(settings))
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    monkeypatch.setenv("HELPLINE_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("HELPLINE_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("HELPLINE_REDIS_URL", settings.redis_url or "")
+    return tmp_path
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_oncall_without_an_organisation_says_what_to_do(
+    cli: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "oncall", "--kommune", "asker")
+    assert code == 2
+    assert "no organisation is loaded" in err
+
+
+def test_demo_then_oncall_json(cli: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "demo")[0] == 0
+    code, out, _ = run(capsys, "oncall", "--kommune", "asker", "--at", "2026-11-24T03:00", "--json")
+    answer = json.loads(out)
+    assert code == 0
+    assert answer["kommune"] == "asker"
+    assert answer["at"] == "2026-11-24T03:00:00+01:00"
+    roles = [step["role"] for step in answer["chain"]]
+    assert roles[0] == "primary" and roles[-1] == "fallback"
+    assert answer["chain"][0]["team"] == "bvv-vest"  # night: the barnevernvakt
+    assert set(answer["chain"][0]) == {"role", "team", "person", "name", "phone"}
+
+
+def test_oncall_table_and_bad_input(cli: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "demo")
+    code, out, _ = run(capsys, "oncall", "--kommune", "asker", "--at", "2026-11-24T10:00")
+    assert code == 0
+    assert out.splitlines()[0].startswith("Asker at 2026-11-24 10:00")
+    assert "asker-bvt" in out and "fallback" in out
+    code, _, err = run(capsys, "oncall", "--kommune", "oslo")
+    assert code == 2 and "unknown kommune 'oslo'" in err
+    code, _, err = run(capsys, "oncall", "--kommune", "asker", "--at", "tomorrow")
+    assert code == 2 and "not an ISO 8601 date-time" in err
+
+
+def test_coverage_of_the_demo_has_no_gaps(cli: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "demo")
+    code, out, _ = run(capsys, "coverage", "--from", "2026-12-01", "--to", "2027-01-31", "--json")
+    assert code == 0
+    assert json.loads(out) == {"gaps": []}
+
+
+def test_coverage_reports_a_gap_with_exit_status_1(
+    cli: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    holey = demo_text().replace('from = "22:00", to = "08:00"', 'from = "23:00", to = "08:00"')
+    assert holey != demo_text()
+    (cli / "holey.toml").write_text(holey)
+    assert run(capsys, "load", "holey.toml")[0] == 0
+    code, out, _ = run(
+        capsys,
+        "coverage",
+        "--from",
+        "2026-12-01",
+        "--to",
+        "2026-12-01",
+        "--kommune",
+        "asker",
+        "--json",
+    )
+    assert code == 1
+    assert json.loads(out)["gaps"][0] == {
+        "kommune": "asker",
+        "from": "2026-12-01T22:00:00+01:00",
+        "to": "2026-12-01T23:00:00+01:00",
+    }
+    code, out, _ = run(capsys, "coverage", "--from", "2026-12-01", "--to", "2026-12-01")
+    assert code == 1 and "coverage gap(s)" in out
+
+
+def test_a_broken_file_is_refused_naming_entry_and_field(
+    cli: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "demo")
+    (cli / "broken.toml").write_text(demo_text().replace('team = "bvv-vest"', 'team = "bvv"', 1))
+    code, _, err = run(capsys, "load", "broken.toml")
+    assert code == 2
+    assert "nothing changed" in err and "field 'team'" in err and "unknown team 'bvv'" in err
+    code, _, err = run(capsys, "load", "missing.toml")
+    assert code == 2 and "cannot read missing.toml" in err
+
+
+def test_dump_load_dump_is_stable(cli: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "demo")
+    assert run(capsys, "dump", "-o", "first.toml")[0] == 0
+    assert run(capsys, "load", "first.toml")[0] == 0
+    code, second, _ = run(capsys, "dump")
+    assert code == 0
+    assert second == (cli / "first.toml").read_text()
+
+
+def test_calendars_lists_a_feed_per_team_and_person(
+    cli: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "demo")
+    code, out, _ = run(capsys, "calendars", "--json")
+    feeds = json.loads(out)["calendars"]
+    assert code == 0
+    assert {f["kind"] for f in feeds} == {"team", "person"}
+    assert all(f["url"].startswith("http://127.0.0.1:8080/ical/") for f in feeds)
+    assert all(f["url"].endswith(".ics") for f in feeds)

@@ -1,0 +1,85 @@
+"""The organisation register on a real database (SQLite, or PostgreSQL in CI)."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from helpline.bootstrap import Services
+from helpline.commands.org import demo_text, load_text
+from helpline.db import models as m
+from helpline.db.register import feed_tokens, read_organisation
+from rota.orgfile import OrgFileError, parse_org
+
+pytestmark = pytest.mark.integration
+
+
+async def test_register_gives_back_the_organisation_it_was_given(services: Services) -> None:
+    version = await load_text(services, demo_text())
+    async with services.sessions() as session:
+        stored = await read_organisation(session)
+    assert version == 1
+    assert stored == parse_org(demo_text())
+
+
+async def test_times_come_back_aware_in_utc(services: Services) -> None:
+    await load_text(services, demo_text())
+    async with services.sessions() as session:
+        stored = await read_organisation(session)
+        meta = await session.scalar(select(m.OrgMeta))
+    assert stored is not None and meta is not None
+    assert meta.loaded_at == services.clock()
+    instants = [r.start for r in stored.rotations] + [o.start for o in stored.overrides]
+    assert instants
+    assert all(t.tzinfo is not None and t.utcoffset() == timedelta(0) for t in instants)
+    christmas = stored.overrides[0]
+    assert christmas.start == datetime(2026, 12, 24, 7, 0, tzinfo=UTC)  # 08:00 in Oslo
+
+
+async def test_naive_datetimes_are_refused(services: Services) -> None:
+    async with services.sessions() as session:
+        naive = datetime(2026, 1, 1)  # noqa: DTZ001 - the point of the test
+        session.add(m.CalendarFeedRow(token="t", kind="team", target_id="x", created_at=naive))
+        with pytest.raises(Exception, match="naive datetime refused"):
+            await session.flush()
+
+
+async def test_a_broken_file_changes_nothing(services: Services) -> None:
+    await load_text(services, demo_text())
+    broken = demo_text().replace('kind = "barnevernvakt"', 'kind = "vakt"', 1)
+    with pytest.raises(OrgFileError, match="field 'kind'"):
+        await load_text(services, broken)
+    loaded = await services.organisation()
+    assert loaded is not None and loaded.version == 1
+    assert loaded.org == parse_org(demo_text())
+
+
+async def test_calendar_tokens_survive_a_reload_and_follow_the_register(
+    services: Services,
+) -> None:
+    await load_text(services, demo_text())
+    async with services.sessions() as session:
+        before = await feed_tokens(session)
+    org = parse_org(demo_text())
+    gone = org.people[-1]
+    smaller = demo_text().replace(f'id = "{gone.id}"', 'id = "zz-removed"', 1)
+    version = await load_text(services, smaller.replace(f'"{gone.id}"', '"zz-removed"'))
+    async with services.sessions() as session:
+        after = await feed_tokens(session)
+    assert version == 2
+    assert ("person", gone.id) in before and ("person", gone.id) not in after
+    assert after[("person", "zz-removed")] != before[("person", gone.id)]
+    kept = set(before) - {("person", gone.id)}
+    assert {key: after[key] for key in kept} == {key: before[key] for key in kept}
+    assert len({*after.values()}) == len(after)  # every token distinct
+
+
+async def test_the_rota_index_is_rebuilt_only_for_a_new_version(services: Services) -> None:
+    await load_text(services, demo_text())
+    first = await services.organisation()
+    again = await services.organisation()
+    await load_text(services, demo_text())
+    third = await services.organisation()
+    assert first is again
+    assert third is not None and first is not None
+    assert third.version == first.version + 1 and third.rota is not first.rota

@@ -1,0 +1,100 @@
+"""Health checks and calendar feeds of the running web app."""
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import pytest
+import redis.asyncio as aioredis
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from icalendar import Calendar
+
+from helpline.bootstrap import Services
+from helpline.commands.org import demo_text, load_text
+from helpline.db.engine import make_engine
+from helpline.db.register import feed_tokens
+from helpline.web.app import create_app
+from helpline.web.calendar import feed_path
+
+pytestmark = pytest.mark.integration
+
+
+async def client_for(services: Services) -> TestClient[web.Request, web.Application]:
+    client: TestClient[web.Request, web.Application] = TestClient(
+        TestServer(create_app(services.settings, services=services))
+    )
+    await client.start_server()
+    return client
+
+
+@pytest.fixture
+async def client(services: Services) -> AsyncIterator[TestClient[web.Request, web.Application]]:
+    client = await client_for(services)
+    yield client
+    await client.close()
+
+
+async def test_healthz_and_readyz(client: TestClient[web.Request, web.Application]) -> None:
+    health = await client.get("/healthz")
+    ready = await client.get("/readyz")
+    assert health.status == 200
+    assert ready.status == 200
+    assert await ready.json() == {"status": "ok", "database": "ok", "redis": "ok"}
+
+
+async def test_readyz_is_503_naming_an_unreachable_redis(services: Services) -> None:
+    dead = aioredis.from_url("redis://127.0.0.1:1/0")
+    client = await client_for(replace(services, redis=dead))
+    try:
+        response = await client.get("/readyz")
+        assert response.status == 503
+        assert await response.json() == {
+            "status": "unavailable",
+            "database": "ok",
+            "redis": "error",
+        }
+    finally:
+        await client.close()
+        await dead.aclose()
+
+
+async def test_readyz_is_503_naming_an_unreachable_database(services: Services) -> None:
+    dead = make_engine("postgresql+asyncpg://postgres@127.0.0.1:1/none")
+    client = await client_for(replace(services, engine=dead))
+    try:
+        response = await client.get("/readyz")
+        assert response.status == 503
+        assert await response.json() == {
+            "status": "unavailable",
+            "database": "error",
+            "redis": "ok",
+        }
+    finally:
+        await client.close()
+        await dead.dispose()
+
+
+async def test_team_and_person_calendars_are_served_by_token(
+    services: Services, client: TestClient[web.Request, web.Application]
+) -> None:
+    await load_text(services, demo_text())
+    async with services.sessions() as session:
+        tokens = await feed_tokens(session)
+    team = next(token for (kind, _), token in tokens.items() if kind == "team")
+    person = next(token for (kind, _), token in tokens.items() if kind == "person")
+    for token in (team, person):
+        response = await client.get(feed_path(token))
+        assert response.status == 200
+        assert response.content_type == "text/calendar"
+        calendar = Calendar.from_ical(await response.read())
+        events = list(calendar.walk("VEVENT"))
+        assert events, "a demo team or person has duties in the coming months"
+        assert all(str(e["DTSTART"].params["TZID"]) == "Europe/Oslo" for e in events)
+
+
+async def test_an_unknown_calendar_token_is_404(
+    services: Services, client: TestClient[web.Request, web.Application]
+) -> None:
+    await load_text(services, demo_text())
+    response = await client.get(feed_path("not-a-token"))
+    assert response.status == 404

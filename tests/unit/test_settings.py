@@ -1,0 +1,58 @@
+from pathlib import Path
+
+import pytest
+
+from helpline.settings import Settings, SettingsError, read_dotenv
+
+
+def test_defaults_are_the_embedded_sandbox() -> None:
+    settings = Settings.from_mapping({"HELPLINE_DATA_DIR": "/srv/helpline"})
+    assert settings.data_dir == Path("/srv/helpline")
+    assert settings.database_url == "sqlite+aiosqlite:////srv/helpline/helpline.db"
+    assert settings.redis_url is None
+    assert settings.public_url == "http://127.0.0.1:8080"
+    assert settings.twilio_api_base == "https://api.twilio.com"
+    assert settings.telegram_api_base == "https://api.telegram.org"
+    assert settings.sandbox
+    assert settings.port == 8080
+
+
+def test_values_from_the_mapping_win() -> None:
+    settings = Settings.from_mapping(
+        {
+            "HELPLINE_DATABASE_URL": "postgresql+asyncpg://db/helpline",
+            "HELPLINE_REDIS_URL": "redis://cache:6379/0",
+            "HELPLINE_PUBLIC_URL": "https://hjelp.example.no/",
+            "HELPLINE_ORG_FILE": "org.toml",
+            "TWILIO_ACCOUNT_SID": "AC123",
+            "TWILIO_AUTH_TOKEN": "secret",
+            "PORT": "5000",
+        }
+    )
+    assert settings.database_url == "postgresql+asyncpg://db/helpline"
+    assert settings.redis_url == "redis://cache:6379/0"
+    assert settings.public_url == "https://hjelp.example.no"
+    assert settings.org_file == Path("org.toml")
+    assert not settings.sandbox
+    assert settings.port == 5000
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"TELEGRAM_BOT_TOKEN": "123:abc"}, "HELPLINE_TELEGRAM_WEBHOOK_SECRET is required"),
+        ({"TWILIO_ACCOUNT_SID": "AC1"}, "set both TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"),
+        ({"PORT": "http"}, "PORT must be a number"),
+        ({"PORT": "70000"}, "PORT must be between 1 and 65535"),
+    ],
+)
+def test_bad_settings_are_refused_with_a_reason(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_mapping(env)
+
+
+def test_dotenv_lines(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_text("# comment\nexport PORT=9000\nHELPLINE_PUBLIC_URL='https://x.no'\n\nBROKEN\n")
+    assert read_dotenv(env) == {"PORT": "9000", "HELPLINE_PUBLIC_URL": "https://x.no"}
+    assert read_dotenv(tmp_path / "missing") == {}
