@@ -7,36 +7,35 @@ their own settings and clock.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
+from saq import Queue
+from saq.queue.redis import RedisQueue
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bots.twilio_sms import TwilioSms
+from helpline.clock import Clock, system_clock
 from helpline.db.engine import make_engine, sessionmaker
 from helpline.db.register import current_version, read_organisation
 from helpline.embedded_redis import EmbeddedRedis
+from helpline.outbox import Outbox
 from helpline.settings import Settings
 from rota.engine import Rota
 from rota.model import Organisation
-
-Clock = Callable[[], datetime]
-
-
-def system_clock() -> datetime:
-    """Now, aware, in UTC."""
-    return datetime.now(UTC)
+from routing.callers import Directory
 
 
 @dataclass
 class LoadedOrg:
-    """The organisation of one register version and its rota index."""
+    """The organisation of one register version, its rota index and phone directory."""
 
     version: int
     org: Organisation
     rota: Rota
+    directory: Directory
 
 
 @dataclass
@@ -46,6 +45,8 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     redis: aioredis.Redis
     redis_url: str
+    queue: Queue
+    outbox: Outbox
     clock: Clock = system_clock
     _loaded: LoadedOrg | None = field(default=None, repr=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
@@ -62,8 +63,28 @@ class Services:
                 if self._loaded is None or self._loaded.version != version:
                     org = await read_organisation(session)
                     assert org is not None
-                    self._loaded = LoadedOrg(version, org, Rota(org))
+                    self._loaded = LoadedOrg(version, org, Rota(org), Directory(org))
             return self._loaded
+
+    def fallback_phone(self) -> str | None:
+        """The number to ring when nothing can be looked up: from settings, else the
+        last organisation this process loaded. Reads no database."""
+        if self.settings.fallback_phone:
+            return self.settings.fallback_phone
+        return self._loaded.org.helpline.fallback_phone if self._loaded else None
+
+
+QUEUE_NAME = "helpline"
+
+
+def _sms_sender(settings: Settings) -> TwilioSms | None:
+    if settings.twilio_account_sid is None or settings.twilio_auth_token is None:
+        return None  # sandbox: the outbox is the delivery
+    return TwilioSms(
+        account_sid=settings.twilio_account_sid,
+        auth_token=settings.twilio_auth_token,
+        api_base=settings.twilio_api_base,
+    )
 
 
 @asynccontextmanager
@@ -81,10 +102,18 @@ async def open_services(
         else:
             embedded = None
     engine = make_engine(settings.database_url)
+    sessions = sessionmaker(engine)
     client = aioredis.from_url(redis_url)  # connects lazily: unused without `with_redis`
+    queue = RedisQueue.from_url(redis_url, name=QUEUE_NAME)  # saq closes its own connection
+    sms = _sms_sender(settings)
     try:
-        yield Services(settings, engine, sessionmaker(engine), client, redis_url, clock)
+        yield Services(settings, engine, sessions, client, redis_url, queue,
+                       Outbox(sessions, clock, sms), clock)  # fmt: skip
     finally:
+        if sms is not None:
+            await sms.close()
+        if with_redis:  # saq's disconnect talks to Redis; untouched otherwise
+            await queue.disconnect()
         await client.aclose()
         await engine.dispose()
         if embedded is not None:

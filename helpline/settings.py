@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from rota.phones import InvalidPhone, normalise_phone
+
 
 class SettingsError(ValueError):
     """A setting is missing or malformed (operator-facing, English)."""
@@ -29,6 +31,11 @@ class Settings:
     telegram_api_base: str
     telegram_webhook_secret: str | None
     port: int
+    fallback_phone: str | None  # dialled when nothing can be looked up
+    default_kommune: str | None  # for callers whose number and dialled number are unknown
+    dial_timeout: int  # seconds each number rings
+    voicemail_max_seconds: int
+    voice: str  # Twilio <Say> voice for nb-NO
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> Settings:
@@ -58,6 +65,13 @@ class Settings:
             telegram_api_base=(get("HELPLINE_TELEGRAM_API_BASE") or "https://api.telegram.org"),
             telegram_webhook_secret=secret,
             port=_port(get("PORT") or "8080"),
+            fallback_phone=_phone_setting(get("HELPLINE_FALLBACK_PHONE")),
+            default_kommune=get("HELPLINE_DEFAULT_KOMMUNE"),
+            dial_timeout=_seconds(get("HELPLINE_DIAL_TIMEOUT") or "20", "HELPLINE_DIAL_TIMEOUT"),
+            voicemail_max_seconds=_seconds(
+                get("HELPLINE_VOICEMAIL_MAX_SECONDS") or "120", "HELPLINE_VOICEMAIL_MAX_SECONDS"
+            ),
+            voice=get("HELPLINE_VOICE") or "Polly.Liv",
         )
 
     @property
@@ -90,6 +104,21 @@ def _reader(env: Mapping[str, str]) -> Callable[[str], str | None]:
 
 def _sqlite_url(data_dir: Path) -> str:
     return f"sqlite+aiosqlite:///{data_dir / 'helpline.db'}"
+
+
+def _phone_setting(text: str | None) -> str | None:
+    if text is None:
+        return None
+    try:
+        return normalise_phone(text)
+    except InvalidPhone as error:
+        raise SettingsError(f"HELPLINE_FALLBACK_PHONE: {error}") from None
+
+
+def _seconds(text: str, name: str) -> int:
+    if not text.isdigit() or not 5 <= int(text) <= 600:
+        raise SettingsError(f"{name} must be whole seconds from 5 to 600, got {text!r}")
+    return int(text)
 
 
 def _port(text: str) -> int:

@@ -23,9 +23,7 @@ async def require_org(services: Services) -> LoadedOrg:
     """The loaded organisation, or a clear error when none is loaded."""
     loaded = await services.organisation()
     if loaded is None:
-        raise CommandError(
-            "no organisation is loaded: run `helpline load FILE` or `helpline demo`"
-        )
+        raise CommandError("no organisation is loaded: run `helpline load FILE` or `helpline demo`")
     return loaded
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from importlib.resources import files
 from pathlib import Path
@@ -35,7 +36,7 @@ async def load_text(services: Services, text: str) -> int:
 
 async def load_file(services: Services, path: Path) -> int:
     """`load_text` of a file."""
-    return await load_text(services, path.read_text(encoding="utf-8"))
+    return await load_text(services, await asyncio.to_thread(path.read_text, encoding="utf-8"))
 
 
 def demo_text() -> str:
@@ -45,7 +46,7 @@ def demo_text() -> str:
 
 async def load_command(settings: Settings, args: argparse.Namespace) -> int:
     try:
-        text = Path(args.file).read_text(encoding="utf-8")
+        text = await asyncio.to_thread(Path(args.file).read_text, encoding="utf-8")
     except OSError as error:
         raise CommandError(f"cannot read {args.file}: {error.strerror}") from None
     return await _load_and_report(settings, text, str(args.file))

@@ -13,7 +13,7 @@ from helpline.bootstrap import Services, open_services
 from helpline.commands.common import Subparsers
 from helpline.commands.org import load_file
 from helpline.db.engine import NotMigrated, check_migrated, make_engine, migrate
-from helpline.jobs import make_queue, make_worker, running_worker
+from helpline.jobs import make_worker, running_worker
 from helpline.settings import Settings
 from helpline.web.app import create_app
 from rota.orgfile import OrgFileError
@@ -68,13 +68,8 @@ async def serve_command(settings: Settings, args: argparse.Namespace) -> int:
 async def worker_command(settings: Settings, _args: argparse.Namespace) -> int:
     async with open_services(settings) as services:
         await check_migrated(services.engine)
-        queue = make_queue(services)
-        worker = make_worker(services, queue)
         log.info("worker started")
-        try:
-            await worker.start()  # returns on SIGINT/SIGTERM
-        finally:
-            await queue.disconnect()
+        await make_worker(services).start()  # returns on SIGINT/SIGTERM
     return 0
 
 

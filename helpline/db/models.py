@@ -176,3 +176,91 @@ class CalendarFeedRow(Base):
     kind: Mapped[str] = mapped_column(String(10))  # "team" or "person"
     target_id: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ContactRow(Base):
+    """One henvendelse: a call (or, later, a message thread) from a foster home."""
+
+    __tablename__ = "contacts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(10))  # "voice", "sms", "telegram"
+    kommune_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    kommune_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    foster_home_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    foster_home_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    caller: Mapped[str] = mapped_column(String(32))  # E.164, to call back; never logged
+    caller_masked: Mapped[str] = mapped_column(String(32))
+    helpline_number: Mapped[str] = mapped_column(String(32))
+    call_sid: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    answered_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    duration_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    outcome: Mapped[str] = mapped_column(String(20))  # in_progress/answered/voicemail/abandoned
+    urgent: Mapped[bool] = mapped_column(default=False)
+    plan: Mapped[str] = mapped_column(Text)  # the frozen dial plan, JSON
+    recording_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    recording_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class AttemptRow(Base):
+    """One number rung for a call, and how it went."""
+
+    __tablename__ = "contact_attempts"
+    __table_args__ = (UniqueConstraint("contact_id", "step"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    step: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(20))
+    team_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    person_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    outcome: Mapped[str] = mapped_column(String(20))  # ringing/accepted/no-answer/declined/...
+
+
+class WebhookEventRow(Base):
+    """An inbound event already handled, with the answer given: retries get the same."""
+
+    __tablename__ = "webhook_events"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    response: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OutboxRow(Base):
+    """Outgoing SMS and calls: the sandbox delivers here; with Twilio, a delivery record."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    to: Mapped[str] = mapped_column(String(64))
+    sender: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+    contact_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(20))  # sandbox/sent/failed
+    provider_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class ApiTokenRow(Base):
+    """A coordinators' API bearer token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ContentReadRow(Base):
+    """Every read of a contact's content: who, when (taushetsplikt audit)."""
+
+    __tablename__ = "content_reads"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    reader: Mapped[str] = mapped_column(String(100))
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -10,11 +10,14 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import text
 
-from helpline.bootstrap import Clock, Services, open_services, system_clock
+from helpline.bootstrap import Services, open_services
+from helpline.clock import Clock, system_clock
 from helpline.db.engine import check_migrated
 from helpline.settings import Settings
-from helpline.web import calendar
-from helpline.web.keys import SERVICES
+from helpline.twiml import VoiceTwiml
+from helpline.web import api, calendar, twilio_voice
+from helpline.web.keys import SERVICES, TWIML
+from helpline.web.twilio_auth import twilio_signature_middleware
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +31,8 @@ def create_app(
     services: Services | None = None,
 ) -> web.Application:
     """The web app; opens its services on startup unless `services` are handed in."""
-    app = web.Application()
+    app = web.Application(middlewares=[twilio_signature_middleware(settings), api.bearer_auth])
+    app[TWIML] = VoiceTwiml(settings)
     if services is not None:
         app[SERVICES] = services
     else:
@@ -36,6 +40,8 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     calendar.setup(app)
+    twilio_voice.setup(app)
+    api.setup(app)
     return app
 
 

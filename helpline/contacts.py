@@ -1,0 +1,107 @@
+"""The contact log: queries and the JSON shape shared by the API and the command line.
+
+Lists carry metadata only (caller masked). The detail of one contact carries the caller's
+number and the recording, and every such read is recorded (who, when).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from helpline.db.models import AttemptRow, ContactRow, ContentReadRow
+
+OUTCOMES = ("in_progress", "answered", "voicemail", "abandoned")
+CHANNELS = ("voice", "sms", "telegram")
+
+
+@dataclass(frozen=True, slots=True)
+class ContactFilter:
+    kommune: str | None = None
+    since: datetime | None = None
+    outcome: str | None = None
+    channel: str | None = None
+    limit: int = 100
+
+
+async def list_contacts(session: AsyncSession, where: ContactFilter) -> list[dict[str, object]]:
+    """Contacts, newest first, as JSON-ready summaries with their attempts."""
+    query = select(ContactRow).order_by(ContactRow.started_at.desc(), ContactRow.id.desc())
+    if where.kommune:
+        query = query.where(ContactRow.kommune_id == where.kommune)
+    if where.since:
+        query = query.where(ContactRow.started_at >= where.since)
+    if where.outcome:
+        query = query.where(ContactRow.outcome == where.outcome)
+    if where.channel:
+        query = query.where(ContactRow.channel == where.channel)
+    rows = list(await session.scalars(query.limit(where.limit)))
+    attempts = await _attempts(session, [row.id for row in rows])
+    return [summary(row, attempts[row.id]) for row in rows]
+
+
+async def read_contact(session: AsyncSession, contact_id: int, reader: str,
+                       now: datetime) -> dict[str, object] | None:  # fmt: skip
+    """One contact with its content; the read is recorded in the same transaction."""
+    row = await session.get(ContactRow, contact_id)
+    if row is None:
+        return None
+    session.add(ContentReadRow(contact_id=contact_id, reader=reader, read_at=now))
+    attempts = await _attempts(session, [contact_id])
+    return {
+        **summary(row, attempts[contact_id]),
+        "caller": row.caller,
+        "recording_url": row.recording_url,
+        "recording_seconds": row.recording_seconds,
+    }
+
+
+def summary(row: ContactRow, attempts: list[AttemptRow]) -> dict[str, object]:
+    """A contact's metadata: never a message body, the caller's number masked."""
+    answered = row.answered_at
+    return {
+        "id": row.id,
+        "channel": row.channel,
+        "kommune": row.kommune_id,
+        "foster_home": (
+            {"id": row.foster_home_id, "name": row.foster_home_name} if row.foster_home_id else None
+        ),
+        "caller": row.caller_masked,
+        "helpline_number": row.helpline_number,
+        "started_at": row.started_at.isoformat(),
+        "answered_at": answered.isoformat() if answered else None,
+        "ended_at": row.ended_at.isoformat() if row.ended_at else None,
+        "seconds_to_answer": int((answered - row.started_at).total_seconds()) if answered else None,
+        "answered_by": row.answered_by,
+        "duration_seconds": row.duration_seconds,
+        "outcome": row.outcome,
+        "urgent": row.urgent,
+        "attempts": [
+            {
+                "step": a.step,
+                "role": a.role,
+                "team": a.team_id,
+                "person": a.person_id,
+                "name": a.name,
+                "outcome": a.outcome,
+                "started_at": a.started_at.isoformat(),
+                "ended_at": a.ended_at.isoformat() if a.ended_at else None,
+            }
+            for a in attempts
+        ],
+    }
+
+
+async def _attempts(session: AsyncSession, ids: list[int]) -> dict[int, list[AttemptRow]]:
+    grouped: dict[int, list[AttemptRow]] = defaultdict(list)
+    if ids:
+        rows = await session.scalars(
+            select(AttemptRow).where(AttemptRow.contact_id.in_(ids)).order_by(AttemptRow.step)
+        )
+        for row in rows:
+            grouped[row.contact_id].append(row)
+    return grouped

@@ -1,0 +1,169 @@
+"""Twilio voice webhooks: `/twilio/voice`, its steps under `/twilio/voice/...`, and
+`/twilio/status`.
+
+Never a dead line: whatever fails while a call is handled (database, Redis, a bug), the
+caller's webhook still answers valid TwiML that rings the fallback number, with no
+database read on that path. Each step runs once per CallSid; a retry gets the same TwiML.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from helpline import calls
+from helpline.bootstrap import Services
+from helpline.db.events import once
+from helpline.jobs import enqueue_voicemail_notice
+from helpline.web.keys import SERVICES, TWIML
+from routing import texts
+
+log = logging.getLogger(__name__)
+
+#: The whole of a step must finish well inside Twilio's 15 s webhook timeout.
+STEP_TIMEOUT = 8.0
+
+Step = Callable[[calls.CallContext], Awaitable[str]]
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_post("/twilio/voice", voice)
+    app.router.add_post("/twilio/voice/screen", screen)
+    app.router.add_post("/twilio/voice/screened", screened)
+    app.router.add_post("/twilio/voice/dialled", dialled)
+    app.router.add_post("/twilio/voice/recorded", recorded)
+    app.router.add_post("/twilio/status", status)
+
+
+def _twiml(body: str) -> web.Response:
+    return web.Response(text=body, content_type="application/xml")
+
+
+async def _form(request: web.Request) -> dict[str, str]:
+    return {key: str(value) for key, value in (await request.post()).items()}
+
+
+def _query_int(request: web.Request, name: str) -> int:
+    try:
+        return int(request.query[name])
+    except (KeyError, ValueError):
+        raise web.HTTPBadRequest(text=f"query parameter {name!r} must be a number") from None
+
+
+async def _run(request: web.Request, key: str, step: Step, fallback: Callable[[], str]) -> str:
+    """Run `step` once for `key`; on any failure log it and answer `fallback()`."""
+    services = request.app[SERVICES]
+    try:
+        return await asyncio.wait_for(
+            once(services.sessions, services.clock, key, _with_session(step, request)),
+            STEP_TIMEOUT,
+        )
+    except Exception as error:  # never a dead line: any failure answers the fallback
+        log.error("voice step %s failed (%s); answering the fallback", key.split(":")[0],
+                  type(error).__name__, exc_info=not isinstance(error, TimeoutError))  # fmt: skip
+        return fallback()
+
+
+def _fallback_dial(request: web.Request) -> Callable[[], str]:
+    services, twiml = request.app[SERVICES], request.app[TWIML]
+    return lambda: twiml.fallback(services.fallback_phone())
+
+
+async def voice(request: web.Request) -> web.Response:
+    """An incoming call."""
+    services = request.app[SERVICES]
+    form = await _form(request)
+
+    async def step(ctx: calls.CallContext) -> str:
+        loaded = await services.organisation()
+        if loaded is None:
+            raise LookupError("no organisation loaded")
+        return await calls.start_call(ctx, loaded, form, services.settings.default_kommune)
+
+    key = f"voice:{form.get('CallSid', '')}:start"
+    return _twiml(await _run(request, key, step, _fallback_dial(request)))
+
+
+async def screen(request: web.Request) -> web.Response:
+    """A staff member picked up: the whisper."""
+    contact, step_index = _query_int(request, "contact"), _query_int(request, "step")
+    form = await _form(request)
+    twiml = request.app[TWIML]
+    key = f"screen:{form.get('CallSid', '')}:{contact}:{step_index}"
+    body = await _run(
+        request, key, lambda ctx: calls.screen(ctx, contact, step_index),
+        twiml.empty,  # cannot look up who calls: connect rather than drop
+    )  # fmt: skip
+    return _twiml(body)
+
+
+async def screened(request: web.Request) -> web.Response:
+    """The staff member's key press (or none)."""
+    contact, step_index = _query_int(request, "contact"), _query_int(request, "step")
+    form = await _form(request)
+    twiml = request.app[TWIML]
+    key = f"screened:{form.get('CallSid', '')}:{contact}:{step_index}"
+    body = await _run(
+        request, key,
+        lambda ctx: calls.screened(ctx, contact, step_index, form.get("Digits", "")),
+        twiml.empty,
+    )  # fmt: skip
+    return _twiml(body)
+
+
+async def dialled(request: web.Request) -> web.Response:
+    """A `<Dial>` ended."""
+    contact, step_index = _query_int(request, "contact"), _query_int(request, "step")
+    form = await _form(request)
+    key = f"dialled:{form.get('CallSid', '')}:{contact}:{step_index}"
+    body = await _run(
+        request, key,
+        lambda ctx: calls.dialled(ctx, contact, step_index, form.get("DialCallStatus", "")),
+        _fallback_dial(request),
+    )  # fmt: skip
+    return _twiml(body)
+
+
+async def recorded(request: web.Request) -> web.Response:
+    """The caller's voicemail is recorded; staff are told by a durable job."""
+    services, twiml = request.app[SERVICES], request.app[TWIML]
+    contact = _query_int(request, "contact")
+    form = await _form(request)
+    key = f"recorded:{form.get('CallSid', '')}:{contact}"
+    body = await _run(
+        request, key, lambda ctx: calls.recorded(ctx, contact, form),
+        lambda: twiml.say_and_hang_up(texts.voicemail_thanks()),
+    )  # fmt: skip
+    await _notify(services, contact)
+    return _twiml(body)
+
+
+async def _notify(services: Services, contact: int) -> None:
+    try:
+        await enqueue_voicemail_notice(services, contact)
+    except Exception as error:  # the recording is stored; the sweep job retries notices
+        log.error("could not enqueue the voicemail notice for contact %d: %s", contact,
+                  type(error).__name__)  # fmt: skip
+
+
+async def status(request: web.Request) -> web.Response:
+    """Twilio's call status callback."""
+    services = request.app[SERVICES]
+    form = await _form(request)
+
+    async def step(ctx: calls.CallContext) -> str:
+        await calls.call_status(ctx, form)
+        return ""
+
+    key = f"status:{form.get('CallSid', '')}:{form.get('CallStatus', '')}"
+    await once(services.sessions, services.clock, key, _with_session(step, request))
+    return _twiml(request.app[TWIML].empty())
+
+
+def _with_session(step: Step, request: web.Request) -> Callable[[AsyncSession], Awaitable[str]]:
+    services, twiml = request.app[SERVICES], request.app[TWIML]
+    return lambda session: step(calls.CallContext(session, twiml, services.clock()))

@@ -1,0 +1,45 @@
+"""Phone numbers: one canonical form (E.164) everywhere, and a masked form for logs."""
+
+from __future__ import annotations
+
+import phonenumbers
+
+#: Digits left visible at the end of a masked number.
+_VISIBLE_TAIL = 3
+_MASK = "•"
+
+
+class InvalidPhone(ValueError):
+    """A text that is not a valid, dialable phone number."""
+
+
+def normalise_phone(text: str, region: str = "NO") -> str:
+    """The E.164 form (`+4791234567`) of `text`, read as a number dialled from `region`.
+
+    Accepts spaces, `00` and `+` prefixes and national numbers; raises `InvalidPhone` (its
+    message shows the text masked, as it may reach a log) for anything that is not valid.
+    """
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidPhone(f"not a phone number: {mask_phone(text)!r}") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidPhone(f"not a valid phone number: {mask_phone(text)!r}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def mask_phone(e164: str) -> str:
+    """`+4791234567` as `+47•••••567`: country code and last three digits, for logs.
+
+    Never raises: anything that is not E.164 keeps only its last three characters.
+    """
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or number.country_code is None or number.national_number is None:
+        hidden = max(len(e164) - _VISIBLE_TAIL, 0)
+        return _MASK * hidden + e164[hidden:]
+    national = phonenumbers.national_significant_number(number)
+    hidden = max(len(national) - _VISIBLE_TAIL, 0)
+    return f"+{number.country_code}{_MASK * hidden}{national[hidden:]}"

@@ -1,0 +1,42 @@
+"""Who is calling or writing, and which kommune answers for them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rota.model import FosterHome, Kommune, Organisation
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """An identified caller: their foster home (None when unknown) and kommune."""
+
+    kommune: Kommune | None
+    foster_home: FosterHome | None
+
+    @property
+    def known(self) -> bool:
+        return self.foster_home is not None
+
+
+class Directory:
+    """Lookups by phone number over one organisation; build once, query many."""
+
+    def __init__(self, org: Organisation) -> None:
+        self.kommuner = {k.id: k for k in org.kommuner}
+        self.homes_by_phone = {phone: home for home in org.foster_homes for phone in home.phones}
+        self.kommune_by_number = {n: k for k in org.kommuner for n in k.numbers}
+        self.helpline_numbers = frozenset(self.kommune_by_number)
+        self._first = org.kommuner[0] if org.kommuner else None
+
+    def identify(self, caller: str | None, dialled: str | None, default: str | None) -> Caller:
+        """A known foster home belongs to its kommune; an unknown caller to the kommune
+        owning the dialled number, else the configured default, else the first kommune.
+        Unknown callers are still helped: this never fails."""
+        home = self.homes_by_phone.get(caller) if caller else None
+        if home is not None:
+            return Caller(self.kommuner.get(home.kommune), home)
+        kommune = self.kommune_by_number.get(dialled) if dialled else None
+        if kommune is None and default is not None:
+            kommune = self.kommuner.get(default)
+        return Caller(kommune or self._first, None)

@@ -1,0 +1,83 @@
+"""Live call routing decisions: the frozen dial plan and what happens after each attempt.
+
+A call's plan is frozen from the on-duty chain when the call starts (STYLE.md habit 4):
+a rota edited mid-call never reroutes a ringing call.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+from rota.model import ChainEntry
+
+
+@dataclass(frozen=True, slots=True)
+class DialStep:
+    """One number to ring, in order."""
+
+    index: int
+    role: str
+    name: str
+    phone: str
+    team: str | None = None
+    person: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallPlan:
+    steps: tuple[DialStep, ...]
+
+    def to_json(self) -> str:
+        return json.dumps([asdict(step) for step in self.steps], ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> CallPlan:
+        return cls(tuple(DialStep(**raw) for raw in json.loads(text)))
+
+
+@dataclass(frozen=True, slots=True)
+class Dial:
+    """Ring this step next."""
+
+    step: DialStep
+
+
+@dataclass(frozen=True, slots=True)
+class Connected:
+    """The staff member accepted: the call is bridged; nothing more to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class TakeVoicemail:
+    """Nobody accepted: the caller may leave a message."""
+
+
+NextAction = Dial | Connected | TakeVoicemail
+
+
+def freeze_plan(chain: tuple[ChainEntry, ...]) -> CallPlan:
+    """The dial plan of a call: the on-duty chain, in order, as it is right now."""
+    return CallPlan(
+        tuple(
+            DialStep(i, entry.role, entry.name, entry.phone, entry.team, entry.person)
+            for i, entry in enumerate(chain)
+        )
+    )
+
+
+def first_action(plan: CallPlan) -> NextAction:
+    """What a new call does first."""
+    return Dial(plan.steps[0]) if plan.steps else TakeVoicemail()
+
+
+def after_attempt(plan: CallPlan, index: int, accepted: bool) -> NextAction:
+    """What follows attempt `index`: connected if accepted, else the next step, else
+    voicemail. Screening decides acceptance, not Twilio's DialCallStatus: a staff
+    member's own voicemail also "answers" a call, but never presses 1."""
+    if accepted:
+        return Connected()
+    following = index + 1
+    if following < len(plan.steps):
+        return Dial(plan.steps[following])
+    return TakeVoicemail()
