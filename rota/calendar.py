@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from functools import lru_cache
 
 from holidays.countries.norway import Norway
 
@@ -13,6 +14,7 @@ from rota.model import HelplineConfig, MonthDay
 _SUNDAY_NAMES = frozenset({"Sunday", "Søndag", "Sundag"})
 
 
+@lru_cache(maxsize=256)
 def _public_holidays(year: int) -> frozenset[date]:
     # Older releases of `holidays` list every Sunday as a Norwegian holiday by default
     # ("søndag"); only real public holidays (1. påskedag, 1. pinsedag, ...) count here.

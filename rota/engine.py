@@ -90,9 +90,11 @@ class _Table:
     callable: bool  # every piece has a primary to call
 
 
-#: A stand-in staff table for "no barnevernvakt step": one piece over all time.
+#: Nobody: the staff of no team (interned, as chains are cached by staff identity).
+_NO_STAFF: Staff = (None, None)
+#: The staff table used when a chain has no barnevernvakt step: nobody, over all time.
 _NOBODY = _Table(
-    [datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)], [(None, None)], False
+    [datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)], [_NO_STAFF], False
 )
 
 
@@ -316,7 +318,7 @@ class Rota:
             following = turns.members[(n + 1) % len(turns.members)]
             handoff = self._handoff(turns, n + 1)
             until = handoff if until is None or handoff < until else until
-        primary = override or current
+        primary = override if override is not None else current
         candidates = (current, following) if override else (following,)
         backup = next((p for p in candidates if p is not None and p != primary), None)
         return self._staff(index.team, primary, backup), until
@@ -384,9 +386,9 @@ class Rota:
         rules = self._rules_of(kommune_id)
         day = self._local_day(t)
         team = self._covering(rules, t, day)
-        if team is None:
-            return None, self._fallback_chain, False
-        staff = self._staff_at(self._teams[team], t, day)[0]
+        # In a gap nobody covers, but the barnevernvakt serving the kommune still comes
+        # before the fallback: a caller in a gap reaches on-call staff if there are any.
+        staff = self._staff_at(self._teams[team], t, day)[0] if team else _NO_STAFF
         bvv_id = self._bvv.get(kommune_id)
         bvv = None
         if bvv_id is not None and bvv_id != team:
@@ -403,8 +405,8 @@ class Rota:
         tables: dict[str, _Table] = {}
         rows: list[_Row] = []
         for a, b, team in self._segments(rules, start, end):
-            if team is None:
-                _extend(rows, (a, b, None, self._fallback_chain, False))
+            if team is None:  # a gap: only the barnevernvakt (if any) and the fallback
+                self._walk(rows, (a, b, None), _NOBODY, bvv_table)
                 continue
             mine = tables.get(team)
             if mine is None:

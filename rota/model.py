@@ -167,8 +167,9 @@ class ChainEntry:
 class Shift:
     """Over [start, end) the kommune is answered by `team` with this chain.
 
-    `team` is None and `chain` holds only the fallback when no rule covers the kommune;
-    `covered` is False in that case and when the covering team has nobody to call.
+    `team` is None when no rule covers the kommune: the chain is then the barnevernvakt
+    serving the kommune (if any) and the fallback. `covered` is False in that case and
+    when the covering team has nobody to call.
     """
 
     kommune: str

@@ -13,7 +13,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
-from helpline.bootstrap import Services
+from helpline.bootstrap import Services, open_services
 from helpline.commands.org import demo_text, load_text
 from helpline.db.engine import make_engine, sessionmaker
 from helpline.db.models import AttemptRow, ContactRow, OutboxRow
@@ -23,6 +23,7 @@ from rota.engine import Rota
 from rota.orgfile import parse_org
 from tests.conftest import FrozenClock
 from tests.e2e.twilio_driver import TwilioDriver, dialled_number, incoming, says
+from tests.fakes.twilio_api import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, running_fake_twilio
 
 pytestmark = pytest.mark.e2e
 
@@ -251,3 +252,40 @@ async def test_without_any_organisation_the_fallback_from_settings_is_rung(
         assert dialled_number(start).text == "+4722000000"
     finally:
         await client.close()
+
+
+async def test_with_twilio_credentials_voicemail_notices_go_through_the_twilio_api(
+    services: Services, clock: FrozenClock
+) -> None:
+    clock.now = MONDAY_10
+    await load_text(services, demo_text())
+    async with running_fake_twilio() as fake:
+        settings = replace(
+            services.settings,
+            twilio_account_sid=FAKE_ACCOUNT_SID,
+            twilio_auth_token=FAKE_AUTH_TOKEN,
+            twilio_api_base=fake.base_url,
+        )
+        async with open_services(settings, clock=clock) as live:
+            client = await start_client(live)
+            try:
+                driver = TwilioDriver(client, settings)
+                call = incoming("CA-live", HANSEN, ASKER_LINE)
+                document = await driver.twiml("/twilio/voice", call)
+                while (dial := document.find("Dial")) is not None:
+                    document = await driver.twiml(
+                        dial.get("action", ""), {**call, "DialCallStatus": "no-answer"}
+                    )
+                record = document.find("Record")
+                assert record is not None
+                async with running_worker(live):
+                    await driver.twiml(record.get("action", ""),
+                                       {**call, "RecordingUrl": "https://x/RE2"})  # fmt: skip
+                    rows = await wait_for_outbox(live, len(set(chain_at("asker", MONDAY_10))))
+            finally:
+                await client.close()
+    assert {row.status for row in rows} == {"sent"}
+    assert sorted(m.form["To"] for m in fake.messages) == sorted(row.to for row in rows)
+    assert all(m.form["From"] == ASKER_LINE and m.auth_user == FAKE_ACCOUNT_SID
+               for m in fake.messages)  # fmt: skip
+    assert {row.provider_id for row in rows} == {m.sid for m in fake.messages}

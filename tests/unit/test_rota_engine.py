@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
 import pytest
 
 from rota.calendar import HolidayCalendar
 from rota.engine import Rota, UnknownKommune, UnknownTeam
-from rota.model import ChainEntry, Coverage, Kommune, Organisation, Override, Rotation, Team
+from rota.model import ChainEntry, Coverage, Kommune, Override, Rotation, Team
 from tests.unit.rota_fixtures import (
     DUTY_PHONE,
     FALLBACK,
@@ -443,6 +443,17 @@ def test_rota_uses_extra_holidays_from_the_config() -> None:
     assert plain.on_duty("asker", oslo(2026, 12, 24, 10))[0].team == "asker-bvt"
 
 
-def test_org_is_the_example_one() -> None:
-    assert isinstance(ORG, Organisation)
-    assert [k.id for k in ORG.kommuner] == ["asker", "baerum"]
+def test_in_a_gap_the_barnevernvakt_is_rung_before_the_fallback() -> None:
+    rota = Rota(HOLE_ORG)
+    evening = oslo(2026, 3, 11, 18)  # a Wednesday: Asker's evening rule is missing
+    chain = rota.on_duty("asker", evening)
+    assert [(e.role, e.team, e.phone) for e in chain] == [
+        ("barnevernvakt", "bvv-vest", DUTY_PHONE),
+        ("fallback", None, FALLBACK_PHONE),
+    ]
+    [shift] = [s for s in rota.timeline("asker", oslo(2026, 3, 11), oslo(2026, 3, 12))
+               if s.start <= evening.astimezone(UTC) < s.end]  # fmt: skip
+    assert (shift.team, shift.covered, shift.chain) == (None, False, chain)
+    assert [(g.start, g.end) for g in rota.gaps(oslo(2026, 3, 11), oslo(2026, 3, 12), "asker")] == [
+        (oslo(2026, 3, 11, 15, 30), oslo(2026, 3, 11, 22))
+    ]
