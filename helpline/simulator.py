@@ -21,13 +21,11 @@ from urllib.parse import urlencode, urljoin
 import aiohttp
 from twilio.request_validator import RequestValidator
 
+from helpline.web.twilio_auth import SANDBOX_AUTH_TOKEN
 from rota.phones import InvalidPhone, normalise_phone
 
 log = logging.getLogger(__name__)
 
-#: The token webhooks are signed with when the service has no Twilio credentials (sandbox);
-#: the service checks signatures with the same token, so sandbox runs the real check.
-SANDBOX_AUTH_TOKEN = "sandbox"
 #: The account SID sent in sandbox mode (the shape of a real one: AC + 32 hex digits).
 SANDBOX_ACCOUNT_SID = "AC" + "0" * 32
 
@@ -481,14 +479,14 @@ class _Call:
 
     async def send(self, url: str, method: str, params: Mapping[str, str]) -> tuple[int, str]:
         """One signed request. GET carries the parameters in the (signed) query string."""
+        log.debug("%s %s", method, url)  # before GET adds the parameters: no phone numbers
         if method == "GET":
             url = url + ("&" if "?" in url else "?") + urlencode(params)
             form: dict[str, str] | None = None
         else:
             form = dict(params)
-        headers = {SIGNATURE_HEADER: twilio_signature(self.endpoint.auth_token, target, form or {})}
+        headers = {SIGNATURE_HEADER: twilio_signature(self.endpoint.auth_token, url, form or {})}
         target = self.endpoint.transport(url)
-        log.debug("%s %s", method, target)
         try:
             async with self.session.request(
                 method,
@@ -603,13 +601,7 @@ class _Call:
         self.note(f"caller leaves a voicemail ({duration} s) and hangs up")
         self.seconds += duration
         leg.status = "completed"
-        sid = self.new_sid("RE")
-        recording = {
-            "RecordingSid": sid,
-            "RecordingUrl": f"https://api.twilio.com/{API_VERSION}/Accounts/"
-            f"{self.endpoint.account_sid}/Recordings/{sid}",
-            "RecordingDuration": str(duration),
-        }
+        recording = self._recording(duration)
         after = await self.fetch(
             _resolve(document, verb.get("action")),
             _method(verb),
@@ -630,6 +622,16 @@ class _Call:
             }
             await self.notify(_resolve(document, callback), params, "recording status callback")
         return _End("voicemail")
+
+    def _recording(self, duration: int) -> dict[str, str]:
+        """The parameters Twilio sends about a finished recording (its URL is made up)."""
+        sid = self.new_sid("RE")
+        account = self.endpoint.account_sid
+        return {
+            "RecordingSid": sid,
+            "RecordingUrl": f"https://api.twilio.com/{API_VERSION}/Accounts/{account}/Recordings/{sid}",
+            "RecordingDuration": str(duration),
+        }
 
     async def _dial(self, verb: ET.Element, document: _Document, leg: _Leg) -> _Step:
         if not leg.is_caller:
@@ -662,11 +664,17 @@ class _Call:
         else:
             status, sid, duration = "no-answer", rings[0].sid, 0
             self.seconds += timeout
+        recording: dict[str, str] = {}
+        if connected is not None and verb.get("record", "do-not-record") != "do-not-record":
+            self.note("(the bridged call is recorded)")
+            recording = self._recording(TALK_SECONDS)
         self.note(f"dial result: DialCallStatus={status}")
         action = verb.get("action")
         if action is None:
             return None
-        params = leg.params(DialCallStatus=status, DialCallSid=sid, DialCallDuration=str(duration))
+        params = leg.params(
+            DialCallStatus=status, DialCallSid=sid, DialCallDuration=str(duration), **recording
+        )
         return await self.fetch(_resolve(document, action), _method(verb), params)
 
     def _rings(self, verb: ET.Element, document: _Document) -> list[_Ring]:

@@ -148,7 +148,10 @@ def _parse_duration(text: str) -> timedelta:
     seconds = sum(int(n) * _UNITS[unit] for n, unit in re.findall(r"(\d+)([wdhms])", compact))
     if seconds == 0:
         raise ValueError(f"invalid duration {text!r}: must be longer than zero")
-    return timedelta(seconds=seconds)
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:
+        raise ValueError(f"invalid duration {text!r}: too long") from None
 
 
 def _parse_period(text: str) -> timedelta:
@@ -170,7 +173,10 @@ def _local_parser(tz: ZoneInfo) -> Callable[[str], datetime]:
             day = date(int(match[1]), int(match[2]), int(match[3]))
         except ValueError:
             raise ValueError(f"invalid date in {text!r}") from None
-        return local_instant(day, _parse_time(match[4]), tz)
+        try:
+            return local_instant(day, _parse_time(match[4]), tz)
+        except OverflowError:  # the instant is past year 9999 in UTC
+            raise ValueError(f"invalid date and time {text!r}: out of range") from None
 
     return parse
 
@@ -732,7 +738,7 @@ def _consecutive_days(samples: list[MonthDay]) -> Iterator[tuple[_Day, _Day]]:
 
 def _next_month_days(month_day: MonthDay) -> tuple[MonthDay, ...]:
     if month_day == (2, 28):
-        return ((2, 29),)
+        return (2, 29), (3, 1)  # leap year, common year
     following = date(2000, *month_day) + timedelta(days=1)  # 12-31 -> 01-01 (of 2001)
     return ((following.month, following.day),)
 

@@ -15,13 +15,13 @@ from helpline.settings import Settings
 from helpline.simulator import (
     DEFAULT_MAX_REQUESTS,
     SANDBOX_ACCOUNT_SID,
-    SANDBOX_AUTH_TOKEN,
     AnswerPolicy,
     PolicyError,
     ServiceUnreachable,
     Transcript,
     simulate_call,
 )
+from helpline.web.twilio_auth import signing_token
 from rota.phones import InvalidPhone, normalise_phone
 
 #: The demo organisation's helpline number for Asker (`helpline demo`).
@@ -103,7 +103,7 @@ async def call_command(settings: Settings, args: argparse.Namespace) -> int:
                 caller=caller,
                 called=called,
                 policy=policy,
-                auth_token=settings.twilio_auth_token or SANDBOX_AUTH_TOKEN,
+                auth_token=signing_token(settings),
                 account_sid=settings.twilio_account_sid or SANDBOX_ACCOUNT_SID,
                 max_requests=args.max_requests,
             )

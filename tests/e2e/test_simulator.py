@@ -22,13 +22,13 @@ from helpline.commands.common import CommandError
 from helpline.settings import Settings
 from helpline.simulator import (
     APPLICATION_ERROR_TEXT,
-    SANDBOX_AUTH_TOKEN,
     AnswerPolicy,
     Outcome,
     ServiceUnreachable,
     Transcript,
     simulate_call,
 )
+from helpline.web.twilio_auth import SANDBOX_AUTH_TOKEN
 
 pytestmark = pytest.mark.e2e
 
@@ -140,7 +140,7 @@ class ScriptedHelpline:
         if request.query["step"] == "1":
             return twiml(
                 f'<Say language="nb-NO">{NEXT}</Say>',
-                '<Dial timeout="15" action="dial?step=2">',
+                '<Dial timeout="15" record="record-from-answer" action="dial?step=2">',
                 f'<Number url="whisper?n=3">{VAKT}</Number>',
                 "</Dial>",
             )
@@ -348,6 +348,7 @@ async def test_a_named_number_picks_up_when_its_turn_comes(
         *screened(VAKT),
         f"{VAKT} presses 1",
         f"caller connected to {VAKT} (talk 60 s, then {VAKT} hangs up)",
+        "(the bridged call is recorded)",
         "dial result: DialCallStatus=completed",
         "service hangs up",
         ended(transcript),
@@ -360,6 +361,10 @@ async def test_a_named_number_picks_up_when_its_turn_comes(
         "/twilio/voice/dial?step=2",
         "/twilio/status",
     ]
+    dial = helpline.params("/twilio/voice/dial?step=2")
+    assert (dial["DialCallStatus"], dial["RecordingDuration"]) == ("completed", "60")
+    assert dial["RecordingUrl"].startswith("https://") and dial["RecordingSid"].startswith("RE")
+    assert "RecordingUrl" not in helpline.params("/twilio/voice/dial?step=1")
 
 
 async def test_a_callee_who_does_not_press_1_declines_though_twilio_says_completed(

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from importlib.resources import files
 
 import pytest
+import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -299,31 +300,27 @@ def test_the_demo_organisation_parses() -> None:
     assert all(3 <= sum(t.id in p.teams for p in org.people) <= 4 for t in org.teams)
 
 
-def _covered_minutes(
-    rules: tuple[CoverageRule, ...], day: tuple[int, bool], after: bool
-) -> set[int]:
-    """Minutes of the second of two consecutive dates covered by the rules: the first date's
-    spill past midnight and the second date's own shifts."""
-    weekday, holiday = day
-    minutes: set[int] = set()
-    for rule in rules:
-        start = rule.start.hour * 60 + rule.start.minute
-        end = rule.end.hour * 60 + rule.end.minute + (1440 if rule.overnight else 0)
-        if after and rule.applies((weekday - 1) % 7, holiday, (1, 15)):
-            minutes |= {m - 1440 for m in range(start, end) if m >= 1440}
-        if not after and rule.applies(weekday, holiday, (1, 15)):
-            minutes |= {m for m in range(start, end) if m < 1440}
-    return minutes
+def _minutes(rule: CoverageRule) -> range:
+    """The rule's shift in minutes from the midnight of its start date."""
+    start = rule.start.hour * 60 + rule.start.minute
+    return range(start, rule.end.hour * 60 + rule.end.minute + (1440 if rule.overnight else 0))
 
 
 @pytest.mark.parametrize("weekday", range(7))
 @pytest.mark.parametrize("holiday", [False, True])
 @pytest.mark.parametrize("holiday_before", [False, True])
 def test_the_demo_covers_every_minute(weekday: int, holiday: bool, holiday_before: bool) -> None:
+    """Each minute of a date: a shift of that date, or the overnight spill of the day before."""
+    yesterday = (weekday - 1) % 7
     for coverage in parse_org(demo_text()).coverage:
-        own = _covered_minutes(coverage.rules, (weekday, holiday), after=False)
-        spill = _covered_minutes(coverage.rules, (weekday, holiday_before), after=True)
-        assert own | spill == set(range(1440)), coverage.kommune
+        assert all(rule.season is None for rule in coverage.rules)  # no month-day to vary
+        covered: set[int] = set()
+        for rule in coverage.rules:
+            if rule.applies(weekday, holiday, (1, 15)):
+                covered |= {m for m in _minutes(rule) if m < 1440}
+            if rule.applies(yesterday, holiday_before, (1, 15)):
+                covered |= {m - 1440 for m in _minutes(rule) if m >= 1440}
+        assert covered == set(range(1440)), coverage.kommune
 
 
 # --- normalisation ------------------------------------------------------------------------
@@ -372,22 +369,26 @@ def test_values_are_read_leniently_and_written_canonically() -> None:
 
 
 @pytest.mark.parametrize(
-    ("wall", "instant"),
+    ("wall", "instant", "written"),
     [
         # Spring forward: 02:30 never happens; it moves to 03:00 (01:00 UTC).
-        ("2026-03-29T02:30", datetime(2026, 3, 29, 3, 0, tzinfo=OSLO)),
+        ("2026-03-29T02:30", datetime(2026, 3, 29, 1, 0, tzinfo=UTC), "2026-03-29T03:00"),
         # Fall back: 02:30 happens twice; the first (summer time, +02:00) counts.
-        ("2026-10-25T02:30", datetime(2026, 10, 25, 0, 30, tzinfo=UTC)),
-        ("2026-07-01T12:00", datetime(2026, 7, 1, 10, 0, tzinfo=UTC)),
-        ("2026-01-05 08:00", datetime(2026, 1, 5, 7, 0, tzinfo=UTC)),
+        ("2026-10-25T02:30", datetime(2026, 10, 25, 0, 30, tzinfo=UTC), "2026-10-25T02:30"),
+        ("2026-07-01T12:00", datetime(2026, 7, 1, 10, 0, tzinfo=UTC), "2026-07-01T12:00"),
+        ("2026-01-05 08:00", datetime(2026, 1, 5, 7, 0, tzinfo=UTC), "2026-01-05T08:00"),
     ],
 )
-def test_local_times_become_aware_instants_dst_safely(wall: str, instant: datetime) -> None:
-    start = parse_org(edit('start = "2026-01-05T08:00"', f'start = "{wall}"')).rotations[0].start
+def test_local_times_become_aware_instants_dst_safely(
+    wall: str, instant: datetime, written: str
+) -> None:
+    org = parse_org(edit('start = "2026-01-05T08:00"', f'start = "{wall}"'))
+    start = org.rotations[0].start
     assert start.tzinfo is not None
     # Compared in UTC: across zones, == is always False for a time in the repeated hour.
-    assert start.astimezone(UTC) == instant.astimezone(UTC)
+    assert start.astimezone(UTC) == instant
     assert start.utcoffset() == instant.astimezone(OSLO).utcoffset()
+    assert f'start = "{written}"' in dump_org(org)
 
 
 def test_local_times_follow_the_helpline_timezone() -> None:
@@ -765,6 +766,22 @@ CASES: list[tuple[str, str, list[tuple[str, str]], str]] = [
         "must be longer than zero",
     ),
     (
+        "duration too long to represent",
+        edit('every = "1w"', 'every = "99999999999w"'),
+        [("rotation 'asker-bvt'", "every")],
+        "invalid duration '99999999999w': too long",
+    ),
+    (
+        "date and time out of range",
+        edit(
+            "[helpline]\n",
+            '[helpline]\ntimezone = "America/New_York"\n',
+            edit('start = "2026-01-05T08:00"', 'start = "9999-12-31T23:00"'),
+        ),
+        [("rotation 'asker-bvt'", "start")],
+        "invalid date and time '9999-12-31T23:00': out of range",
+    ),
+    (
         "period that is not whole days",
         edit('every = "1w"', 'every = "36h"'),
         [("rotation 'asker-bvt'", "every")],
@@ -1046,6 +1063,14 @@ def test_rules_that_never_meet_are_accepted(rules: list[str]) -> None:
         ),
         pytest.param(
             [
+                "days = 'all', from = '22:00', to = '08:00', season = '06-01..12-31'",
+                "days = 'all', from = '07:00', to = '22:00', season = '09-01..09-01'",
+            ],
+            "rules 1 and 2 overlap, e.g. on tue 09-01 from 07:00 to 08:00",
+            id="spill into a one-day season",
+        ),
+        pytest.param(
+            [
                 "days = 'all', from = '22:00', to = '09:00', season = '12-31..12-31'",
                 "days = 'all', from = '08:00', to = '22:00', season = '01-01..01-01'",
             ],
@@ -1148,6 +1173,44 @@ def test_overlap_check_agrees_with_walking_the_calendar(a: CoverageRule, b: Cove
         assert error.message.startswith("rules 1 and 2 overlap")
     else:
         assert parse_org(text).coverage == org.coverage
+
+
+# --- robustness ---------------------------------------------------------------------------
+
+toml_values = st.recursive(
+    st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=12)
+    | st.dates()
+    | st.times()
+    | st.datetimes(),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text(min_size=1, max_size=5), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_any_value_in_any_field_is_an_orgfileerror_or_fine(data: st.DataObject) -> None:
+    doc = tomllib.loads(BASE)
+    section = data.draw(st.sampled_from(sorted(doc)))
+    entries = doc[section] if isinstance(doc[section], list) else [doc[section]]
+    target = data.draw(st.sampled_from(entries))
+    if "rules" in target and data.draw(st.booleans()):
+        target = data.draw(st.sampled_from(target["rules"]))
+    key = data.draw(st.sampled_from(sorted(target)) | st.text(min_size=1, max_size=5))
+    target[key] = data.draw(toml_values)
+    try:
+        org = parse_org(tomli_w.dumps(doc))
+    except OrgFileError as error:
+        assert error.errors
+        assert all(isinstance(e, OrgError) and e.message for e in error.errors)
+    else:
+        assert parse_org(dump_org(org)) == org
 
 
 # --- round trip of generated organisations ------------------------------------------------
