@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import text
 
 from helpline.bootstrap import Services, open_services
@@ -21,6 +23,7 @@ from helpline.db.engine import make_engine, migrate
 from helpline.db.models import Base
 from helpline.embedded_redis import EmbeddedRedis
 from helpline.settings import Settings
+from helpline.web.app import create_app
 
 
 class FrozenClock:
@@ -103,3 +106,12 @@ async def services(settings: Settings, clock: FrozenClock) -> AsyncIterator[Serv
             for table in reversed(Base.metadata.sorted_tables):
                 await connection.execute(table.delete())
         yield opened
+
+
+async def app_client(services: Services) -> TestClient[web.Request, web.Application]:
+    """A started test client of the web app over `services`; the caller closes it."""
+    client: TestClient[web.Request, web.Application] = TestClient(
+        TestServer(create_app(services.settings, services=services))
+    )
+    await client.start_server()
+    return client

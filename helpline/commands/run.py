@@ -46,7 +46,7 @@ async def migrate_command(settings: Settings, _args: argparse.Namespace) -> int:
 async def serve_command(settings: Settings, args: argparse.Namespace) -> int:
     port = args.port or settings.port
     async with open_services(settings) as services:
-        await _ready_to_serve(services)
+        await ready_to_serve(services)
         app = create_app(settings, services=services)
         runner = web.AppRunner(app, handle_signals=False)
         await runner.setup()
@@ -73,7 +73,9 @@ async def worker_command(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
-async def _ready_to_serve(services: Services) -> None:
+async def ready_to_serve(services: Services) -> None:
+    """Refuse an unmigrated database; load `HELPLINE_ORG_FILE`, keeping the last good
+    organisation when the file is broken."""
     try:
         await check_migrated(services.engine)
     except NotMigrated as error:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from helpline.bootstrap import Services
@@ -18,8 +18,7 @@ from helpline.cli import main
 from helpline.commands.org import demo_text, load_text
 from helpline.db.models import ApiTokenRow, ContentReadRow
 from helpline.web.api import token_hash
-from helpline.web.app import create_app
-from tests.conftest import FrozenClock
+from tests.conftest import FrozenClock, app_client
 from tests.e2e.twilio_driver import TwilioDriver, incoming
 
 pytestmark = pytest.mark.e2e
@@ -37,10 +36,7 @@ async def client(
     async with services.sessions() as session, session.begin():
         session.add(ApiTokenRow(name="asker-koordinator", token_hash=token_hash(TOKEN),
                                 created_at=MONDAY_10))  # fmt: skip
-    client: TestClient[web.Request, web.Application] = TestClient(
-        TestServer(create_app(services.settings, services=services))
-    )
-    await client.start_server()
+    client = await app_client(services)
     twilio = TwilioDriver(client, services.settings)
     await twilio.post("/twilio/voice", incoming("CA-1", "+4798765432", "+4767000001"))
     await twilio.post("/twilio/voice", incoming("CA-2", "+4790000001", "+4767000002"))

@@ -9,8 +9,6 @@ from datetime import UTC, datetime
 
 import pytest
 import redis.asyncio as aioredis
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
 from helpline.bootstrap import Services, open_services
@@ -18,10 +16,9 @@ from helpline.commands.org import demo_text, load_text
 from helpline.db.engine import make_engine, sessionmaker
 from helpline.db.models import AttemptRow, ContactRow, OutboxRow
 from helpline.jobs import running_worker
-from helpline.web.app import create_app
 from rota.engine import Rota
 from rota.orgfile import parse_org
-from tests.conftest import FrozenClock
+from tests.conftest import FrozenClock, app_client
 from tests.e2e.twilio_driver import TwilioDriver, dialled_number, incoming, says
 from tests.fakes.twilio_api import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, running_fake_twilio
 
@@ -35,18 +32,10 @@ MONDAY_10 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # 10:00 in Oslo
 TUESDAY_03 = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # 03:00 in Oslo
 
 
-async def start_client(services: Services) -> TestClient[web.Request, web.Application]:
-    client: TestClient[web.Request, web.Application] = TestClient(
-        TestServer(create_app(services.settings, services=services))
-    )
-    await client.start_server()
-    return client
-
-
 @pytest.fixture
 async def twilio(services: Services) -> AsyncIterator[TwilioDriver]:
     await load_text(services, demo_text())
-    client = await start_client(services)
+    client = await app_client(services)
     yield TwilioDriver(client, services.settings)
     await client.close()
 
@@ -224,7 +213,7 @@ async def test_with_database_and_redis_down_the_call_still_rings_the_fallback(
     dead_db = make_engine("postgresql+asyncpg://postgres@127.0.0.1:1/gone")
     dead_redis = aioredis.from_url("redis://127.0.0.1:1/0")
     down = replace(services, engine=dead_db, sessions=sessionmaker(dead_db), redis=dead_redis)
-    client = await start_client(down)
+    client = await app_client(down)
     try:
         driver = TwilioDriver(client, services.settings)
         start = await driver.twiml("/twilio/voice", incoming("CA-down", HANSEN, ASKER_LINE))
@@ -245,7 +234,7 @@ async def test_without_any_organisation_the_fallback_from_settings_is_rung(
     services: Services,
 ) -> None:
     settings = replace(services.settings, fallback_phone="+4722000000")
-    client = await start_client(replace(services, settings=settings))
+    client = await app_client(replace(services, settings=settings))
     try:
         driver = TwilioDriver(client, settings)
         start = await driver.twiml("/twilio/voice", incoming("CA-empty", HANSEN, ASKER_LINE))
@@ -267,7 +256,7 @@ async def test_with_twilio_credentials_voicemail_notices_go_through_the_twilio_a
             twilio_api_base=fake.base_url,
         )
         async with open_services(settings, clock=clock) as live:
-            client = await start_client(live)
+            client = await app_client(live)
             try:
                 driver = TwilioDriver(client, settings)
                 call = incoming("CA-live", HANSEN, ASKER_LINE)

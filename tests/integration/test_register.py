@@ -1,12 +1,15 @@
 """The organisation register on a real database (SQLite, or PostgreSQL in CI)."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from helpline.bootstrap import Services
 from helpline.commands.org import demo_text, load_text
+from helpline.commands.run import ready_to_serve
 from helpline.db import models as m
 from helpline.db.register import feed_tokens, read_organisation
 from rota.orgfile import OrgFileError, parse_org
@@ -83,3 +86,18 @@ async def test_the_rota_index_is_rebuilt_only_for_a_new_version(services: Servic
     assert first is again
     assert third is not None and first is not None
     assert third.version == first.version + 1 and third.rota is not first.rota
+
+
+async def test_serve_loads_the_org_file_and_keeps_the_last_good_one_when_broken(
+    services: Services, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    good, broken = tmp_path / "org.toml", tmp_path / "broken.toml"
+    good.write_text(demo_text(), encoding="utf-8")
+    broken.write_text(demo_text().replace('kind = "kommune"', 'kind = "skole"', 1))
+    await ready_to_serve(replace(services, settings=replace(services.settings, org_file=good)))
+    loaded = await services.organisation()
+    assert loaded is not None and loaded.version == 1
+    await ready_to_serve(replace(services, settings=replace(services.settings, org_file=broken)))
+    still = await services.organisation()
+    assert still is not None and still.version == 1
+    assert "HELPLINE_ORG_FILE not loaded" in caplog.text and "field 'kind'" in caplog.text

@@ -6,30 +6,22 @@ from dataclasses import replace
 import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from icalendar import Calendar
 
 from helpline.bootstrap import Services
 from helpline.commands.org import demo_text, load_text
 from helpline.db.engine import make_engine
 from helpline.db.register import feed_tokens
-from helpline.web.app import create_app
 from helpline.web.calendar import feed_path
+from tests.conftest import app_client
 
 pytestmark = pytest.mark.integration
 
 
-async def client_for(services: Services) -> TestClient[web.Request, web.Application]:
-    client: TestClient[web.Request, web.Application] = TestClient(
-        TestServer(create_app(services.settings, services=services))
-    )
-    await client.start_server()
-    return client
-
-
 @pytest.fixture
 async def client(services: Services) -> AsyncIterator[TestClient[web.Request, web.Application]]:
-    client = await client_for(services)
+    client = await app_client(services)
     yield client
     await client.close()
 
@@ -44,7 +36,7 @@ async def test_healthz_and_readyz(client: TestClient[web.Request, web.Applicatio
 
 async def test_readyz_is_503_naming_an_unreachable_redis(services: Services) -> None:
     dead = aioredis.from_url("redis://127.0.0.1:1/0")
-    client = await client_for(replace(services, redis=dead))
+    client = await app_client(replace(services, redis=dead))
     try:
         response = await client.get("/readyz")
         assert response.status == 503
@@ -60,7 +52,7 @@ async def test_readyz_is_503_naming_an_unreachable_redis(services: Services) -> 
 
 async def test_readyz_is_503_naming_an_unreachable_database(services: Services) -> None:
     dead = make_engine("postgresql+asyncpg://postgres@127.0.0.1:1/none")
-    client = await client_for(replace(services, engine=dead))
+    client = await app_client(replace(services, engine=dead))
     try:
         response = await client.get("/readyz")
         assert response.status == 503
