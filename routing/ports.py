@@ -6,6 +6,7 @@ real adapters run against local fake servers speaking the vendors' wire formats.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -31,4 +32,50 @@ class SmsSender(Protocol):
 
     async def send_sms(self, *, to: str, from_: str, body: str) -> Sent:
         """Send `body` to `to` (E.164) from `from_` (a helpline number)."""
+        ...
+
+
+#: Telegram's limit on an inline button's callback_data, in UTF-8 bytes.
+MAX_BUTTON_DATA_BYTES = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """An inline button under a Telegram message; tapping it sends `data` back to the bot."""
+
+    label: str
+    data: str  # Telegram's callback_data: 1 to 64 bytes of UTF-8
+
+    def __post_init__(self) -> None:
+        if not self.label.strip():
+            raise ValueError("a button needs a label")
+        size = len(self.data.encode("utf-8"))
+        if not 1 <= size <= MAX_BUTTON_DATA_BYTES:
+            raise ValueError(
+                f"button data must be 1 to {MAX_BUTTON_DATA_BYTES} bytes of UTF-8, not {size}"
+            )
+
+
+class TelegramSender(Protocol):
+    """Sends and edits the bot's messages in Telegram chats and answers button taps."""
+
+    async def send_text(
+        self,
+        *,
+        chat_id: int,
+        text: str,
+        buttons: Sequence[Button] = (),
+        reply_to: int | None = None,
+    ) -> Sent:
+        """Send `text` to `chat_id`, with inline `buttons`, as a reply to message `reply_to`."""
+        ...
+
+    async def answer_button(self, *, callback_query_id: str, text: str) -> None:
+        """Answer a button tap; Telegram shows `text` briefly and stops the button spinner."""
+        ...
+
+    async def edit_buttons(
+        self, *, chat_id: int, message_id: int, buttons: Sequence[Button]
+    ) -> None:
+        """Replace the buttons under one of the bot's messages; no buttons removes them."""
         ...

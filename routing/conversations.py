@@ -1,0 +1,243 @@
+"""Message conversations: the frozen escalation plan and the decisions that move it.
+
+A conversation freezes the on-duty chain when it opens (STYLE.md habit 4); durable deadline
+jobs then move a cursor through it. Every decision here is made from stored state and the
+time passed in, so a job that runs late, twice, or after a restart decides the same thing.
+
+How the service applies a decision (`advance` computes the new state), each as one
+conditional update that matches the state the decision was made from, so that of two
+concurrent runs only one wins and only the winner sends:
+
+* `Notify` / `Escalate` at step k: `notified_steps = k + 1`, `last_notified_at = now`;
+  schedule the deadline job at `due_at`, keyed on (conversation, k).
+* `Exhausted`: `exhausted_at = now`; alert everyone in `entries` and the coordinators.
+* `Reassign`: store the new plan, `notified_steps = 1`, `last_notified_at = now`,
+  `exhausted_at = None`; schedule the deadline job of the new first step.
+
+All instants returned are in UTC.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from rota.model import ChainEntry
+
+
+@dataclass(frozen=True, slots=True)
+class MessagePlan:
+    """Whom to notify, in order, and how long each has to acknowledge.
+
+    Never empty: an on-duty chain always ends with the fallback number."""
+
+    steps: tuple[ChainEntry, ...]
+    deadline: timedelta
+
+    def __post_init__(self) -> None:
+        if not self.steps:
+            raise ValueError("a message plan needs at least one step")
+        if self.deadline <= timedelta(0):
+            raise ValueError("a message plan needs a positive deadline")
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "deadline_seconds": self.deadline.total_seconds(),
+                "steps": [asdict(step) for step in self.steps],
+            },
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> MessagePlan:
+        raw = json.loads(text)
+        return cls(
+            tuple(ChainEntry(**step) for step in raw["steps"]),
+            timedelta(seconds=raw["deadline_seconds"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationState:
+    """What the database knows about a conversation's escalation.
+
+    `notified_steps` counts the plan's steps notified so far (steps 0..n-1);
+    `last_notified_at` is when the latest was (the opening time while it is 0)."""
+
+    notified_steps: int
+    acknowledged_at: datetime | None
+    closed_at: datetime | None
+    last_notified_at: datetime
+    exhausted_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.notified_steps < 0:
+            raise ValueError("notified_steps cannot be negative")
+        for instant in (
+            self.acknowledged_at,
+            self.closed_at,
+            self.last_notified_at,
+            self.exhausted_at,
+        ):
+            if instant is not None:
+                _utc(instant)
+
+    @property
+    def settled(self) -> bool:
+        """Acknowledged or closed: escalation is over for good."""
+        return self.acknowledged_at is not None or self.closed_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Notify:
+    """Notify `entry` (step `step_index` of the plan); it has until `due_at`."""
+
+    step_index: int
+    entry: ChainEntry
+    due_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Escalate:
+    """The deadline passed: notify `entry` at `step_index`, saying `missed` did not answer.
+
+    `missed` is None only when nobody had been notified (a lost first notification)."""
+
+    step_index: int
+    entry: ChainEntry
+    due_at: datetime
+    missed: ChainEntry | None
+
+
+@dataclass(frozen=True, slots=True)
+class Exhausted:
+    """Everyone in the chain was notified and nobody acknowledged: alert them all."""
+
+    entries: tuple[ChainEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Reassign:
+    """A shift change: the conversation moves to `plan`, starting with `notify`.
+
+    `previous` is the person notified last under the old plan (None if nobody was)."""
+
+    plan: MessagePlan
+    notify: Notify
+    previous: ChainEntry | None
+
+
+@dataclass(frozen=True, slots=True)
+class Nothing:
+    """Nothing to do."""
+
+
+DeadlineDecision = Escalate | Exhausted | Nothing
+ShiftDecision = Reassign | Nothing
+
+
+def freeze_message_plan(chain: tuple[ChainEntry, ...], deadline: timedelta) -> MessagePlan:
+    """The escalation plan of a new conversation: the on-duty chain as it is right now."""
+    return MessagePlan(tuple(chain), deadline)
+
+
+def notify_first(plan: MessagePlan, opened_at: datetime) -> Notify:
+    """Whom a new conversation notifies, and when their deadline falls."""
+    return Notify(0, plan.steps[0], _utc(opened_at) + plan.deadline)
+
+
+def due_at(plan: MessagePlan, state: ConversationState) -> datetime:
+    """When the deadline of the latest notification falls."""
+    return _utc(state.last_notified_at) + plan.deadline
+
+
+def notified(plan: MessagePlan, state: ConversationState) -> tuple[ChainEntry, ...]:
+    """The steps notified so far, in order."""
+    return plan.steps[: state.notified_steps]
+
+
+def current(plan: MessagePlan, state: ConversationState) -> ChainEntry | None:
+    """The person notified last: the one the conversation waits for."""
+    sent = notified(plan, state)
+    return sent[-1] if sent else None
+
+
+def on_deadline(plan: MessagePlan, state: ConversationState, now: datetime) -> DeadlineDecision:
+    """What a deadline job does when it runs at `now`, however late or often it runs.
+
+    Escalates only an open, unacknowledged conversation whose latest deadline has passed,
+    to the first step not yet notified; alerts once when every step was notified."""
+    if state.settled or state.exhausted_at is not None:
+        return Nothing()
+    instant = _utc(now)
+    if instant < due_at(plan, state):
+        return Nothing()
+    index = state.notified_steps
+    if index >= len(plan.steps):
+        return Exhausted(plan.steps)
+    return Escalate(index, plan.steps[index], instant + plan.deadline, current(plan, state))
+
+
+def on_shift_change(
+    plan: MessagePlan, state: ConversationState, new_chain: tuple[ChainEntry, ...], now: datetime
+) -> ShiftDecision:
+    """Move an open, unacknowledged conversation to the new person on duty.
+
+    Reassigns when the person notified last is not the new chain's primary (by person and
+    phone: a duty phone handed to the next person counts as a new person). Nothing when the
+    chain did not change, so a boundary that changes nobody never restarts an escalation."""
+    instant = _utc(now)
+    if state.settled or not new_chain:
+        return Nothing()
+    if _parties(new_chain) == _parties(plan.steps):
+        return Nothing()
+    previous = current(plan, state)
+    if previous is not None and _party(previous) == _party(new_chain[0]):
+        return Nothing()
+    new_plan = freeze_message_plan(new_chain, plan.deadline)
+    return Reassign(new_plan, notify_first(new_plan, instant), previous)
+
+
+def taken_notices(
+    plan: MessagePlan, state: ConversationState, taker_phone: str
+) -> list[ChainEntry]:
+    """Who to tell that a conversation is taken: everyone notified but the taker, once each."""
+    seen = {taker_phone}
+    told: list[ChainEntry] = []
+    for entry in notified(plan, state):
+        if entry.phone not in seen:
+            seen.add(entry.phone)
+            told.append(entry)
+    return told
+
+
+def advance(
+    state: ConversationState, decision: Notify | DeadlineDecision | Reassign, now: datetime
+) -> ConversationState:
+    """The state after the service has carried out `decision` at `now`."""
+    instant = _utc(now)
+    if isinstance(decision, Notify | Escalate):
+        return replace(state, notified_steps=decision.step_index + 1, last_notified_at=instant)
+    if isinstance(decision, Exhausted):
+        return replace(state, exhausted_at=instant)
+    if isinstance(decision, Reassign):
+        return replace(state, notified_steps=1, last_notified_at=instant, exhausted_at=None)
+    return state
+
+
+def _party(entry: ChainEntry) -> tuple[str | None, str]:
+    return (entry.person, entry.phone)
+
+
+def _parties(chain: tuple[ChainEntry, ...]) -> list[tuple[str | None, str]]:
+    return [_party(entry) for entry in chain]
+
+
+def _utc(instant: datetime) -> datetime:
+    # Arithmetic and comparison on two datetimes sharing a ZoneInfo are wall-clock, which
+    # is wrong across a DST change (02:55 CEST + 10 min is 02:05 CET); UTC is not.
+    if instant.utcoffset() is None:
+        raise ValueError(f"naive datetime {instant.isoformat()}: pass an aware one")
+    return instant.astimezone(UTC)
