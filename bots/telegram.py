@@ -118,6 +118,10 @@ class TelegramBot:
         )
         self.application.add_handler(TypeHandler(Update, self._dispatch, block=True))
 
+    def set_handler(self, on_update: UpdateCallback) -> None:
+        """Plug in what decides about updates (the service, once it is wired)."""
+        self._on_update = on_update
+
     @property
     def bot_username(self) -> str:
         """The bot's @username without the @, from getMe at `initialize()`."""

@@ -16,6 +16,7 @@ from saq import Queue
 from saq.queue.redis import RedisQueue
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bots.telegram import TelegramBot
 from bots.twilio_sms import TwilioSms
 from helpline.clock import Clock, system_clock
 from helpline.db.engine import make_engine, sessionmaker
@@ -48,6 +49,7 @@ class Services:
     queue: Queue
     outbox: Outbox
     clock: Clock = system_clock
+    telegram: TelegramBot | None = None
     _loaded: LoadedOrg | None = field(default=None, repr=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
@@ -87,6 +89,15 @@ def _sms_sender(settings: Settings) -> TwilioSms | None:
     )
 
 
+async def _telegram_bot(settings: Settings) -> TelegramBot | None:
+    if settings.telegram_bot_token is None:
+        return None  # sandbox: Telegram messages stay in the outbox
+    bot = TelegramBot(token=settings.telegram_bot_token, api_base=settings.telegram_api_base)
+    await bot.initialize()
+    await bot.start()
+    return bot
+
+
 @asynccontextmanager
 async def open_services(
     settings: Settings, *, clock: Clock = system_clock, with_redis: bool = True
@@ -106,10 +117,14 @@ async def open_services(
     client = aioredis.from_url(redis_url)  # connects lazily: unused without `with_redis`
     queue = RedisQueue.from_url(redis_url, name=QUEUE_NAME)  # saq closes its own connection
     sms = _sms_sender(settings)
+    bot = await _telegram_bot(settings)
     try:
         yield Services(settings, engine, sessions, client, redis_url, queue,
-                       Outbox(sessions, clock, sms), clock)  # fmt: skip
+                       Outbox(sessions, clock, sms, bot), clock, telegram=bot)  # fmt: skip
     finally:
+        if bot is not None:
+            await bot.stop()
+            await bot.shutdown()
         if sms is not None:
             await sms.close()
         if with_redis:  # saq's disconnect talks to Redis; untouched otherwise

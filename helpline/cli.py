@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from helpline.commands import duty, log, org, run, simulate
+from helpline.commands import duty, log, org, run, simulate, telegram
 from helpline.commands.common import CommandError
 from helpline.settings import Settings, SettingsError, read_dotenv
 
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     org.register(sub)
     duty.register(sub)
     log.register(sub)
+    telegram.register(sub)
     simulate.register(sub)
     return parser
 

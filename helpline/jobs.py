@@ -18,15 +18,17 @@ from sqlalchemy import select
 
 from helpline.bootstrap import Services
 from helpline.db.models import ContactRow
+from helpline.effects import apply_effects
+from helpline.messages import Conversations, Effects
 from rota.wallclock import OSLO, zone
 from routing import texts
 from routing.calls import CallPlan
-from routing.ports import ChannelError
 
 log = logging.getLogger(__name__)
 
 COVERAGE_HORIZON = timedelta(days=14)
 VOICEMAIL_SWEEP_WINDOW = timedelta(hours=48)
+KIND = "voicemail"
 
 
 class Context(SaqContext, total=False):
@@ -54,9 +56,9 @@ async def watch_coverage(ctx: Context) -> int:
 
 
 async def notify_voicemail(ctx: Context, *, contact_id: int) -> int:
-    """SMS everyone in a voicemail's chain how to call back; returns how many were sent.
+    """SMS everyone in a voicemail's chain how to call back; returns how many were queued.
 
-    Runs again safely: numbers the outbox shows as already told are skipped."""
+    Runs again safely: numbers the outbox already holds a notice for are skipped."""
     services = ctx["services"]
     async with services.sessions() as session:
         contact = await session.get(ContactRow, contact_id)
@@ -66,20 +68,14 @@ async def notify_voicemail(ctx: Context, *, contact_id: int) -> int:
     tz = zone(loaded.org.helpline.timezone if loaded else OSLO)
     body = texts.voicemail_sms(contact.foster_home_name, contact.kommune_name,
                                contact.started_at.astimezone(tz), contact.caller)  # fmt: skip
-    sent = 0
-    for phone in dict.fromkeys(step.phone for step in CallPlan.from_json(contact.plan).steps):
-        if await services.outbox.already_sent(contact_id, phone):
-            continue
-        try:
-            await services.outbox.send_sms(
-                to=phone, from_=contact.helpline_number, body=body, contact_id=contact_id
-            )
-            sent += 1
-        except ChannelError as error:
-            if error.retryable:
-                raise  # saq retries the job; numbers already told are skipped then
-            log.error("voicemail notice for contact %d not deliverable: %s", contact_id, error)
-    return sent
+    phones = dict.fromkeys(step.phone for step in CallPlan.from_json(contact.plan).steps)
+    fresh = [p for p in phones if not await services.outbox.already_queued(contact_id, p, KIND)]
+    async with services.sessions() as session, session.begin():
+        rows = [services.outbox.queue(session, channel="sms", to=phone, body=body, kind=KIND,
+                                      sender=contact.helpline_number, contact_id=contact_id)
+                for phone in fresh]  # fmt: skip
+    await services.outbox.deliver([row.id for row in rows])
+    return len(rows)
 
 
 async def sweep_voicemail_notices(ctx: Context) -> int:
@@ -90,6 +86,57 @@ async def sweep_voicemail_notices(ctx: Context) -> int:
         ids = list(await session.scalars(select(ContactRow.id).where(
             ContactRow.outcome == "voicemail", ContactRow.started_at >= since)))  # fmt: skip
     return sum([await notify_voicemail(ctx, contact_id=i) for i in ids])
+
+
+async def deliver_outbox(ctx: Context) -> int:
+    """Deliver messages left pending by a crash or a vendor outage."""
+    return await ctx["services"].outbox.deliver_pending()
+
+
+async def message_deadline(ctx: Context, *, contact_id: int) -> None:
+    """A conversation's deadline passed: escalate or alert, unless it was taken meanwhile.
+
+    Late or repeated runs re-check the stored state and do nothing wrong."""
+    services = ctx["services"]
+    loaded = await services.organisation()
+    if loaded is None:
+        return
+    effects = Effects()
+    async with services.sessions() as session, session.begin():
+        contact = await session.scalar(
+            select(ContactRow).where(ContactRow.id == contact_id).with_for_update()
+        )
+        if contact is None or contact.message_plan is None:
+            return
+        work = Conversations(services, session, loaded, services.clock(), effects)
+        await work.on_deadline(contact)
+    await apply_effects(services, effects)
+
+
+async def sweep_conversations(ctx: Context) -> int:
+    """Every minute: move unacknowledged conversations at a shift change, and escalate
+    any whose deadline job was lost. Returns how many conversations were looked at."""
+    services = ctx["services"]
+    loaded = await services.organisation()
+    if loaded is None:
+        return 0
+    async with services.sessions() as session:
+        ids = list(await session.scalars(select(ContactRow.id).where(
+            ContactRow.message_plan.is_not(None), ContactRow.closed_at.is_(None),
+            ContactRow.answered_at.is_(None))))  # fmt: skip
+    for contact_id in ids:
+        effects = Effects()
+        async with services.sessions() as session, session.begin():
+            contact = await session.scalar(
+                select(ContactRow).where(ContactRow.id == contact_id).with_for_update()
+            )
+            if contact is None or contact.answered_at is not None:
+                continue
+            work = Conversations(services, session, loaded, services.clock(), effects)
+            await work.on_shift_change(contact)
+            await work.on_deadline(contact)
+        await apply_effects(services, effects)
+    return len(ids)
 
 
 async def enqueue_voicemail_notice(services: Services, contact_id: int) -> None:
@@ -115,10 +162,19 @@ def make_worker(services: Services) -> Worker[Context]:
 
     return Worker(
         services.queue,
-        functions=[watch_coverage, notify_voicemail, sweep_voicemail_notices],
+        functions=[
+            watch_coverage,
+            notify_voicemail,
+            sweep_voicemail_notices,
+            deliver_outbox,
+            message_deadline,
+            sweep_conversations,
+        ],  # fmt: skip
         cron_jobs=[
             CronJob(watch_coverage, cron="7 * * * *"),
             CronJob(sweep_voicemail_notices, cron="* * * * *"),
+            CronJob(deliver_outbox, cron="* * * * *"),
+            CronJob(sweep_conversations, cron="* * * * *"),
         ],
         startup=startup,
         concurrency=20,

@@ -1,75 +1,140 @@
-"""Outgoing SMS: through Twilio when configured, into the outbox table in sandbox mode.
+"""Outgoing SMS and Telegram messages, delivered from a transactional outbox.
 
-Every message sent is recorded in the outbox (the delivery record), so a job that runs
-twice can see what already went out and does not send it again.
+The transaction that decides to send a message also writes it (status `pending`), so a
+decision and its messages commit or roll back together and a retried webhook never sends
+twice. `deliver` then claims each pending row with a conditional update — of two
+deliverers only one sends — and hands it to Twilio or Telegram. Without credentials for a
+channel (sandbox mode) the row is stored as `sandbox` and nothing is sent. A job sweeps
+rows left pending (a crash, a vendor outage) every minute.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from helpline.clock import Clock
 from helpline.db.models import OutboxRow
 from rota.phones import mask_phone
-from routing.ports import ChannelError, SmsSender
+from routing.ports import Button, ChannelError, Sent, SmsSender, TelegramSender
 
 log = logging.getLogger(__name__)
 
+MAX_ATTEMPTS = 10
+DONE = ("sent", "sandbox")
+
 
 class Outbox:
-    """Sends SMS and keeps the record of what was sent."""
+    """Queues messages inside a transaction and delivers them after it commits."""
 
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
-        sender: SmsSender | None,
+        sms: SmsSender | None,
+        telegram: TelegramSender | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
-        self._sender = sender
+        self._sms = sms
+        self.telegram = telegram
 
-    async def already_sent(self, contact_id: int, to: str) -> bool:
-        """Has this contact's message to `to` gone out (or into the sandbox) already?"""
+    def queue(
+        self,
+        session: AsyncSession,
+        *,
+        channel: str,
+        to: str,
+        sender: str,
+        body: str,
+        contact_id: int | None,
+        kind: str = "message",
+        buttons: Sequence[Button] = (),
+        reply_to: int | None = None,
+    ) -> OutboxRow:
+        """Add a message to the caller's transaction; deliver it after the commit."""
+        live = self._sms if channel == "sms" else self.telegram
+        row = OutboxRow(
+            channel=channel, to=to, sender=sender, body=body, contact_id=contact_id,
+            created_at=self._clock(), status="pending" if live else "sandbox", kind=kind,
+            buttons=json.dumps([[b.label, b.data] for b in buttons]) if buttons else None,
+            reply_to=reply_to, attempts=0,
+        )  # fmt: skip
+        session.add(row)
+        return row
+
+    async def already_queued(self, contact_id: int, to: str, kind: str) -> bool:
+        """Is a message of `kind` for this contact to `to` queued or delivered already?"""
         async with self._sessions() as session:
-            row = await session.scalar(
+            found = await session.scalar(
                 select(OutboxRow.id).where(
                     OutboxRow.contact_id == contact_id,
                     OutboxRow.to == to,
-                    OutboxRow.status.in_(("sent", "sandbox")),
+                    OutboxRow.kind == kind,
+                    OutboxRow.status != "failed",
                 )
             )
-        return row is not None
+        return found is not None
 
-    async def send_sms(self, *, to: str, from_: str, body: str, contact_id: int | None) -> str:
-        """Send one SMS and record it; returns the provider's id (or the outbox id)."""
-        status, provider_id = "sandbox", None
-        if self._sender is not None:
-            try:
-                sent = await self._sender.send_sms(to=to, from_=from_, body=body)
-            except ChannelError:
-                await self._record(to, from_, body, contact_id, "failed", None)
-                raise
-            status, provider_id = "sent", sent.provider_id
-        row = await self._record(to, from_, body, contact_id, status, provider_id)
-        log.info("sms to %s %s (contact %s)", mask_phone(to), status, contact_id)
-        return provider_id or f"outbox-{row.id}"
+    async def deliver(self, ids: Sequence[int]) -> int:
+        """Send these pending rows (each claimed first); returns how many went out."""
+        sent = 0
+        for row_id in ids:
+            sent += await self._deliver_one(row_id)
+        return sent
 
-    async def _record(
-        self,
-        to: str,
-        from_: str,
-        body: str,
-        contact_id: int | None,
-        status: str,
-        provider_id: str | None,
-    ) -> OutboxRow:
-        now = self._clock()
-        row = OutboxRow(channel="sms", to=to, sender=from_, body=body, contact_id=contact_id,
-                        created_at=now, status=status, provider_id=provider_id)  # fmt: skip
+    async def deliver_pending(self) -> int:
+        """Send every pending row: the sweep after crashes and vendor outages."""
+        async with self._sessions() as session:
+            ids = list(await session.scalars(
+                select(OutboxRow.id).where(OutboxRow.status == "pending").order_by(OutboxRow.id)
+            ))  # fmt: skip
+        return await self.deliver(ids)
+
+    async def _deliver_one(self, row_id: int) -> int:
         async with self._sessions() as session, session.begin():
-            session.add(row)
-        return row
+            claimed = await session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == row_id, OutboxRow.status == "pending")
+                .values(status="sending", attempts=OutboxRow.attempts + 1)
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]  # CursorResult
+                return 0
+            row = await session.get(OutboxRow, row_id)
+        assert row is not None
+        try:
+            result = await self._send(row)
+        except ChannelError as error:
+            retry = error.retryable and row.attempts < MAX_ATTEMPTS
+            await self._finish(row_id, "pending" if retry else "failed", None)
+            log.warning("%s %d to %s not delivered (%s): %s", row.channel, row_id,
+                        _masked(row), "will retry" if retry else "gave up", error)  # fmt: skip
+            return 0
+        await self._finish(row_id, "sent", result.provider_id)
+        log.info("%s %d to %s sent (%s)", row.channel, row_id, _masked(row), row.kind)
+        return 1
+
+    async def _send(self, row: OutboxRow) -> Sent:
+        if row.channel == "sms":
+            assert self._sms is not None
+            return await self._sms.send_sms(to=row.to, from_=row.sender, body=row.body)
+        assert self.telegram is not None
+        buttons = [Button(label, data) for label, data in json.loads(row.buttons or "[]")]
+        return await self.telegram.send_text(
+            chat_id=int(row.to), text=row.body, buttons=buttons, reply_to=row.reply_to
+        )
+
+    async def _finish(self, row_id: int, status: str, provider_id: str | None) -> None:
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(OutboxRow).where(OutboxRow.id == row_id)
+                .values(status=status, provider_id=provider_id)
+            )  # fmt: skip
+
+
+def _masked(row: OutboxRow) -> str:
+    return mask_phone(row.to) if row.channel == "sms" else "a Telegram chat"

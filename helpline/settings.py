@@ -12,6 +12,8 @@ from pathlib import Path
 
 from rota.phones import InvalidPhone, normalise_phone
 
+DEFAULT_CATEGORIES = "samvær,skole,helse,atferd,økonomi,akutt,annet"
+
 
 class SettingsError(ValueError):
     """A setting is missing or malformed (operator-facing, English)."""
@@ -36,6 +38,9 @@ class Settings:
     dial_timeout: int  # seconds each number rings
     voicemail_max_seconds: int
     voice: str  # Twilio <Say> voice for nb-NO
+    categories: tuple[str, ...]  # closing categories of a conversation
+    coordinators: tuple[str, ...]  # phones alerted when nobody takes a message
+    telegram_bot_username: str  # for deep links when the bot is not reachable (sandbox)
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> Settings:
@@ -72,6 +77,13 @@ class Settings:
                 get("HELPLINE_VOICEMAIL_MAX_SECONDS") or "120", "HELPLINE_VOICEMAIL_MAX_SECONDS"
             ),
             voice=get("HELPLINE_VOICE") or "Polly.Liv",
+            categories=_words(get("HELPLINE_CATEGORIES") or DEFAULT_CATEGORIES),
+            coordinators=tuple(
+                _phone_setting(p, "HELPLINE_COORDINATORS") or ""
+                for p in _words(get("HELPLINE_COORDINATORS") or "")
+            ),
+            telegram_bot_username=get("HELPLINE_TELEGRAM_BOT_USERNAME")
+            or "Fosterhjemstelefonen_bot",
         )
 
     @property
@@ -106,13 +118,17 @@ def _sqlite_url(data_dir: Path) -> str:
     return f"sqlite+aiosqlite:///{data_dir / 'helpline.db'}"
 
 
-def _phone_setting(text: str | None) -> str | None:
+def _phone_setting(text: str | None, name: str = "HELPLINE_FALLBACK_PHONE") -> str | None:
     if text is None:
         return None
     try:
         return normalise_phone(text)
     except InvalidPhone as error:
-        raise SettingsError(f"HELPLINE_FALLBACK_PHONE: {error}") from None
+        raise SettingsError(f"{name}: {error}") from None
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(word.strip() for word in text.split(",") if word.strip())
 
 
 def _seconds(text: str, name: str) -> int:

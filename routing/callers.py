@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rota.model import FosterHome, Kommune, Organisation
+from rota.model import FosterHome, Kommune, Organisation, Person, Team
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +27,12 @@ class Directory:
         self.homes_by_phone = {phone: home for home in org.foster_homes for phone in home.phones}
         self.kommune_by_number = {n: k for k in org.kommuner for n in k.numbers}
         self.helpline_numbers = frozenset(self.kommune_by_number)
+        self.people = {p.id: p for p in org.people}
+        self.people_by_phone: dict[str, Person] = {p.phone: p for p in org.people}
+        self.teams_by_duty_phone: dict[str, Team] = {
+            t.duty_phone: t for t in org.teams if t.duty_phone
+        }
+        self.homes = {h.id: h for h in org.foster_homes}
         self._first = org.kommuner[0] if org.kommuner else None
 
     def identify(self, caller: str | None, dialled: str | None, default: str | None) -> Caller:

@@ -218,3 +218,34 @@ def telegram_link_sms(url: str, expires_at: datetime, timezone: str = "Europe/Os
         f"Åpne denne lenken for å koble Telegram til Fosterhjemstelefonen: {url}. "
         f"Lenken virker én gang og går ut {when}."
     )
+
+
+def linked(kind: str) -> str:
+    """After a deep link connected a Telegram account."""
+    if kind == "person":
+        return (
+            "Telegram er nå koblet til Fosterhjemstelefonen. Du får varsler om nye meldinger "
+            "her når du har vakt."
+        )
+    return (
+        "Telegram er nå koblet til Fosterhjemstelefonen. Skriv her når du trenger noen å "
+        f"snakke med, hele døgnet. {EMERGENCY}"
+    )
+
+
+def link_invalid() -> str:
+    """A deep link that is unknown, used or expired."""
+    return (
+        "Lenken er ugyldig, allerede brukt eller utløpt. Be barnevernstjenesten om en ny lenke. "
+        f"{EMERGENCY}"
+    )
+
+
+def choose_category(code: str) -> str:
+    """Answer to the Lukk button: pick a category."""
+    return f"Velg kategori for #{code}:"
+
+
+def reply_by_replying() -> str:
+    """Answer to the Svar button."""
+    return "Svar fosterhjemmet ved å svare på varselet (hold inne meldingen og velg Svar)."

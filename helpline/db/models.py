@@ -8,7 +8,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -202,6 +211,16 @@ class ContactRow(Base):
     plan: Mapped[str] = mapped_column(Text)  # the frozen dial plan, JSON
     recording_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     recording_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Message conversations (channel "sms" or "telegram"); None for calls.
+    message_plan: Mapped[str | None] = mapped_column(Text, nullable=True)  # MessagePlan JSON
+    notified_steps: Mapped[int] = mapped_column(Integer, default=0)
+    last_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    exhausted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    acknowledged_phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    first_answer_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    category: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    telegram_chat_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class AttemptRow(Base):
@@ -232,18 +251,61 @@ class WebhookEventRow(Base):
 
 
 class OutboxRow(Base):
-    """Outgoing SMS and calls: the sandbox delivers here; with Twilio, a delivery record."""
+    """Every outgoing SMS and Telegram message. Written in the transaction that decides
+    to send it (pending), then delivered; the sandbox keeps it here (status sandbox)."""
 
     __tablename__ = "outbox"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    channel: Mapped[str] = mapped_column(String(10))
-    to: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(10))  # "sms" or "telegram"
+    to: Mapped[str] = mapped_column(String(64))  # E.164, or a Telegram chat id
     sender: Mapped[str] = mapped_column(String(64))
     body: Mapped[str] = mapped_column(Text)
     contact_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    status: Mapped[str] = mapped_column(String(20))  # sandbox/sent/failed
+    status: Mapped[str] = mapped_column(String(20), index=True)  # pending/sending/sent/...
     provider_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    kind: Mapped[str] = mapped_column(String(20), default="message")
+    buttons: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON [[label, data]]
+    reply_to: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MessageRow(Base):
+    """One message of a conversation, in or out. The body is content: never logged."""
+
+    __tablename__ = "messages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"),
+                                            index=True)  # fmt: skip
+    direction: Mapped[str] = mapped_column(String(3))  # "in" or "out"
+    channel: Mapped[str] = mapped_column(String(10))
+    sender_role: Mapped[str] = mapped_column(String(20))  # foster_parent/staff/system
+    sender_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TelegramLinkRow(Base):
+    """A Telegram account linked to a person or a foster home."""
+
+    __tablename__ = "telegram_links"
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(12))  # "person" or "foster_home"
+    target_id: Mapped[str] = mapped_column(String(64), index=True)
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LinkTokenRow(Base):
+    """A one-time Telegram deep-link token; only its SHA-256 is stored."""
+
+    __tablename__ = "link_tokens"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    target_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class ApiTokenRow(Base):

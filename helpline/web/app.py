@@ -15,7 +15,7 @@ from helpline.clock import Clock, system_clock
 from helpline.db.engine import check_migrated
 from helpline.settings import Settings
 from helpline.twiml import VoiceTwiml
-from helpline.web import api, calendar, twilio_voice
+from helpline.web import api, calendar, messaging, twilio_voice
 from helpline.web.keys import SERVICES, TWIML
 from helpline.web.twilio_auth import twilio_signature_middleware
 
@@ -34,7 +34,7 @@ def create_app(
     app = web.Application(middlewares=[twilio_signature_middleware(settings), api.bearer_auth])
     app[TWIML] = VoiceTwiml(settings)
     if services is not None:
-        app[SERVICES] = services
+        _use(app, services)
     else:
         app.cleanup_ctx.append(_services_ctx(settings, clock))
     app.router.add_get("/healthz", healthz)
@@ -42,7 +42,14 @@ def create_app(
     calendar.setup(app)
     twilio_voice.setup(app)
     api.setup(app)
+    messaging.setup(app)
     return app
+
+
+def _use(app: web.Application, services: Services) -> None:
+    app[SERVICES] = services
+    if services.telegram is not None:
+        services.telegram.set_handler(messaging.update_handler(services))
 
 
 def _services_ctx(
@@ -51,7 +58,7 @@ def _services_ctx(
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         async with open_services(settings, clock=clock) as services:
             await check_migrated(services.engine)
-            app[SERVICES] = services
+            _use(app, services)
             yield
 
     return ctx

@@ -1,0 +1,216 @@
+"""Inbound messages: `POST /twilio/sms` and `POST /telegram/webhook`.
+
+Each inbound event is processed once (keyed on MessageSid or update_id): the decision and
+the messages it sends commit together, and a retry or redelivery changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import CallbackQuery, Message, Update
+
+from bots.telegram import webhook_secret_ok
+from helpline.bootstrap import LoadedOrg, Services
+from helpline.db.events import once
+from helpline.db.models import OutboxRow, TelegramLinkRow
+from helpline.effects import apply_effects
+from helpline.linking import redeem
+from helpline.messages import Conversations, Effects, Party, Staff, staff_buttons
+from helpline.web.keys import SERVICES
+from rota.phones import InvalidPhone, normalise_phone
+from routing import message_texts as say
+from routing.ports import Button
+from routing.replies import short_code
+
+log = logging.getLogger(__name__)
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response />'
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_post("/twilio/sms", sms)
+    app.router.add_post("/telegram/webhook", telegram_webhook)
+
+
+# -- SMS -----------------------------------------------------------------------------------
+
+
+async def sms(request: web.Request) -> web.Response:
+    """An SMS to a helpline number, from a foster parent, an unknown number or staff."""
+    services = request.app[SERVICES]
+    form = {key: str(value) for key, value in (await request.post()).items()}
+    loaded = await services.organisation()
+    if loaded is None:
+        log.error("SMS received with no organisation loaded; it is not routed")
+        return web.Response(status=503, text="no organisation loaded")
+    sender = _e164(form.get("From", "")) or form.get("From", "")
+    dialled = _e164(form.get("To", "")) or ""
+    body = form.get("Body", "")
+    effects = Effects()
+
+    async def work(session: AsyncSession) -> str:
+        conv = Conversations(services, session, loaded, services.clock(), effects)
+        staff = staff_by_phone(loaded, sender)
+        if staff is not None:
+            await conv.from_staff(staff, body)
+        elif not body.strip():
+            conv.send(Party("sms", sender), say.empty_message(), None, kind="help")
+        else:
+            home = loaded.directory.homes_by_phone.get(sender)
+            await conv.from_foster_parent(home, sender, dialled, body, "sms", None)
+        return EMPTY_TWIML
+
+    answer = await once(services.sessions, services.clock,
+                        f"sms:{form.get('MessageSid', '')}", work)  # fmt: skip
+    await apply_effects(services, effects)
+    return web.Response(text=answer, content_type="application/xml")
+
+
+def staff_by_phone(loaded: LoadedOrg, phone: str) -> Staff | None:
+    """A staff member by their own phone, or whoever carries a team's duty phone."""
+    person = loaded.directory.people_by_phone.get(phone)
+    if person is not None:
+        return Staff(person.id, phone, person.name, Party("sms", phone))
+    team = loaded.directory.teams_by_duty_phone.get(phone)
+    if team is not None:
+        return Staff(None, phone, team.name, Party("sms", phone))
+    return None
+
+
+def _e164(text: str) -> str | None:
+    try:
+        return normalise_phone(text)
+    except InvalidPhone:
+        return None
+
+
+# -- Telegram ------------------------------------------------------------------------------
+
+
+async def telegram_webhook(request: web.Request) -> web.Response:
+    """A Telegram update; the secret header is compared in constant time."""
+    services = request.app[SERVICES]
+    bot, secret = services.telegram, services.settings.telegram_webhook_secret
+    if bot is None or secret is None:
+        raise web.HTTPNotFound(text="Telegram is not configured")
+    if not webhook_secret_ok(request.headers.get(SECRET_HEADER), secret):
+        log.warning("refused a Telegram update: wrong or missing secret")
+        return web.Response(status=403, text="invalid secret")
+    try:
+        payload = await request.json()
+        await bot.process_update(payload)
+    except ValueError:
+        return web.Response(status=400, text="not a Telegram update")
+    return web.json_response({})
+
+
+def update_handler(services: Services) -> Callable[[Update], Awaitable[None]]:
+    """The bot's `on_update`: route one update once (keyed on update_id)."""
+
+    async def handle(update: Update) -> None:
+        loaded = await services.organisation()
+        if loaded is None:
+            raise RuntimeError("no organisation loaded")  # 500: Telegram redelivers later
+        effects = Effects()
+
+        async def work(session: AsyncSession) -> str:
+            conv = Conversations(services, session, loaded, services.clock(), effects)
+            await route_update(conv, update)
+            return ""
+
+        await once(services.sessions, services.clock, f"tg:{update.update_id}", work)
+        await apply_effects(services, effects)
+
+    return handle
+
+
+async def route_update(conv: Conversations, update: Update) -> None:
+    """Dispatch a Telegram update: a button, a /start link, staff or a foster parent."""
+    if update.callback_query is not None:
+        await _button(conv, update.callback_query)
+    elif update.message is not None and update.message.text is not None:
+        await _message(conv, update.message, update.message.text)
+
+
+async def _linked(conv: Conversations, user_id: int) -> TelegramLinkRow | None:
+    return await conv.session.get(TelegramLinkRow, user_id)
+
+
+def _staff(conv: Conversations, link: TelegramLinkRow, chat_id: int) -> Staff | None:
+    person = conv.loaded.directory.people.get(link.target_id)
+    if link.kind != "person" or person is None:
+        return None
+    return Staff(person.id, person.phone, person.name, Party("telegram", str(chat_id)))
+
+
+async def _message(conv: Conversations, message: Message, text: str) -> None:
+    chat = Party("telegram", str(message.chat.id))
+    user = message.from_user
+    if text.startswith("/start"):
+        token = text.removeprefix("/start").strip()
+        kind = await redeem(conv.session, token, user.id, message.chat.id, conv.now) if (
+            token and user) else None  # fmt: skip
+        conv.send(chat, say.linked(kind) if kind else say.link_invalid(), None, kind="help")
+        return
+    link = await _linked(conv, user.id) if user else None
+    if link is None:
+        conv.send(chat, say.unknown_telegram_user(), None, kind="help")
+        return
+    staff = _staff(conv, link, message.chat.id)
+    if staff is not None:
+        replied = await _replied_contact(conv, message)
+        await conv.from_staff(staff, text, reply_to_contact=replied)
+        return
+    home = conv.loaded.directory.homes.get(link.target_id)
+    if home is None:  # the foster home left the register
+        conv.send(chat, say.unknown_telegram_user(), None, kind="help")
+        return
+    await conv.from_foster_parent(home, home.phones[0], "", text, "telegram", message.chat.id)
+
+
+async def _replied_contact(conv: Conversations, message: Message) -> int | None:
+    """The conversation a Telegram reply answers: the notification it replies to."""
+    original = message.reply_to_message
+    if original is None:
+        return None
+    return await conv.session.scalar(
+        select(OutboxRow.contact_id).where(
+            OutboxRow.channel == "telegram",
+            OutboxRow.to == str(message.chat.id),
+            OutboxRow.provider_id == str(original.message_id),
+        )
+    )
+
+
+async def _button(conv: Conversations, query: CallbackQuery) -> None:
+    link = await _linked(conv, query.from_user.id)
+    message = query.message
+    staff = _staff(conv, link, message.chat.id) if link and message else None
+    action, _, rest = (query.data or "").partition(":")
+    if staff is None or message is None:
+        conv.effects.button_answers.append((query.id, say.unknown_telegram_user()))
+        return
+    conv.effects.button_answers.append((query.id, ""))
+    contact_id, _, index = rest.partition(":")
+    code = short_code(int(contact_id)) if contact_id.isdigit() else "K0"
+    categories = conv.services.settings.categories
+    if action == "take":
+        await conv.from_staff(staff, f"#{code} JA")
+    elif action == "close":
+        buttons = tuple(Button(c, f"cat:{contact_id}:{i}") for i, c in enumerate(categories))
+        conv.effects.button_edits.append((message.chat.id, message.message_id, buttons))
+    elif action == "cat" and index.isdigit() and int(index) < len(categories):
+        await conv.from_staff(staff, f"#{code} LUKK {categories[int(index)]}")
+        conv.effects.button_edits.append((message.chat.id, message.message_id, ()))
+    elif action == "reply":
+        conv.effects.button_answers[-1] = (query.id, say.reply_by_replying())
+    else:
+        conv.effects.button_edits.append(
+            (message.chat.id, message.message_id, staff_buttons(int(contact_id or 0)))
+        )
