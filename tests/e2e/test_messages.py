@@ -1,0 +1,217 @@
+"""Message conversations end to end: SMS webhooks signed like Twilio's, sandbox outbox."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import cast
+
+import pytest
+from sqlalchemy import select
+
+from helpline.bootstrap import Services
+from helpline.commands.org import demo_text, load_text
+from helpline.db.models import ContactRow, MessageRow, OutboxRow
+from helpline.jobs import Context, message_deadline, sweep_conversations
+from rota.engine import Rota
+from rota.orgfile import parse_org
+from tests.conftest import FrozenClock, app_client
+from tests.e2e.twilio_driver import TwilioDriver
+
+pytestmark = pytest.mark.e2e
+
+ASKER_LINE, BAERUM_LINE = "+4767000001", "+4767000002"
+HANSEN, JOHANSEN, STRANGER = "+4798765432", "+4792345678", "+4790000001"
+MONDAY_10 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # 10:00 in Oslo
+
+
+@pytest.fixture
+async def twilio(services: Services, clock: FrozenClock) -> AsyncIterator[TwilioDriver]:
+    clock.now = MONDAY_10
+    await load_text(services, demo_text())
+    client = await app_client(services)
+    yield TwilioDriver(client, services.settings)
+    await client.close()
+
+
+def chain(kommune: str = "asker") -> list[str]:
+    return [e.phone for e in Rota(parse_org(demo_text())).on_duty(kommune, MONDAY_10)]
+
+
+def names(kommune: str = "asker") -> list[str]:
+    return [e.name for e in Rota(parse_org(demo_text())).on_duty(kommune, MONDAY_10)]
+
+
+class Sms:
+    """Texts to the helpline, as Twilio posts them."""
+
+    def __init__(self, twilio: TwilioDriver) -> None:
+        self.twilio, self.count = twilio, 0
+
+    async def send(self, sender: str, body: str, to: str = ASKER_LINE,
+                   sid: str | None = None) -> int:  # fmt: skip
+        self.count += 1
+        form = {"MessageSid": sid or f"SM{self.count:032d}", "From": sender, "To": to,
+                "Body": body, "AccountSid": "AC" + "0" * 32, "NumMedia": "0"}  # fmt: skip
+        status, answer = await self.twilio.post("/twilio/sms", form)
+        assert status == 200, answer
+        return status
+
+
+async def outbox(services: Services) -> list[OutboxRow]:
+    async with services.sessions() as session:
+        return list(await session.scalars(select(OutboxRow).order_by(OutboxRow.id)))
+
+
+async def contacts(services: Services) -> list[ContactRow]:
+    async with services.sessions() as session:
+        return list(await session.scalars(select(ContactRow).order_by(ContactRow.id)))
+
+
+def to(rows: list[OutboxRow], phone: str) -> list[str]:
+    return [row.body for row in rows if row.to == phone]
+
+
+async def test_a_message_notifies_the_primary_once_and_the_parent_gets_one_receipt(
+    twilio: TwilioDriver, services: Services
+) -> None:
+    sms = Sms(twilio)
+    await sms.send(HANSEN, "Vi trenger å snakke med noen i kveld.")
+    await sms.send(HANSEN, "Det haster litt.")
+    [contact] = await contacts(services)
+    code = f"K{contact.id}"
+    rows = await outbox(services)
+    primary = chain()[0]
+    first, follow = to(rows, primary)
+    assert f"#{code}" in first and "Familien Hansen (Asker)" in first
+    assert "Vi trenger å snakke med noen i kveld." in first
+    assert "Det haster litt." in follow
+    [receipt] = to(rows, HANSEN)
+    assert names()[0].split()[0] in receipt and "113" in receipt and "112" in receipt
+    assert all(row.sender == ASKER_LINE and row.status == "sandbox" for row in rows)
+    assert (contact.channel, contact.foster_home_id, contact.notified_steps) == (
+        "sms", "hansen", 1)  # fmt: skip
+
+
+async def test_staff_answer_by_sms_is_relayed_without_their_number(
+    twilio: TwilioDriver, services: Services
+) -> None:
+    sms = Sms(twilio)
+    await sms.send(HANSEN, "Kan noen ringe meg?")
+    [contact] = await contacts(services)
+    primary = chain()[0]
+    await sms.send(primary, f"#K{contact.id} Hei! Jeg ringer deg om fem minutter.")
+    rows = await outbox(services)
+    relayed = to(rows, HANSEN)[-1]
+    assert relayed.endswith("Hei! Jeg ringer deg om fem minutter.")
+    assert primary not in relayed
+    [contact] = await contacts(services)
+    assert contact.answered_at == MONDAY_10 and contact.first_answer_at == MONDAY_10
+    assert contact.acknowledged_phone == primary and contact.outcome == "answered"
+    async with services.sessions() as session:
+        directions = [(m.direction, m.sender_role) for m in await session.scalars(
+            select(MessageRow).order_by(MessageRow.id))]  # fmt: skip
+    assert directions == [("in", "foster_parent"), ("out", "staff")]
+    await sms.send(HANSEN, "Takk!")  # joins the conversation, goes to the one who took it
+    assert "Takk!" in to(await outbox(services), primary)[-1]
+
+
+async def test_a_retried_sms_is_processed_once(twilio: TwilioDriver, services: Services) -> None:
+    sms = Sms(twilio)
+    for _ in range(3):
+        await sms.send(HANSEN, "Hei", sid="SM-retried")
+    assert len(await contacts(services)) == 1
+    assert len(await outbox(services)) == 2  # one notification, one receipt
+
+
+async def test_escalation_after_the_deadline_then_everyone_is_alerted(
+    twilio: TwilioDriver, services: Services, clock: FrozenClock
+) -> None:
+    sms = Sms(twilio)
+    await sms.send(HANSEN, "Hjelp")
+    [contact] = await contacts(services)
+    ctx = cast(Context, {"services": services})
+    steps = chain()
+    clock.now = MONDAY_10 + timedelta(minutes=9)
+    await message_deadline(ctx, contact_id=contact.id)  # too early: nothing
+    assert len(to(await outbox(services), steps[1])) == 0
+    for minutes, step in ((10, 1), (20, 2), (30, 3)):
+        clock.now = MONDAY_10 + timedelta(minutes=minutes)
+        await message_deadline(ctx, contact_id=contact.id)
+        await message_deadline(ctx, contact_id=contact.id)  # a duplicate run: nothing more
+        escalated = to(await outbox(services), steps[step])
+        assert len(escalated) == 1 and "ikke besvart av" in escalated[0]
+    clock.now = MONDAY_10 + timedelta(minutes=40)
+    await message_deadline(ctx, contact_id=contact.id)
+    await sweep_conversations(ctx)
+    rows = await outbox(services)
+    alerts = [row for row in rows if row.kind == "alert"]
+    assert sorted(row.to for row in alerts) == sorted(set(steps))
+    [contact] = await contacts(services)
+    assert contact.exhausted_at is not None and contact.urgent
+
+
+async def test_an_acknowledged_conversation_never_escalates(
+    twilio: TwilioDriver, services: Services, clock: FrozenClock
+) -> None:
+    sms = Sms(twilio)
+    await sms.send(HANSEN, "Hjelp")
+    [contact] = await contacts(services)
+    await sms.send(chain()[0], f"#K{contact.id} JA")
+    clock.now = MONDAY_10 + timedelta(hours=1)
+    await message_deadline(cast(Context, {"services": services}), contact_id=contact.id)
+    assert to(await outbox(services), chain()[1]) == []
+
+
+async def test_several_open_conversations_need_a_code(
+    twilio: TwilioDriver, services: Services
+) -> None:
+    sms = Sms(twilio)
+    await sms.send(HANSEN, "Hei fra Hansen")
+    await sms.send(JOHANSEN, "Hei fra Johansen")
+    first, second = await contacts(services)
+    before = len(await outbox(services))
+    await sms.send(chain()[0], "Jeg ringer dere snart")
+    rows = await outbox(services)
+    assert len(rows) == before + 1
+    help_text = rows[-1].body
+    assert rows[-1].to == chain()[0]
+    assert f"#K{first.id}" in help_text and f"#K{second.id}" in help_text
+    assert to(rows, HANSEN)[-1] != "Jeg ringer dere snart"
+
+
+async def test_closing_with_a_category_and_an_unknown_category(
+    twilio: TwilioDriver, services: Services
+) -> None:
+    sms = Sms(twilio)
+    await sms.send(HANSEN, "Spørsmål om skolen")
+    [contact] = await contacts(services)
+    primary = chain()[0]
+    await sms.send(primary, f"#K{contact.id} LUKK hobby")
+    assert "samvær" in to(await outbox(services), primary)[-1]
+    [contact] = await contacts(services)
+    assert contact.closed_at is None
+    await sms.send(primary, f"#k{contact.id} lukk Skole")
+    [contact] = await contacts(services)
+    assert contact.closed_at == MONDAY_10 and contact.category == "skole"
+    await sms.send(HANSEN, "En ny sak")
+    assert len(await contacts(services)) == 2  # a closed conversation is not reopened
+
+
+async def test_an_unknown_number_opens_a_conversation_for_the_dialled_kommune(
+    twilio: TwilioDriver, services: Services
+) -> None:
+    await Sms(twilio).send(STRANGER, "Hei, jeg er nytt fosterhjem", to=BAERUM_LINE)
+    [contact] = await contacts(services)
+    assert (contact.kommune_id, contact.foster_home_id) == ("baerum", None)
+    first = to(await outbox(services), chain("baerum")[0])[0]
+    assert "et ukjent nummer (Bærum)" in first and STRANGER not in first
+
+
+async def test_a_forged_sms_is_403_and_changes_nothing(
+    twilio: TwilioDriver, services: Services
+) -> None:
+    form = {"MessageSid": "SM-forged", "From": HANSEN, "To": ASKER_LINE, "Body": "x"}
+    status, _ = await twilio.post("/twilio/sms", form, signature="bad")
+    assert status == 403
+    assert await contacts(services) == [] and await outbox(services) == []
