@@ -1,0 +1,106 @@
+"""Escalation survives a killed worker: the deadline job lives in Redis, not in a process.
+
+Real time here (a 2 s deadline): a message arrives, the worker process is SIGKILLed before
+the deadline, a new worker process starts, and the next in the chain is notified once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from helpline.bootstrap import Services, open_services
+from helpline.commands.org import demo_text, load_text
+from helpline.db.models import Base, ContactRow, OutboxRow
+from helpline.settings import Settings
+from tests.conftest import app_client
+from tests.e2e.test_messages import HANSEN, Sms
+from tests.e2e.twilio_driver import TwilioDriver
+
+pytestmark = pytest.mark.e2e
+
+
+def worker_env(settings: Settings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HELPLINE_", "TWILIO_"))}
+    env |= {"HELPLINE_DATA_DIR": str(settings.data_dir),
+            "HELPLINE_DATABASE_URL": settings.database_url,
+            "HELPLINE_REDIS_URL": settings.redis_url or ""}  # fmt: skip
+    return env
+
+
+@pytest.fixture
+def workers(settings: Settings) -> Iterator[list[subprocess.Popen[bytes]]]:
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def start_worker(settings: Settings, workers: list[subprocess.Popen[bytes]], log: Path) -> None:
+    with log.open("ab") as out:
+        command = [sys.executable, "-m", "helpline.cli", "worker"]
+        workers.append(subprocess.Popen(command, env=worker_env(settings), stdout=out, stderr=out))
+
+
+async def test_a_deadline_fires_after_the_worker_is_killed_and_restarted(
+    settings: Settings, workers: list[subprocess.Popen[bytes]], tmp_path: Path
+) -> None:
+    short = demo_text().replace('message_deadline = "10m"', 'message_deadline = "2s"')
+    assert short != demo_text()
+    async with open_services(settings) as services:  # the real clock
+        async with services.engine.begin() as connection:
+            for table in reversed(Base.metadata.sorted_tables):
+                await connection.execute(table.delete())
+        await services.redis.flushdb()
+        await load_text(services, short)
+        loaded = await services.organisation()
+        assert loaded is not None
+        chain = [e.phone for e in loaded.rota.on_duty("asker", services.clock())]
+        log = tmp_path / "worker.log"
+        start_worker(settings, workers, log)
+        client = await app_client(services)
+        try:
+            await Sms(TwilioDriver(client, settings)).send(HANSEN, "Hjelp, vi trenger noen")
+        finally:
+            await client.close()
+        workers[0].send_signal(signal.SIGKILL)
+        workers[0].wait(timeout=10)
+        await asyncio.sleep(2.5)  # the deadline passes with no worker running
+        start_worker(settings, workers, log)
+        escalated = await wait_for(services, chain[1])
+        await asyncio.sleep(1.0)  # a second firing would show up by now
+        async with services.sessions() as session:
+            contact = await session.scalar(select(ContactRow))
+            again = list(
+                await session.scalars(
+                    select(OutboxRow).where(OutboxRow.to == chain[1], OutboxRow.kind == "notify")
+                )
+            )
+    assert "ikke besvart av" in escalated.body
+    assert contact is not None and contact.notified_steps >= 2
+    assert len(again) == 1, log.read_text()
+
+
+async def wait_for(services: Services, phone: str) -> OutboxRow:
+    for _ in range(300):
+        async with services.sessions() as session:
+            row = await session.scalar(select(OutboxRow).where(
+                OutboxRow.to == phone, OutboxRow.kind == "notify"))  # fmt: skip
+        if row is not None:
+            return row
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no escalation to {phone} within 30 s")
