@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
@@ -215,3 +216,48 @@ async def test_a_forged_sms_is_403_and_changes_nothing(
     status, _ = await twilio.post("/twilio/sms", form, signature="bad")
     assert status == 403
     assert await contacts(services) == [] and await outbox(services) == []
+
+
+async def test_at_a_shift_change_an_unacknowledged_conversation_moves_on(
+    twilio: TwilioDriver, services: Services, clock: FrozenClock
+) -> None:
+    evening = datetime(2026, 11, 23, 20, 55, tzinfo=UTC)  # 21:55 in Oslo: asker-bvt
+    night = datetime(2026, 11, 23, 21, 1, tzinfo=UTC)  # 22:01: Barnevernvakta Vest
+    rota = Rota(parse_org(demo_text()))
+    before, after = rota.on_duty("asker", evening)[0], rota.on_duty("asker", night)[0]
+    assert before.team == "asker-bvt" and after.team == "bvv-vest"
+    clock.now = evening
+    await Sms(twilio).send(HANSEN, "Vi trenger hjelp i kveld")
+    clock.now = night
+    ctx = cast(Context, {"services": services})
+    await sweep_conversations(ctx)
+    await sweep_conversations(ctx)  # the next minute: nothing moves twice
+    rows = await outbox(services)
+    [contact] = await contacts(services)
+    moved = to(rows, before.phone)[-1]
+    assert "Barnevernvakta" in moved or after.name.split()[0] in moved
+    [notified] = to(rows, after.phone)
+    assert f"#K{contact.id}" in notified and "Vi trenger hjelp i kveld" in notified
+    assert contact.notified_steps == 1 and contact.last_notified_at == night
+
+
+async def test_coordinators_are_alerted_when_nobody_takes_a_message(
+    services: Services, clock: FrozenClock
+) -> None:
+    coordinator = "+4791112222"
+    clock.now = MONDAY_10
+    await load_text(services, demo_text())
+    settings = replace(services.settings, coordinators=(coordinator,))
+    client = await app_client(replace(services, settings=settings))
+    try:
+        await Sms(TwilioDriver(client, settings)).send(HANSEN, "Hjelp")
+    finally:
+        await client.close()
+    [contact] = await contacts(services)
+    ctx = cast(Context, {"services": replace(services, settings=settings)})
+    for minutes in (10, 20, 30, 40):
+        clock.now = MONDAY_10 + timedelta(minutes=minutes)
+        await message_deadline(ctx, contact_id=contact.id)
+    [alert] = to(await outbox(services), coordinator)
+    assert f"#K{contact.id}" in alert and "Ingen har tatt meldingen" in alert
+    assert "Hjelp" not in alert  # the message itself stays in the contact log
