@@ -138,3 +138,21 @@ def test_calendars_lists_a_feed_per_team_and_person(
     assert {f["kind"] for f in feeds} == {"team", "person"}
     assert all(f["url"].startswith("http://127.0.0.1:8080/ical/") for f in feeds)
     assert all(f["url"].endswith(".ics") for f in feeds)
+
+
+def test_link_telegram_prints_a_one_time_link_and_texts_it(
+    cli: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "demo")
+    code, out, _ = run(capsys, "link", "telegram", "--foster-home", "hansen")
+    url = out.splitlines()[0]
+    assert code == 0 and url.startswith("https://t.me/Fosterhjemstelefonen_bot?start=")
+    assert "sent by SMS to 2 number(s)" in out
+    code, out, _ = run(capsys, "outbox", "--json")
+    texts = json.loads(out)["outbox"]
+    assert {t["to"] for t in texts} == {"+4798765432", "+4798765433"}
+    assert all(url in t["body"] and t["from"] == "+4767000001" for t in texts)
+    code, _, err = run(capsys, "link", "telegram", "--person", "nobody")
+    assert code == 2 and "unknown person 'nobody'" in err
+    code, _, err = run(capsys, "telegram", "set-webhook")
+    assert code == 2 and "TELEGRAM_BOT_TOKEN" in err
