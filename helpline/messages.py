@@ -24,6 +24,7 @@ from routing.conversations import (
     Escalate,
     Exhausted,
     MessagePlan,
+    Notify,
     Reassign,
     freeze_message_plan,
     notified,
@@ -188,8 +189,14 @@ class Conversations:
         return contact
 
     async def _notify_first(self, contact: ContactRow, body: str) -> None:
-        plan = plan_of(contact)
-        first = notify_first(plan, self.now)
+        first = await self._notify_primary(contact, body)
+        minutes = say.whole_minutes(plan_of(contact).deadline)
+        self.send(self.foster_party(contact), say.receipt(first.entry, minutes), contact,
+                  kind="receipt")  # fmt: skip
+
+    async def _notify_primary(self, contact: ContactRow, body: str) -> Notify:
+        """Notify the plan's first step and start its deadline."""
+        first = notify_first(plan_of(contact), self.now)
         code = short_code(contact.id)
 
         def text(telegram: bool) -> str:
@@ -199,9 +206,7 @@ class Conversations:
         await self.notify(contact, first.entry, text)
         contact.notified_steps, contact.last_notified_at = 1, self.now
         self.effects.deadlines.append((contact.id, 0, first.due_at))
-        minutes = say.whole_minutes(plan.deadline)
-        self.send(self.foster_party(contact), say.receipt(first.entry, minutes), contact,
-                  kind="receipt")  # fmt: skip
+        return first
 
     def _targets(self, contact: ContactRow) -> list[ChainEntry]:
         plan, state = plan_of(contact), state_of(contact)
@@ -378,20 +383,7 @@ class Conversations:
             self.send(await self.party_of(decision.previous), moved, contact, kind="moved")
         contact.message_plan = decision.plan.to_json()
         contact.notified_steps, contact.exhausted_at = 0, None
-        await self._notify_first_again(contact)
-
-    async def _notify_first_again(self, contact: ContactRow) -> None:
-        body = await self._first_body(contact)
-        first = notify_first(plan_of(contact), self.now)
-        code = short_code(contact.id)
-
-        def text(telegram: bool) -> str:
-            return say.staff_notification(contact.foster_home_name, contact.kommune_name, body,
-                                          code, telegram=telegram)  # fmt: skip
-
-        await self.notify(contact, first.entry, text)
-        contact.notified_steps, contact.last_notified_at = 1, self.now
-        self.effects.deadlines.append((contact.id, 0, first.due_at))
+        await self._notify_primary(contact, await self._first_body(contact))
 
     async def _first_body(self, contact: ContactRow) -> str:
         first = await self.session.scalar(
