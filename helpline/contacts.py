@@ -13,9 +13,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from helpline.db.models import AttemptRow, ContactRow, ContentReadRow
+from helpline.db.models import AttemptRow, ContactRow, ContentReadRow, MessageRow
 
-OUTCOMES = ("in_progress", "answered", "voicemail", "abandoned")
+OUTCOMES = ("in_progress", "answered", "voicemail", "abandoned", "closed")
 CHANNELS = ("voice", "sms", "telegram")
 
 
@@ -52,11 +52,25 @@ async def read_contact(session: AsyncSession, contact_id: int, reader: str,
         return None
     session.add(ContentReadRow(contact_id=contact_id, reader=reader, read_at=now))
     attempts = await _attempts(session, [contact_id])
+    messages = await session.scalars(
+        select(MessageRow).where(MessageRow.contact_id == contact_id).order_by(MessageRow.id)
+    )
     return {
         **summary(row, attempts[contact_id]),
         "caller": row.caller,
         "recording_url": row.recording_url,
         "recording_seconds": row.recording_seconds,
+        "messages": [
+            {
+                "direction": m.direction,
+                "channel": m.channel,
+                "sender_role": m.sender_role,
+                "sender_name": m.sender_name,
+                "body": m.body,
+                "at": m.created_at.isoformat(),
+            }
+            for m in messages
+        ],  # fmt: skip
     }
 
 
@@ -75,7 +89,10 @@ def summary(row: ContactRow, attempts: list[AttemptRow]) -> dict[str, object]:
         "started_at": row.started_at.isoformat(),
         "answered_at": answered.isoformat() if answered else None,
         "ended_at": row.ended_at.isoformat() if row.ended_at else None,
-        "seconds_to_answer": int((answered - row.started_at).total_seconds()) if answered else None,
+        "seconds_to_answer": _seconds(row.started_at, answered),
+        "seconds_to_first_answer": _seconds(row.started_at, row.first_answer_at),
+        "closed_at": row.closed_at.isoformat() if row.closed_at else None,
+        "category": row.category,
         "answered_by": row.answered_by,
         "duration_seconds": row.duration_seconds,
         "outcome": row.outcome,
@@ -105,3 +122,7 @@ async def _attempts(session: AsyncSession, ids: list[int]) -> dict[int, list[Att
         for row in rows:
             grouped[row.contact_id].append(row)
     return grouped
+
+
+def _seconds(start: datetime, end: datetime | None) -> int | None:
+    return int((end - start).total_seconds()) if end else None

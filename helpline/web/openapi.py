@@ -9,7 +9,10 @@ _NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 _NULLABLE_INT = {"type": ["integer", "null"]}
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
-_OUTCOME = {"type": "string", "enum": ["in_progress", "answered", "voicemail", "abandoned"]}
+_OUTCOME = {
+    "type": "string",
+    "enum": ["in_progress", "answered", "voicemail", "abandoned", "closed"],
+}
 _CHANNEL = {"type": "string", "enum": ["voice", "sms", "telegram"]}
 
 _ATTEMPT = {
@@ -46,6 +49,9 @@ _CONTACT = {
         "answered_at": _NULLABLE_TIME,
         "ended_at": _NULLABLE_TIME,
         "seconds_to_answer": _NULLABLE_INT,
+        "seconds_to_first_answer": _NULLABLE_INT,
+        "closed_at": _NULLABLE_TIME,
+        "category": _NULLABLE_STRING,
         "answered_by": _NULLABLE_STRING,
         "duration_seconds": _NULLABLE_INT,
         "outcome": _OUTCOME,
@@ -147,6 +153,17 @@ OPENAPI: dict[str, Any] = {
         "schemas": {
             "Contact": _CONTACT,
             "Attempt": _ATTEMPT,
+            "Message": {
+                "type": "object",
+                "properties": {
+                    "direction": {"type": "string", "enum": ["in", "out"]},
+                    "channel": {"type": "string", "enum": ["sms", "telegram"]},
+                    "sender_role": {"type": "string"},
+                    "sender_name": _NULLABLE_STRING,
+                    "body": {"type": "string"},
+                    "at": {"type": "string", "format": "date-time"},
+                },
+            },
             "Error": {"type": "object", "properties": {"error": {"type": "string"}}},
         },
     },

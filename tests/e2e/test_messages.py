@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from helpline.bootstrap import Services
 from helpline.commands.org import demo_text, load_text
+from helpline.contacts import read_contact
 from helpline.db.models import ContactRow, MessageRow, OutboxRow
 from helpline.jobs import Context, message_deadline, sweep_conversations
 from rota.engine import Rota
@@ -113,6 +114,12 @@ async def test_staff_answer_by_sms_is_relayed_without_their_number(
         directions = [(m.direction, m.sender_role) for m in await session.scalars(
             select(MessageRow).order_by(MessageRow.id))]  # fmt: skip
     assert directions == [("in", "foster_parent"), ("out", "staff")]
+    async with services.sessions() as session, session.begin():
+        detail = await read_contact(session, contact.id, "api:test", MONDAY_10)
+    assert detail is not None
+    assert [m["body"] for m in detail["messages"]] == [  # type: ignore[attr-defined]
+        "Kan noen ringe meg?", "Hei! Jeg ringer deg om fem minutter."]  # fmt: skip
+    assert (detail["seconds_to_answer"], detail["seconds_to_first_answer"]) == (0, 0)
     await sms.send(HANSEN, "Takk!")  # joins the conversation, goes to the one who took it
     assert "Takk!" in to(await outbox(services), primary)[-1]
 
