@@ -7,6 +7,7 @@ their own settings and clock.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from helpline.settings import Settings
 from rota.engine import Rota
 from rota.model import Organisation
 from routing.callers import Directory
+
+ORG_CHECK_INTERVAL = 1.0  # seconds between reads of the register's version
 
 
 @dataclass
@@ -52,9 +55,16 @@ class Services:
     telegram: TelegramBot | None = None
     _loaded: LoadedOrg | None = field(default=None, repr=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    _checked: float = field(default=-ORG_CHECK_INTERVAL, repr=False)  # monotonic seconds
 
     async def organisation(self) -> LoadedOrg | None:
-        """The current organisation, rebuilt only when the register's version changed."""
+        """The current organisation, rebuilt only when the register's version changed.
+
+        The version is read at most once per `ORG_CHECK_INTERVAL`: a load by another
+        process shows within a second; `forget_organisation` makes this one look now."""
+        if self._loaded is not None and time.monotonic() - self._checked < ORG_CHECK_INTERVAL:
+            return self._loaded
+        self._checked = time.monotonic()
         async with self.sessions() as session:
             version = await current_version(session)
             if version is None:
@@ -67,6 +77,10 @@ class Services:
                     assert org is not None
                     self._loaded = LoadedOrg(version, org, Rota(org), Directory(org))
             return self._loaded
+
+    def forget_organisation(self) -> None:
+        """Look at the register's version on the next `organisation()` call."""
+        self._checked = -ORG_CHECK_INTERVAL
 
     def fallback_phone(self) -> str | None:
         """The number to ring when nothing can be looked up: from settings, else the

@@ -31,7 +31,9 @@ async def load_text(services: Services, text: str) -> int:
     """Parse and validate `text`, then replace the register in one transaction."""
     org = parse_org(text)
     async with services.sessions() as session, session.begin():
-        return await replace_organisation(session, org, services.clock())
+        version = await replace_organisation(session, org, services.clock())
+    services.forget_organisation()
+    return version
 
 
 async def load_file(services: Services, path: Path) -> int:

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import signal
+from pathlib import Path
 
 from aiohttp import web
 
@@ -80,11 +81,17 @@ async def ready_to_serve(services: Services) -> None:
         await check_migrated(services.engine)
     except NotMigrated as error:
         raise SystemExit(f"error: {error}") from None
-    if services.settings.org_file is None:
-        return
+    if services.settings.org_file is not None:
+        await _load_org_file(services, services.settings.org_file)
+    # Warm the organisation before the port opens: the fallback number is known from the
+    # first call on, even if the database fails right after.
+    await services.organisation()
+
+
+async def _load_org_file(services: Services, path: Path) -> None:
     try:
-        version = await load_file(services, services.settings.org_file)
-        log.info("loaded %s as version %d", services.settings.org_file, version)
+        version = await load_file(services, path)
+        log.info("loaded %s as version %d", path, version)
     except (OrgFileError, OSError) as error:
         # Keep serving the last good organisation: a broken file must not stop the phones.
         log.error("HELPLINE_ORG_FILE not loaded, keeping the current organisation:\n%s", error)

@@ -33,7 +33,9 @@ def make_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # A pool sized for the webhooks' concurrency; waiting for a connection gives up before
+    # a voice step's own timeout, so an overloaded database still yields the fallback TwiML.
+    return create_async_engine(url, pool_size=20, max_overflow=10, pool_timeout=5, pool_recycle=300)
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:

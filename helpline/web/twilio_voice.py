@@ -77,14 +77,22 @@ async def voice(request: web.Request) -> web.Response:
     """An incoming call."""
     services = request.app[SERVICES]
     form = await _form(request)
+    key = f"voice:{form.get('CallSid', '')}:start"
+    try:
+        # Before the step's transaction, never inside it: a step holding one pooled
+        # connection while waiting for a second deadlocks the pool under load.
+        loaded = await asyncio.wait_for(services.organisation(), STEP_TIMEOUT)
+    except Exception as error:  # never a dead line
+        log.error("no organisation for a call (%s); answering the fallback",
+                  type(error).__name__)  # fmt: skip
+        return _twiml(_fallback_dial(request)())
+    if loaded is None:
+        log.error("a call came in with no organisation loaded; answering the fallback")
+        return _twiml(_fallback_dial(request)())
 
     async def step(ctx: calls.CallContext) -> str:
-        loaded = await services.organisation()
-        if loaded is None:
-            raise LookupError("no organisation loaded")
         return await calls.start_call(ctx, loaded, form, services.settings.default_kommune)
 
-    key = f"voice:{form.get('CallSid', '')}:start"
     return _twiml(await _run(request, key, step, _fallback_dial(request)))
 
 
