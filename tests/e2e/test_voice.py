@@ -279,3 +279,16 @@ async def test_with_twilio_credentials_voicemail_notices_go_through_the_twilio_a
     assert all(m.form["From"] == ASKER_LINE and m.auth_user == FAKE_ACCOUNT_SID
                for m in fake.messages)  # fmt: skip
     assert {row.provider_id for row in rows} == {m.sid for m in fake.messages}
+
+
+async def test_many_simultaneous_calls_all_get_the_real_chain(
+    twilio: TwilioDriver, services: Services, clock: FrozenClock
+) -> None:
+    """More calls at once than the pool has connections: none may starve into the fallback
+    (a step that held one connection while waiting for a second once deadlocked the pool)."""
+    clock.now = MONDAY_10
+    primary = chain_at("asker", MONDAY_10)[0]
+    calls = [incoming(f"CA-many-{i}", HANSEN, ASKER_LINE) for i in range(40)]
+    answers = await asyncio.gather(*(twilio.twiml("/twilio/voice", c) for c in calls))
+    assert [dialled_number(a).text for a in answers] == [primary] * 40
+    assert len(await contacts(services)) == 40
