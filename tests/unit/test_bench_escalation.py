@@ -1,0 +1,190 @@
+"""The escalation benchmark's pure parts: the organisation it loads, judging conversations,
+quantiles, the form it signs. No servers are started and nothing is timed here.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from twilio.request_validator import RequestValidator
+
+from bench.escalation import (
+    BENCH_HOME_PREFIX,
+    SANDBOX_TOKEN,
+    BenchError,
+    BenchHome,
+    Verdict,
+    bench_org,
+    bench_phones,
+    check_chains,
+    judge_conversation,
+    percentile,
+    service_env,
+    sms_form,
+    summarise,
+    with_deadline,
+)
+from helpline.commands.org import demo_text
+from helpline.settings import Settings
+from helpline.web.twilio_auth import SANDBOX_AUTH_TOKEN
+from rota.orgfile import parse_org
+from rota.phones import normalise_phone
+
+PRIMARY, BACKUP, FALLBACK = "+4791234567", "+4791234568", "+4740000000"
+
+
+def test_the_generated_organisation_parses_with_unique_valid_numbers() -> None:
+    text, homes = bench_org(1000, 5)
+    org = parse_org(text)
+    assert org.helpline.message_deadline == timedelta(seconds=5)
+    bench = [h for h in org.foster_homes if h.id.startswith(BENCH_HOME_PREFIX)]
+    assert len(bench) == len(homes) == 1000
+    assert len(org.foster_homes) == 1000 + len(parse_org(demo_text()).foster_homes)
+    phones = [phone for home in org.foster_homes for phone in home.phones]
+    assert len(set(phones)) == len(phones)
+    staff = {p.phone for p in org.people} | {t.duty_phone for t in org.teams if t.duty_phone}
+    assert not staff & set(phones)
+    assert all(normalise_phone(h.phone) == h.phone and h.phone.startswith("+479") for h in homes)
+    assert [h.phone for h in homes] == [h.phones[0] for h in bench]
+    assert len({h.id for h in homes}) == 1000
+
+
+def test_generated_homes_text_their_own_kommunes_line() -> None:
+    text, homes = bench_org(4, 10)
+    org = parse_org(text)
+    lines = {k.id: k.numbers[0] for k in org.kommuner}
+    assert {h.kommune for h in homes} == set(lines)  # spread over every kommune
+    assert all(h.line == lines[h.kommune] for h in homes)
+
+
+def test_bench_phones_skip_reserved_numbers() -> None:
+    phones = bench_phones(3, {"+4796000001"})
+    assert phones == ["+4796000000", "+4796000002", "+4796000003"]
+    assert bench_phones(0, ()) == []
+
+
+def test_the_deadline_line_is_replaced_exactly_once() -> None:
+    assert 'message_deadline = "7s"' in with_deadline(demo_text(), 7)
+    with pytest.raises(ValueError):
+        with_deadline("[helpline]\n", 5)
+    with pytest.raises(ValueError):
+        with_deadline(demo_text(), 0)
+
+
+def test_the_demo_chains_never_repeat_a_phone() -> None:
+    text, _ = bench_org(2, 5)
+    check_chains(text, datetime(2026, 11, 23, 9, tzinfo=UTC), timedelta(minutes=5))
+    check_chains(text, datetime(2026, 11, 28, 23, tzinfo=UTC), timedelta(minutes=5))
+
+
+LONELY = """
+[helpline]
+fallback_phone = "+4791234567"
+
+[[kommune]]
+id = "asker"
+name = "Asker"
+numbers = ["+4767000001"]
+
+[[team]]
+id = "asker-bvt"
+name = "Barnevernstjenesten i Asker"
+kind = "kommune"
+kommuner = ["asker"]
+
+[[person]]
+id = "kari"
+name = "Kari Nordmann"
+phone = "+4791234567"
+teams = ["asker-bvt"]
+
+[[coverage]]
+kommune = "asker"
+rules = [{ days = "all", from = "00:00", to = "00:00", team = "asker-bvt" }]
+
+[[rotation]]
+team = "asker-bvt"
+members = ["kari"]
+start = "2026-01-05T08:00"
+every = "1w"
+"""
+
+
+def test_a_chain_without_a_second_step_is_refused() -> None:
+    with pytest.raises(BenchError):  # kari is primary and fallback: one step only
+        check_chains(LONELY, datetime(2026, 11, 23, 9, tzinfo=UTC), timedelta(0))
+
+
+def test_an_escalation_is_a_notification_to_the_second_person() -> None:
+    notes = [(100.0, PRIMARY), (106.4, BACKUP), (111.9, FALLBACK)]
+    verdict = judge_conversation(7, 100.0, 5.0, BACKUP, notes)
+    assert verdict == Verdict(7, 105.0, 1, 106.4)
+    assert verdict.lateness == pytest.approx(1.4)
+    assert verdict.ceil_slack == 0.0
+
+
+def test_a_doubled_and_a_missing_escalation_are_counted() -> None:
+    doubled = judge_conversation(1, 0.0, 5.0, BACKUP, [(0.0, PRIMARY), (6.0, BACKUP),
+                                                       (5.5, BACKUP)])  # fmt: skip
+    assert (doubled.escalations, doubled.escalated_at) == (2, 5.5)
+    missing = judge_conversation(2, 0.0, 5.0, BACKUP, [(0.0, PRIMARY), (20.0, FALLBACK)])
+    assert (missing.escalations, missing.lateness) == (0, None)
+
+
+def test_ceil_slack_is_what_rounding_the_due_time_up_adds() -> None:
+    verdict = Verdict(1, 1000.25, 1, 1001.5)
+    assert verdict.ceil_slack == pytest.approx(0.75)
+    assert verdict.lateness == pytest.approx(1.25)
+
+
+def test_percentile_is_nearest_rank() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 0.5) == 50.0
+    assert percentile(values, 0.99) == 99.0
+    assert percentile(values, 1.0) == 100.0
+    assert percentile([7.0], 0.99) == 7.0
+    with pytest.raises(ValueError):
+        percentile([], 0.5)
+    with pytest.raises(ValueError):
+        percentile(values, 0.0)
+
+
+def test_summary_counts_and_quantiles() -> None:
+    once = [Verdict(i, 10.0 + i, 1, 10.0 + i + i / 100) for i in range(100)]
+    late = [Verdict(100 + i, 0.5, 1, 0.5 - 0.1) for i in range(1)]  # early: a bug
+    bad = [Verdict(200, 0.0, 0, None), Verdict(201, 0.0, 2, 3.0)]
+    s = summarise(once + late + bad)
+    assert (s.conversations, s.once, s.missing, s.doubled, s.early) == (103, 101, 1, 1, 1)
+    assert s.max == pytest.approx(3.0)
+    assert s.p50 == pytest.approx(0.49)
+    assert s.ceil_max <= 1.0
+    empty = summarise([Verdict(1, 0.0, 0, None)])
+    assert empty.missing == 1 and math.isnan(empty.p99)
+
+
+def test_the_sms_form_is_signed_as_twilio_signs_it() -> None:
+    assert SANDBOX_TOKEN == SANDBOX_AUTH_TOKEN
+    home = BenchHome("bench-0001", "+4796000000", "asker", "+4767000001")
+    form = sms_form(home, "SM" + "a" * 32)
+    assert (form["From"], form["To"], form["MessageSid"]) == (
+        home.phone,
+        home.line,
+        "SM" + "a" * 32,
+    )
+    url = "http://127.0.0.1:18080/twilio/sms"
+    validator = RequestValidator(SANDBOX_TOKEN)
+    assert validator.validate(url, form, validator.compute_signature(url, form))
+
+
+def test_service_env_is_sandboxed_and_points_at_the_stores(tmp_path: Path) -> None:
+    base = {"PATH": "/bin", "HELPLINE_ORG_FILE": "x", "TWILIO_AUTH_TOKEN": "t", "PORT": "1"}
+    env = service_env(base, 18081, tmp_path, "sqlite+aiosqlite:///x.db", "redis://h/13")
+    assert env["PATH"] == "/bin" and "HELPLINE_ORG_FILE" not in env
+    assert "TWILIO_AUTH_TOKEN" not in env and "PORT" not in env
+    settings = Settings.from_mapping(env)
+    assert settings.sandbox and settings.public_url == "http://127.0.0.1:18081"
+    embedded = service_env(base, 18081, tmp_path, None, None)
+    assert "HELPLINE_REDIS_URL" not in embedded and "HELPLINE_DATABASE_URL" not in embedded
