@@ -60,7 +60,6 @@ import os
 import platform
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -75,6 +74,7 @@ from pathlib import Path
 import aiohttp
 from twilio.request_validator import RequestValidator
 
+from bench.harness import Figure, free_port, helpline_argv, percentile, tail, terminated
 from helpline.commands.org import demo_text
 from rota.engine import Rota
 from rota.orgfile import parse_org
@@ -101,18 +101,6 @@ BODY = "Hei, kan noen ringe oss? Det er litt vanskelig her i kveld."
 
 class BenchError(RuntimeError):
     """The benchmark could not set up or run the service."""
-
-
-@dataclass(frozen=True, slots=True)
-class Figure:
-    """One measured figure; `ok` is None when it has no target."""
-
-    key: str
-    label: str
-    value: float
-    unit: str
-    target: str = ""
-    ok: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,16 +133,6 @@ class Verdict:
 
 
 # --- pure parts --------------------------------------------------------------------------
-
-
-def percentile(sorted_values: Sequence[float], q: float) -> float:
-    """Nearest-rank quantile `q` (0 < q <= 1) of ascending `sorted_values`."""
-    if not sorted_values:
-        raise ValueError("no values")
-    if not 0 < q <= 1:
-        raise ValueError(f"quantile {q} is not in (0, 1]")
-    rank = max(1, math.ceil(q * len(sorted_values)))
-    return sorted_values[rank - 1]
 
 
 def bench_phones(count: int, reserved: Collection[str]) -> list[str]:
@@ -335,24 +313,6 @@ def service_env(
 # --- processes ---------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _helpline(*args: str) -> list[str]:
-    return [sys.executable, "-m", "helpline.cli", *args]
-
-
-def _tail(log: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
-
-
 def run_command(argv: list[str], env: dict[str, str], cwd: Path, log: Path, timeout: float) -> None:
     """Run a set-up command to completion; its output goes to `log`."""
     with log.open("ab") as out:
@@ -364,7 +324,7 @@ def run_command(argv: list[str], env: dict[str, str], cwd: Path, log: Path, time
         except subprocess.TimeoutExpired:
             raise BenchError(f"{' '.join(argv[3:])} did not finish in time") from None
     if result.returncode != 0:
-        raise BenchError(f"{' '.join(argv[3:])} exited {result.returncode}:\n{_tail(log)}")
+        raise BenchError(f"{' '.join(argv[3:])} exited {result.returncode}:\n{tail(log)}")
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -397,7 +357,7 @@ class Processes:
     def start_worker(self) -> tuple[subprocess.Popen[bytes], Path]:
         self.worker_logs += 1
         log = self.logs / f"worker-{self.worker_logs}.log"
-        return self.start(_helpline("worker"), log), log
+        return self.start(helpline_argv("worker"), log), log
 
     def stop_all(self) -> None:
         for proc in reversed(self.started):
@@ -421,7 +381,7 @@ async def wait_ready(
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
         if (code := proc.poll()) is not None:
-            raise BenchError(f"the service exited with {code}:\n{_tail(log)}")
+            raise BenchError(f"the service exited with {code}:\n{tail(log)}")
         try:
             async with session.get(url, timeout=aiohttp.ClientTimeout(total=2)) as response:
                 if response.status == 200:
@@ -429,7 +389,7 @@ async def wait_ready(
         except (aiohttp.ClientError, TimeoutError):
             pass
         await asyncio.sleep(0.1)
-    raise BenchError(f"{url} not ready after {READY_TIMEOUT_S:g} s:\n{_tail(log)}")
+    raise BenchError(f"{url} not ready after {READY_TIMEOUT_S:g} s:\n{tail(log)}")
 
 
 async def wait_worker(proc: subprocess.Popen[bytes], log: Path) -> None:
@@ -437,11 +397,11 @@ async def wait_worker(proc: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
         if (code := proc.poll()) is not None:
-            raise BenchError(f"the worker exited with {code}:\n{_tail(log)}")
+            raise BenchError(f"the worker exited with {code}:\n{tail(log)}")
         if "worker started" in await asyncio.to_thread(log.read_text, errors="replace"):
             return
         await asyncio.sleep(0.05)
-    raise BenchError(f"the worker did not start within {READY_TIMEOUT_S:g} s:\n{_tail(log)}")
+    raise BenchError(f"the worker did not start within {READY_TIMEOUT_S:g} s:\n{tail(log)}")
 
 
 async def reset_stores(database_url: str, redis_url: str) -> None:
@@ -691,7 +651,7 @@ async def drive(
     base_url = env["HELPLINE_PUBLIC_URL"]
     port = base_url.rsplit(":", 1)[1]
     serve_log = procs.logs / "serve.log"
-    serve = procs.start(_helpline("serve", "--no-jobs", "--port", port), serve_log)
+    serve = procs.start(helpline_argv("serve", "--no-jobs", "--port", port), serve_log)
     started = [procs.start_worker() for _ in range(options.workers)]
     worker = [proc for proc, _log in started]
     async with aiohttp.ClientSession() as session:
@@ -750,10 +710,10 @@ def run(options: Options) -> Outcome:
                 asyncio.wait_for(reset_stores(options.database_url, options.redis_url), left())
             )
         setup_log = logs / "setup.log"
-        run_command(_helpline("migrate"), env, work, setup_log, left())
+        run_command(helpline_argv("migrate"), env, work, setup_log, left())
         org_file = work / "org.toml"
         org_file.write_text(text, encoding="utf-8")
-        run_command(_helpline("load", str(org_file)), env, work, setup_log, left())
+        run_command(helpline_argv("load", str(org_file)), env, work, setup_log, left())
         procs = stack.enter_context(processes(env, work, logs))
         timeline = Timeline()
         opening, stored = asyncio.run(
@@ -922,17 +882,13 @@ def _options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Optio
     )
 
 
-def _terminated(signum: int, _frame: object) -> None:
-    raise SystemExit(128 + signum)  # unwinds through `run`, which stops the processes
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark: 2 when a conversation did not escalate exactly once, a webhook
     failed or the service could not be set up; otherwise 0."""
     parser = _parser()
     args = parser.parse_args(argv)
     options = _options(parser, args)
-    signal.signal(signal.SIGTERM, _terminated)
+    signal.signal(signal.SIGTERM, terminated)
     try:
         result = run(options)
     except BenchError as error:

@@ -23,12 +23,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import math
 import os
 import platform
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -50,6 +48,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 from twilio.request_validator import RequestValidator
 
+from bench.harness import Figure, free_port, helpline_argv, percentile, tail, terminated
 from helpline.commands.org import demo_text
 from helpline.db.engine import make_engine
 from helpline.db.models import ContactRow
@@ -91,18 +90,6 @@ T = TypeVar("T")
 
 class BenchError(RuntimeError):
     """The benchmark could not set up or run a target."""
-
-
-@dataclass(frozen=True, slots=True)
-class Figure:
-    """One measured figure; `ok` is None when it has no target."""
-
-    key: str
-    label: str
-    value: float
-    unit: str
-    target: str = ""
-    ok: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,16 +159,6 @@ class Outcome:
 
 
 # --- pure parts --------------------------------------------------------------------------
-
-
-def percentile(sorted_values: Sequence[float], q: float) -> float:
-    """Nearest-rank quantile `q` (0 < q <= 1) of ascending `sorted_values`."""
-    if not sorted_values:
-        raise ValueError("no values")
-    if not 0 < q <= 1:
-        raise ValueError(f"quantile {q} is not in (0, 1]")
-    rank = max(1, math.ceil(q * len(sorted_values)))
-    return sorted_values[rank - 1]
 
 
 def incoming_call(call: Call, dialled: str = HELPLINE_LINE) -> dict[str, str]:
@@ -295,24 +272,6 @@ class Server:
     log: Path
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _helpline(*args: str) -> list[str]:
-    return [sys.executable, "-m", "helpline.cli", *args]
-
-
-def _tail(log: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
-
-
 def run_command(argv: list[str], env: dict[str, str], cwd: Path, log: Path) -> None:
     """Run a set-up command to completion; its output goes to `log`."""
     with log.open("ab") as out:
@@ -329,7 +288,7 @@ def run_command(argv: list[str], env: dict[str, str], cwd: Path, log: Path) -> N
         except subprocess.TimeoutExpired:
             raise BenchError(f"{' '.join(argv[2:])} took over {COMMAND_TIMEOUT_S:g} s") from None
     if result.returncode != 0:
-        raise BenchError(f"{' '.join(argv[2:])} exited {result.returncode}:\n{_tail(log)}")
+        raise BenchError(f"{' '.join(argv[2:])} exited {result.returncode}:\n{tail(log)}")
 
 
 @contextmanager
@@ -354,7 +313,7 @@ async def wait_ready(session: aiohttp.ClientSession, url: str, server: Server) -
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
         if (code := server.proc.poll()) is not None:
-            raise BenchError(f"{url}: the server exited with {code}:\n{_tail(server.log)}")
+            raise BenchError(f"{url}: the server exited with {code}:\n{tail(server.log)}")
         try:
             async with session.get(url, timeout=aiohttp.ClientTimeout(total=2)) as response:
                 if response.status == 200:
@@ -362,7 +321,7 @@ async def wait_ready(session: aiohttp.ClientSession, url: str, server: Server) -
         except (aiohttp.ClientError, TimeoutError):
             pass
         await asyncio.sleep(0.1)
-    raise BenchError(f"{url} not ready after {READY_TIMEOUT_S:g} s:\n{_tail(server.log)}")
+    raise BenchError(f"{url} not ready after {READY_TIMEOUT_S:g} s:\n{tail(server.log)}")
 
 
 async def reset_stores(database_url: str, redis_url: str) -> None:
@@ -489,9 +448,9 @@ def run(options: Options) -> Outcome:
         log, base_log = logs / "service.log", logs / "baseline.log"
         if options.reset and options.database_url and options.redis_url:
             _stores(reset_stores(options.database_url, options.redis_url), "reset the stores")
-        run_command(_helpline("migrate"), env, work, log)
-        run_command(_helpline("demo"), env, work, log)
-        serve = _helpline("serve", "--port", str(port), "--no-jobs")
+        run_command(helpline_argv("migrate"), env, work, log)
+        run_command(helpline_argv("demo"), env, work, log)
+        serve = helpline_argv("serve", "--port", str(port), "--no-jobs")
         if options.profile is not None:
             profile = ["-m", "cProfile", "-o", str(options.profile.resolve())]
             serve = [serve[0], *profile, *serve[1:]]
@@ -659,10 +618,6 @@ def _options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Optio
     )
 
 
-def _terminated(signum: int, _frame: object) -> None:
-    raise SystemExit(128 + signum)  # unwinds through `run`, which stops both servers
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark: 2 when a request failed or a server did not start, else 0."""
     parser = _parser()
@@ -671,7 +626,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         serve_baseline(args.serve_baseline)
         return 0
     options = _options(parser, args)
-    signal.signal(signal.SIGTERM, _terminated)
+    signal.signal(signal.SIGTERM, terminated)
     try:
         outcome = run(options)
     except BenchError as error:

@@ -21,7 +21,6 @@ from bench.escalation import (
     bench_phones,
     check_chains,
     judge_conversation,
-    percentile,
     service_env,
     sms_form,
     summarise,
@@ -138,18 +137,6 @@ def test_ceil_slack_is_what_rounding_the_due_time_up_adds() -> None:
     verdict = Verdict(1, 1000.25, 1, 1001.5)
     assert verdict.ceil_slack == pytest.approx(0.75)
     assert verdict.lateness == pytest.approx(1.25)
-
-
-def test_percentile_is_nearest_rank() -> None:
-    values = [float(v) for v in range(1, 101)]
-    assert percentile(values, 0.5) == 50.0
-    assert percentile(values, 0.99) == 99.0
-    assert percentile(values, 1.0) == 100.0
-    assert percentile([7.0], 0.99) == 7.0
-    with pytest.raises(ValueError):
-        percentile([], 0.5)
-    with pytest.raises(ValueError):
-        percentile(values, 0.0)
 
 
 def test_summary_counts_and_quantiles() -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from twilio.request_validator import RequestValidator
 
+from bench.harness import percentile
 from bench.voice import (
     BASELINE_TWIML,
     DIALLED,
@@ -23,7 +24,6 @@ from bench.voice import (
     incoming_call,
     judge,
     main,
-    percentile,
     plan_calls,
     service_env,
     signed_request,
