@@ -16,6 +16,9 @@ from routing.ports import ChannelError
 log = logging.getLogger(__name__)
 
 
+SCHEDULE_MARGIN = 0.05  # seconds after the deadline a job becomes due
+
+
 def deadline_key(contact_id: int, step: int, due: datetime) -> str:
     """One job per (conversation, step, deadline): a reassigned plan gets new keys."""
     return f"deadline:{contact_id}:{step}:{math.ceil(due.timestamp())}"
@@ -28,7 +31,9 @@ async def schedule_deadline(services: Services, contact_id: int, step: int, due:
             function="message_deadline",
             kwargs={"contact_id": contact_id},
             key=deadline_key(contact_id, step, due),
-            scheduled=math.ceil(due.timestamp()),  # never early: a job before the deadline
+            # saq keeps `scheduled` as a float score in Redis (typed int); a whole-second
+            # value would add up to a second. The margin covers clock skew between workers.
+            scheduled=due.timestamp() + SCHEDULE_MARGIN,  # type: ignore[arg-type]
             retries=5,  # would find nothing to do
             retry_delay=2.0,
             timeout=60,

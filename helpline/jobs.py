@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 COVERAGE_HORIZON = timedelta(days=14)
 VOICEMAIL_SWEEP_WINDOW = timedelta(hours=48)
 KIND = "voicemail"
-MAX_EARLY = 2.0  # seconds a deadline job may wait for its deadline
 
 
 class Context(SaqContext, total=False):
@@ -94,16 +93,11 @@ async def deliver_outbox(ctx: Context) -> int:
     return await ctx["services"].outbox.deliver_pending()
 
 
-async def message_deadline(ctx: Context, *, contact_id: int, due: float | None = None) -> None:
+async def message_deadline(ctx: Context, *, contact_id: int) -> None:
     """A conversation's deadline passed: escalate or alert, unless it was taken meanwhile.
 
     Late or repeated runs re-check the stored state and do nothing wrong."""
     services = ctx["services"]
-    early = (due - services.clock().timestamp()) if due is not None else 0.0
-    if 0 < early <= MAX_EARLY:
-        # Scheduled to the whole second before the deadline: wait out the fraction. Not a
-        # durable wait: if this worker dies now, saq re-runs the job and the sweep catches it.
-        await asyncio.sleep(early)
     loaded = await services.organisation()
     if loaded is None:
         return
@@ -180,7 +174,7 @@ def make_worker(services: Services) -> Worker[Context]:
             CronJob(watch_coverage, cron="7 * * * *"),
             CronJob(sweep_voicemail_notices, cron="* * * * *"),
             CronJob(deliver_outbox, cron="* * * * *"),
-            CronJob(sweep_conversations, cron="* * * * *"),
+            CronJob(sweep_conversations, cron="* * * * *", timeout=300),
         ],
         startup=startup,
         concurrency=20,

@@ -11,8 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from helpline.bootstrap import LoadedOrg, Services
 from helpline.db.models import ContactRow, MessageRow, OutboxRow, TelegramLinkRow
@@ -356,19 +357,46 @@ class Conversations:
                     telegram=telegram,
                 )
 
+            if not await self._claim(
+                contact, notified_steps=decision.step_index + 1, last_notified_at=self.now
+            ):
+                return
             await self.notify(contact, decision.entry, text)
-            contact.notified_steps = decision.step_index + 1
-            contact.last_notified_at = self.now
             self.effects.deadlines.append((contact.id, decision.step_index, decision.due_at))
         elif isinstance(decision, Exhausted):
+            if not await self._claim(contact, exhausted_at=self.now, urgent=True):
+                return
             alert = say.exhausted_alert(contact.foster_home_name, contact.kommune_name, code,
                                         minutes, [e.name for e in decision.entries])  # fmt: skip
             parties = {await self.party_of(e) for e in decision.entries}
             parties |= {Party("sms", p) for p in self.services.settings.coordinators}
             for party in sorted(parties, key=lambda p: (p.channel, p.to)):
                 self.send(party, alert, contact, kind="alert")
-            contact.exhausted_at = self.now
-            contact.urgent = True
+
+    async def _claim(self, contact: ContactRow, **values: object) -> bool:
+        """Store the next escalation state only if nobody changed it since it was read (a
+        compare-and-set). SQLite ignores FOR UPDATE, so a deadline job and the sweep may
+        have read the same state: only the one whose update matches may notify."""
+        last = contact.last_notified_at
+        result = await self.session.execute(
+            update(ContactRow)
+            .where(
+                ContactRow.id == contact.id,
+                ContactRow.notified_steps == contact.notified_steps,
+                ContactRow.last_notified_at.is_(None) if last is None
+                else ContactRow.last_notified_at == last,
+                ContactRow.answered_at.is_(None),
+                ContactRow.closed_at.is_(None),
+                ContactRow.exhausted_at.is_(None),
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )  # fmt: skip
+        if result.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult
+            return False
+        for name, value in values.items():
+            set_committed_value(contact, name, value)
+        return True
 
     async def on_shift_change(self, contact: ContactRow) -> None:
         """Move an unacknowledged conversation to whoever is on duty now."""

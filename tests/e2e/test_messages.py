@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -268,3 +269,23 @@ async def test_coordinators_are_alerted_when_nobody_takes_a_message(
     [alert] = to(await outbox(services), coordinator)
     assert f"#K{contact.id}" in alert and "Ingen har tatt meldingen" in alert
     assert "Hjelp" not in alert  # the message itself stays in the contact log
+
+
+async def test_two_deadline_runs_at_once_escalate_once(
+    twilio: TwilioDriver, services: Services, clock: FrozenClock
+) -> None:
+    """The deadline job and the minute sweep may run together; SQLite has no row locks,
+    so only a compare-and-set keeps them from both notifying the next step."""
+    sms = Sms(twilio)
+    for phone in (HANSEN, JOHANSEN, "+4747112233", "+4799887766"):
+        await sms.send(phone, "Hjelp")
+    clock.now = MONDAY_10 + timedelta(minutes=10)
+    ctx = cast(Context, {"services": services})
+    for contact in await contacts(services):
+        await asyncio.gather(*(message_deadline(ctx, contact_id=contact.id) for _ in range(3)),
+                             sweep_conversations(ctx))  # fmt: skip
+    rows = await outbox(services)
+    for contact in await contacts(services):
+        notices = [r for r in rows if r.contact_id == contact.id and r.kind == "notify"]
+        assert len(notices) == 2, contact.id
+        assert contact.notified_steps == 2
