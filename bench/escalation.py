@@ -74,8 +74,18 @@ from pathlib import Path
 import aiohttp
 from twilio.request_validator import RequestValidator
 
-from bench.harness import Figure, free_port, helpline_argv, percentile, tail, terminated
+from bench.harness import (
+    BenchError,
+    Figure,
+    free_port,
+    helpline_argv,
+    percentile,
+    reset_stores,
+    tail,
+    terminated,
+)
 from helpline.commands.org import demo_text
+from helpline.web.twilio_auth import SANDBOX_AUTH_TOKEN
 from rota.engine import Rota
 from rota.orgfile import parse_org
 from rota.phones import InvalidPhone, normalise_phone
@@ -84,7 +94,7 @@ SMS_PATH = "/twilio/sms"
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
 P99_TARGET_S = 2.0
-SANDBOX_TOKEN = "sandbox"  # helpline.web.twilio_auth.SANDBOX_AUTH_TOKEN
+SANDBOX_TOKEN = SANDBOX_AUTH_TOKEN
 BENCH_HOME_PREFIX = "bench-"
 FIRST_BENCH_NUMBER = 96_000_000  # +4796000000 upwards: Norwegian mobile numbers
 RESCUE_S = 130.0  # saq's sweep (60 s job timeout, 60 s period) or the minute sweep
@@ -97,10 +107,6 @@ KILL_POINTS = ("half-opened", "before-deadline", "escalating")
 #: Settings the service must not inherit: the benchmark runs it in sandbox mode.
 SCRUBBED_ENV = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TELEGRAM_BOT_TOKEN", "PORT")
 BODY = "Hei, kan noen ringe oss? Det er litt vanskelig her i kveld."
-
-
-class BenchError(RuntimeError):
-    """The benchmark could not set up or run the service."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,28 +408,6 @@ async def wait_worker(proc: subprocess.Popen[bytes], log: Path) -> None:
             return
         await asyncio.sleep(0.05)
     raise BenchError(f"the worker did not start within {READY_TIMEOUT_S:g} s:\n{tail(log)}")
-
-
-async def reset_stores(database_url: str, redis_url: str) -> None:
-    """Empty the PostgreSQL schema and the Redis database the service will use."""
-    import redis.asyncio as aioredis
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    if not database_url.startswith("postgresql"):
-        raise BenchError(f"can only reset PostgreSQL, not {database_url.split(':')[0]}")
-    engine = create_async_engine(database_url)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text("DROP SCHEMA public CASCADE"))
-            await connection.execute(text("CREATE SCHEMA public"))
-    finally:
-        await engine.dispose()
-    client = aioredis.from_url(redis_url)
-    try:
-        await client.flushdb()
-    finally:
-        await client.aclose()
 
 
 # --- reading the database ----------------------------------------------------------------

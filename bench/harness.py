@@ -9,6 +9,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import redis.asyncio as aioredis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+
+class BenchError(RuntimeError):
+    """A benchmark could not set up or run what it measures."""
+
 
 @dataclass(frozen=True, slots=True)
 class Figure:
@@ -55,3 +63,21 @@ def percentile(sorted_values: Sequence[float], q: float) -> float:
         raise ValueError(f"quantile {q} is not in (0, 1]")
     rank = max(1, math.ceil(q * len(sorted_values)))
     return sorted_values[rank - 1]
+
+
+async def reset_stores(database_url: str, redis_url: str) -> None:
+    """Empty the PostgreSQL schema and the Redis database the service will use."""
+    if not database_url.startswith("postgresql"):
+        raise BenchError(f"can only reset PostgreSQL, not {database_url.split(':')[0]}")
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+    finally:
+        await engine.dispose()
+    client = aioredis.from_url(redis_url)
+    try:
+        await client.flushdb()
+    finally:
+        await client.aclose()

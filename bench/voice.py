@@ -40,15 +40,22 @@ from pathlib import Path
 from typing import TypeVar
 
 import aiohttp
-import redis.asyncio as aioredis
 from aiohttp import web
 from redis.exceptions import RedisError
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import create_async_engine
 from twilio.request_validator import RequestValidator
 
-from bench.harness import Figure, free_port, helpline_argv, percentile, tail, terminated
+from bench.harness import (
+    BenchError,
+    Figure,
+    free_port,
+    helpline_argv,
+    percentile,
+    reset_stores,
+    tail,
+    terminated,
+)
 from helpline.commands.org import demo_text
 from helpline.db.engine import make_engine
 from helpline.db.models import ContactRow
@@ -86,10 +93,6 @@ BASELINE_TWIML = (
 
 
 T = TypeVar("T")
-
-
-class BenchError(RuntimeError):
-    """The benchmark could not set up or run a target."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,24 +325,6 @@ async def wait_ready(session: aiohttp.ClientSession, url: str, server: Server) -
             pass
         await asyncio.sleep(0.1)
     raise BenchError(f"{url} not ready after {READY_TIMEOUT_S:g} s:\n{tail(server.log)}")
-
-
-async def reset_stores(database_url: str, redis_url: str) -> None:
-    """Empty the PostgreSQL schema and the Redis database the service will use."""
-    if not database_url.startswith("postgresql"):
-        raise BenchError(f"can only reset PostgreSQL, not {database_url.split(':')[0]}")
-    engine = create_async_engine(database_url)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text("DROP SCHEMA public CASCADE"))
-            await connection.execute(text("CREATE SCHEMA public"))
-    finally:
-        await engine.dispose()
-    client = aioredis.from_url(redis_url)
-    try:
-        await client.flushdb()
-    finally:
-        await client.aclose()
 
 
 async def count_contacts(database_url: str) -> int:

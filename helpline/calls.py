@@ -16,7 +16,7 @@ from helpline.bootstrap import LoadedOrg
 from helpline.db.models import AttemptRow, ContactRow
 from helpline.twiml import VoiceTwiml
 from rota.model import ChainEntry
-from rota.phones import InvalidPhone, mask_phone, normalise_phone
+from rota.phones import e164_or_none, mask_phone
 from routing import texts
 from routing.calls import (
     CallPlan,
@@ -50,8 +50,8 @@ class CallContext:
 async def start_call(ctx: CallContext, loaded: LoadedOrg, form: dict[str, str],
                      default_kommune: str | None) -> str:  # fmt: skip
     """A new call: identify the caller, freeze the plan, greet and ring the first step."""
-    caller = _e164(form.get("From", ""))
-    dialled = _e164(form.get("To", ""))
+    caller = e164_or_none(form.get("From", ""))
+    dialled = e164_or_none(form.get("To", ""))
     who = loaded.directory.identify(caller, dialled, default_kommune)
     kommune = who.kommune
     chain = loaded.rota.on_duty(kommune.id, ctx.now) if kommune else ()
@@ -171,10 +171,3 @@ async def _attempt(session: AsyncSession, contact_id: int, step: int) -> Attempt
     if attempt is None:
         raise UnknownCall(f"no attempt {step} of contact {contact_id}")
     return attempt
-
-
-def _e164(text: str) -> str | None:
-    try:
-        return normalise_phone(text)
-    except InvalidPhone:
-        return None

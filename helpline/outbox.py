@@ -25,7 +25,6 @@ from routing.ports import Button, ChannelError, Sent, SmsSender, TelegramSender
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 10
-DONE = ("sent", "sandbox")
 
 
 class Outbox:

@@ -28,6 +28,15 @@ def normalise_phone(text: str, region: str = "NO") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def e164_or_none(text: str, region: str = "NO") -> str | None:
+    """`normalise_phone(text)`, or None when `text` is no valid number (e.g. an anonymous
+    caller): for inbound events, which are helped whatever their number."""
+    try:
+        return normalise_phone(text, region)
+    except InvalidPhone:
+        return None
+
+
 def mask_phone(e164: str) -> str:
     """`+4791234567` as `+47•••••567`: country code and last three digits, for logs.
 

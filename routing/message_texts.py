@@ -15,7 +15,6 @@ from rota.model import ChainEntry
 
 #: Labels of the Telegram inline buttons under a staff notification.
 TAKE_BUTTON = "Jeg tar den"
-REPLY_BUTTON = "Svar"
 CLOSE_BUTTON = "Lukk"
 
 EMERGENCY = (
@@ -239,13 +238,3 @@ def link_invalid() -> str:
         "Lenken er ugyldig, allerede brukt eller utløpt. Be barnevernstjenesten om en ny lenke. "
         f"{EMERGENCY}"
     )
-
-
-def choose_category(code: str) -> str:
-    """Answer to the Lukk button: pick a category."""
-    return f"Velg kategori for #{code}:"
-
-
-def reply_by_replying() -> str:
-    """Answer to the Svar button."""
-    return "Svar fosterhjemmet ved å svare på varselet (hold inne meldingen og velg Svar)."

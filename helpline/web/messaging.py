@@ -22,7 +22,7 @@ from helpline.effects import apply_effects
 from helpline.linking import redeem
 from helpline.messages import Conversations, Effects, Party, Staff, staff_buttons
 from helpline.web.keys import SERVICES
-from rota.phones import InvalidPhone, normalise_phone
+from rota.phones import e164_or_none
 from routing import message_texts as say
 from routing.ports import Button
 from routing.replies import short_code
@@ -49,8 +49,8 @@ async def sms(request: web.Request) -> web.Response:
     if loaded is None:
         log.error("SMS received with no organisation loaded; it is not routed")
         return web.Response(status=503, text="no organisation loaded")
-    sender = _e164(form.get("From", "")) or form.get("From", "")
-    dialled = _e164(form.get("To", "")) or ""
+    sender = e164_or_none(form.get("From", "")) or form.get("From", "")
+    dialled = e164_or_none(form.get("To", "")) or ""
     body = form.get("Body", "")
     effects = Effects()
 
@@ -81,13 +81,6 @@ def staff_by_phone(loaded: LoadedOrg, phone: str) -> Staff | None:
     if team is not None:
         return Staff(None, phone, team.name, Party("sms", phone))
     return None
-
-
-def _e164(text: str) -> str | None:
-    try:
-        return normalise_phone(text)
-    except InvalidPhone:
-        return None
 
 
 # -- Telegram ------------------------------------------------------------------------------
@@ -208,8 +201,6 @@ async def _button(conv: Conversations, query: CallbackQuery) -> None:
     elif action == "cat" and index.isdigit() and int(index) < len(categories):
         await conv.from_staff(staff, f"#{code} LUKK {categories[int(index)]}")
         conv.effects.button_edits.append((message.chat.id, message.message_id, ()))
-    elif action == "reply":
-        conv.effects.button_answers[-1] = (query.id, say.reply_by_replying())
     else:
         conv.effects.button_edits.append(
             (message.chat.id, message.message_id, staff_buttons(int(contact_id or 0)))

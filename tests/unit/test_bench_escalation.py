@@ -14,7 +14,6 @@ from twilio.request_validator import RequestValidator
 from bench.escalation import (
     BENCH_HOME_PREFIX,
     SANDBOX_TOKEN,
-    BenchError,
     BenchHome,
     Verdict,
     bench_org,
@@ -26,6 +25,7 @@ from bench.escalation import (
     summarise,
     with_deadline,
 )
+from bench.harness import BenchError
 from helpline.commands.org import demo_text
 from helpline.settings import Settings
 from helpline.web.twilio_auth import SANDBOX_AUTH_TOKEN

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rota.phones import InvalidPhone, mask_phone, normalise_phone
+from rota.phones import InvalidPhone, e164_or_none, mask_phone, normalise_phone
 
 
 @pytest.mark.parametrize(
@@ -71,3 +71,9 @@ def test_mask_phone_keeps_country_code_and_last_three_digits(e164: str, masked: 
 )
 def test_mask_phone_never_raises_and_hides_all_but_the_tail(text: str, masked: str) -> None:
     assert mask_phone(text) == masked
+
+
+def test_e164_or_none_helps_inbound_events_with_odd_numbers() -> None:
+    assert e164_or_none("912 34 567") == "+4791234567"
+    assert e164_or_none("anonymous") is None
+    assert e164_or_none("+266696687") is None
