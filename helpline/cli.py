@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from helpline.commands import duty, log, org, run, simulate, telegram
+from helpline.commands import calendars, duty, log, org, run, simulate, telegram
 from helpline.commands.common import CommandError
 from helpline.settings import Settings, SettingsError, read_dotenv
 
@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.register(sub)
     org.register(sub)
     duty.register(sub)
+    calendars.register(sub)
     log.register(sub)
     telegram.register(sub)
     simulate.register(sub)

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from helpline.db.models import AttemptRow, ContactRow, ContentReadRow, MessageRow
+from helpline.db.models import AccessLogRow, AttemptRow, ContactRow, MessageRow
 
 OUTCOMES = ("in_progress", "answered", "voicemail", "abandoned", "closed")
 CHANNELS = ("voice", "sms", "telegram")
@@ -50,7 +50,8 @@ async def read_contact(session: AsyncSession, contact_id: int, reader: str,
     row = await session.get(ContactRow, contact_id)
     if row is None:
         return None
-    session.add(ContentReadRow(contact_id=contact_id, reader=reader, read_at=now))
+    session.add(AccessLogRow(at=now, actor=reader, source=reader.partition(":")[0],
+                             action="contact.read", target=str(contact_id)))  # fmt: skip
     attempts = await _attempts(session, [contact_id])
     messages = await session.scalars(
         select(MessageRow).where(MessageRow.contact_id == contact_id).order_by(MessageRow.id)

@@ -1,4 +1,4 @@
-"""`oncall`, `coverage` and `calendars`: asking the rota."""
+"""`oncall` and `coverage`: asking the rota."""
 
 from __future__ import annotations
 
@@ -15,9 +15,7 @@ from helpline.commands.common import (
     require_org,
 )
 from helpline.db.engine import check_migrated
-from helpline.db.register import feed_tokens
 from helpline.settings import Settings
-from helpline.web.calendar import feed_path
 from rota.engine import UnknownKommune
 from rota.model import ChainEntry, Gap
 from rota.wallclock import local_midnight, zone
@@ -37,9 +35,6 @@ def register(sub: Subparsers) -> None:
     coverage.add_argument("--kommune", metavar="ID")
     coverage.add_argument("--json", action="store_true")
     coverage.set_defaults(handler=coverage_command)
-    calendars = sub.add_parser("calendars", help="the duty calendar feed URLs")
-    calendars.add_argument("--json", action="store_true")
-    calendars.set_defaults(handler=calendars_command)
 
 
 async def oncall_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -113,27 +108,6 @@ def coverage_json(gaps: list[Gap], timezone: str) -> dict[str, object]:
             for g in gaps
         ]
     }
-
-
-async def calendars_command(settings: Settings, args: argparse.Namespace) -> int:
-    async with open_services(settings, with_redis=False) as services:
-        await check_migrated(services.engine)
-        loaded = await require_org(services)
-        async with services.sessions() as session:
-            tokens = await feed_tokens(session)
-    names = {("team", t.id): t.name for t in loaded.org.teams}
-    names |= {("person", p.id): p.name for p in loaded.org.people}
-    feeds = [
-        {"kind": kind, "id": target, "name": names.get((kind, target), target),
-         "url": settings.public_url + feed_path(token)}
-        for (kind, target), token in sorted(tokens.items())
-    ]  # fmt: skip
-    if args.json:
-        print(json.dumps({"calendars": feeds}, ensure_ascii=False, indent=2))
-    else:
-        for feed in feeds:
-            print(f"{feed['kind']:<7} {feed['name']:<40} {feed['url']}")
-    return 0
 
 
 def _unknown_kommune(loaded: LoadedOrg, kommune: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -91,8 +91,10 @@ async def token_create_command(settings: Settings, args: argparse.Namespace) -> 
     async with open_services(settings, with_redis=False) as services:
         await check_migrated(services.engine)
         async with services.sessions() as session, session.begin():
-            session.add(ApiTokenRow(name=args.name, token_hash=token_hash(token),
-                                    created_at=services.clock()))  # fmt: skip
+            now = services.clock()
+            session.add(ApiTokenRow(name=args.name, token_hash=token_hash(token), created_at=now,
+                                    role="admin", kommuner="",
+                                    expires_at=now + timedelta(days=90)))  # fmt: skip
     print(token)
     return 0
 

@@ -177,14 +177,16 @@ class FosterHomePhoneRow(Base):
 
 
 class CalendarFeedRow(Base):
-    """An unguessable token per team or person duty calendar; kept across reloads."""
+    """A team's or person's duty calendar feed, reached by an unguessable token; only the
+    token's SHA-256 is stored. Kept across reloads; `calendars rotate` issues a new one."""
 
     __tablename__ = "calendar_feeds"
     __table_args__ = (UniqueConstraint("kind", "target_id"),)
-    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     kind: Mapped[str] = mapped_column(String(10))  # "team" or "person"
     target_id: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class ContactRow(Base):
@@ -221,6 +223,12 @@ class ContactRow(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     category: Mapped[str | None] = mapped_column(String(40), nullable=True)
     telegram_chat_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # Flood control: unknown numbers over the hourly cap share one flood conversation.
+    flood: Mapped[bool] = mapped_column(default=False)
+    # When staff were last told of follow-ups (batched, HELPLINE_FOLLOWUP_BATCH).
+    followup_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Retention: when the content (bodies, caller number, recording) was blanked.
+    content_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class AttemptRow(Base):
@@ -309,20 +317,32 @@ class LinkTokenRow(Base):
 
 
 class ApiTokenRow(Base):
-    """A coordinators' API bearer token; only its SHA-256 is stored."""
+    """A coordinators' API bearer token; only its SHA-256 is stored. It belongs to a
+    person, has a role and a kommune scope (empty: all, for `admin`), and expires."""
 
     __tablename__ = "api_tokens"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    person_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    role: Mapped[str] = mapped_column(String(20), default="koordinator")  # admin|koordinator
+    kommuner: Mapped[str] = mapped_column(Text, default="")  # "asker,baerum"; "" = all (admin)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
-class ContentReadRow(Base):
-    """Every read of a contact's content: who, when (taushetsplikt audit)."""
+class AccessLogRow(Base):
+    """The innsynslogg: every read of personal data — who, when, what, from where.
 
-    __tablename__ = "content_reads"
+    Append-only and with no foreign keys: it outlives what it logs (no cascade delete)."""
+
+    __tablename__ = "access_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
-    reader: Mapped[str] = mapped_column(String(100))
-    read_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    actor: Mapped[str] = mapped_column(String(200))  # "api:asker-kari", "cli:root", ...
+    source: Mapped[str] = mapped_column(String(20))  # "api", "cli" or "console"
+    action: Mapped[str] = mapped_column(String(40))  # "contact.read", "contacts.list", ...
+    target: Mapped[str] = mapped_column(Text)  # a contact id, or the list query
+    client: Mapped[str | None] = mapped_column(String(100), nullable=True)  # IP or host

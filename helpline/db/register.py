@@ -1,12 +1,14 @@
 """The organisation register: an `Organisation` value in, the same value out.
 
 `replace_organisation` swaps the whole register inside the caller's transaction, so a
-load is all or nothing. Calendar feed tokens outlive reloads: a team or person keeps its
-feed URL as long as it exists.
+load is all or nothing. Calendar feeds outlive reloads: a team or person keeps its feed
+URL as long as it exists. Feed tokens are stored as SHA-256 only, so a URL is shown once,
+when `rotate_feed` issues it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections import defaultdict
 from collections.abc import Callable
@@ -95,16 +97,39 @@ async def read_organisation(session: AsyncSession) -> Organisation | None:
     )
 
 
-async def feed_tokens(session: AsyncSession) -> dict[tuple[str, str], str]:
-    """`(kind, target_id) -> token` of every calendar feed."""
+def feed_token_hash(token: str) -> str:
+    """Calendar feed tokens are stored as their SHA-256 only."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def calendar_feeds(session: AsyncSession) -> dict[tuple[str, str], m.CalendarFeedRow]:
+    """`(kind, target_id) -> feed` of every calendar feed."""
     rows = await session.scalars(select(m.CalendarFeedRow))
-    return {(row.kind, row.target_id): row.token for row in rows}
+    return {(row.kind, row.target_id): row for row in rows}
 
 
 async def feed_by_token(session: AsyncSession, token: str) -> tuple[str, str] | None:
     """The `(kind, target_id)` a feed token belongs to."""
-    row = await session.get(m.CalendarFeedRow, token)
+    row = await session.get(m.CalendarFeedRow, feed_token_hash(token))
     return None if row is None else (row.kind, row.target_id)
+
+
+async def rotate_feed(
+    session: AsyncSession, kind: str, target_id: str, now: datetime
+) -> str | None:
+    """Issue a new token for a feed (the old URL stops working); None for no such feed.
+
+    The token is returned once and never stored."""
+    row = await session.scalar(
+        select(m.CalendarFeedRow).where(
+            m.CalendarFeedRow.kind == kind, m.CalendarFeedRow.target_id == target_id
+        )
+    )
+    if row is None:
+        return None
+    token = secrets.token_urlsafe(24)
+    row.token_hash, row.rotated_at = feed_token_hash(token), now
+    return token
 
 
 def _meta_row(config: HelplineConfig, version: int, now: datetime) -> m.OrgMeta:
@@ -181,15 +206,17 @@ def _rule_row(kommune: str, position: int, rule: CoverageRule) -> m.CoverageRule
 
 async def _sync_feeds(session: AsyncSession, org: Organisation, now: datetime) -> None:
     wanted = {("team", t.id) for t in org.teams} | {("person", p.id) for p in org.people}
-    existing = await feed_tokens(session)
-    stale = [token for key, token in existing.items() if key not in wanted]
+    existing = await calendar_feeds(session)
+    stale = [row.token_hash for key, row in existing.items() if key not in wanted]
     if stale:
-        await session.execute(delete(m.CalendarFeedRow).where(m.CalendarFeedRow.token.in_(stale)))
+        await session.execute(
+            delete(m.CalendarFeedRow).where(m.CalendarFeedRow.token_hash.in_(stale))
+        )
     for kind, target in sorted(wanted - existing.keys()):
+        # Not issued yet: the token is thrown away, `rotate_feed` issues a usable one.
+        unissued = feed_token_hash(secrets.token_urlsafe(24))
         session.add(
-            m.CalendarFeedRow(
-                token=secrets.token_urlsafe(24), kind=kind, target_id=target, created_at=now
-            )
+            m.CalendarFeedRow(token_hash=unissued, kind=kind, target_id=target, created_at=now)
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,7 +16,7 @@ from sqlalchemy import select
 from helpline.bootstrap import Services
 from helpline.cli import main
 from helpline.commands.org import demo_text, load_text
-from helpline.db.models import ApiTokenRow, ContentReadRow
+from helpline.db.models import AccessLogRow, ApiTokenRow
 from helpline.web.api import token_hash
 from tests.conftest import FrozenClock, app_client
 from tests.e2e.twilio_driver import TwilioDriver, incoming
@@ -35,7 +35,8 @@ async def client(
     await load_text(services, demo_text())
     async with services.sessions() as session, session.begin():
         session.add(ApiTokenRow(name="asker-koordinator", token_hash=token_hash(TOKEN),
-                                created_at=MONDAY_10))  # fmt: skip
+                                created_at=MONDAY_10, role="admin", kommuner="",
+                                expires_at=MONDAY_10 + timedelta(days=30)))  # fmt: skip
     client = await app_client(services)
     twilio = TwilioDriver(client, services.settings)
     await twilio.post("/twilio/voice", incoming("CA-1", "+4798765432", "+4767000001"))
@@ -111,9 +112,9 @@ async def test_reading_a_contact_shows_the_caller_and_is_recorded(
     assert status == 200 and detail["caller"] == "+4798765432"
     assert (await get_json(client, "/api/contacts/999999"))[0] == 404
     async with services.sessions() as session:
-        reads = list(await session.scalars(select(ContentReadRow)))
-    assert [(r.contact_id, r.reader, r.read_at) for r in reads] == [
-        (contact_id, "api:asker-koordinator", MONDAY_10)]  # fmt: skip
+        reads = list(await session.scalars(select(AccessLogRow)))
+    assert [(r.target, r.actor, r.action, r.at) for r in reads] == [
+        (str(contact_id), "api:asker-koordinator", "contact.read", MONDAY_10)]  # fmt: skip
 
 
 async def test_the_openapi_document_describes_the_api_and_its_refs_resolve(

@@ -128,7 +128,7 @@ def test_dump_load_dump_is_stable(cli: Path, capsys: pytest.CaptureFixture[str])
     assert second == (cli / "first.toml").read_text()
 
 
-def test_calendars_lists_a_feed_per_team_and_person(
+def test_calendars_lists_a_feed_per_team_and_person_and_rotate_issues_a_url(
     cli: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     run(capsys, "demo")
@@ -136,8 +136,17 @@ def test_calendars_lists_a_feed_per_team_and_person(
     feeds = json.loads(out)["calendars"]
     assert code == 0
     assert {f["kind"] for f in feeds} == {"team", "person"}
-    assert all(f["url"].startswith("http://127.0.0.1:8080/ical/") for f in feeds)
-    assert all(f["url"].endswith(".ics") for f in feeds)
+    assert all(f["issued_at"] is None and "url" not in f for f in feeds)
+    code, out, _ = run(capsys, "calendars", "rotate", "--person", "kari")
+    url = out.strip()
+    assert code == 0 and url.startswith("http://127.0.0.1:8080/ical/") and url.endswith(".ics")
+    code, again, _ = run(capsys, "calendars", "rotate", "--person", "kari")
+    assert code == 0 and again.strip() != url
+    _, out, _ = run(capsys, "calendars", "--json")
+    issued = [f for f in json.loads(out)["calendars"] if f["issued_at"]]
+    assert [(f["kind"], f["id"]) for f in issued] == [("person", "kari")]
+    code, _, err = run(capsys, "calendars", "rotate", "--team", "nobody")
+    assert code == 2 and "no calendar feed for team 'nobody'" in err
 
 
 def test_link_telegram_prints_a_one_time_link_and_texts_it(

@@ -11,7 +11,7 @@ from helpline.bootstrap import Services
 from helpline.commands.org import demo_text, load_text
 from helpline.commands.run import ready_to_serve
 from helpline.db import models as m
-from helpline.db.register import feed_tokens, read_organisation
+from helpline.db.register import calendar_feeds, read_organisation
 from rota.orgfile import OrgFileError, parse_org
 
 pytestmark = pytest.mark.integration
@@ -42,7 +42,7 @@ async def test_times_come_back_aware_in_utc(services: Services) -> None:
 async def test_naive_datetimes_are_refused(services: Services) -> None:
     async with services.sessions() as session:
         naive = datetime(2026, 1, 1)  # noqa: DTZ001 - the point of the test
-        session.add(m.CalendarFeedRow(token="t", kind="team", target_id="x", created_at=naive))
+        session.add(m.CalendarFeedRow(token_hash="t", kind="team", target_id="x", created_at=naive))
         with pytest.raises(Exception, match="naive datetime refused"):
             await session.flush()
 
@@ -62,19 +62,21 @@ async def test_calendar_tokens_survive_a_reload_and_follow_the_register(
 ) -> None:
     await load_text(services, demo_text())
     async with services.sessions() as session:
-        before = await feed_tokens(session)
+        before = await calendar_feeds(session)
     org = parse_org(demo_text())
     gone = org.people[-1]
     smaller = demo_text().replace(f'id = "{gone.id}"', 'id = "zz-removed"', 1)
     version = await load_text(services, smaller.replace(f'"{gone.id}"', '"zz-removed"'))
     async with services.sessions() as session:
-        after = await feed_tokens(session)
+        after = await calendar_feeds(session)
     assert version == 2
     assert ("person", gone.id) in before and ("person", gone.id) not in after
-    assert after[("person", "zz-removed")] != before[("person", gone.id)]
+    hashes_before = {key: row.token_hash for key, row in before.items()}
+    hashes_after = {key: row.token_hash for key, row in after.items()}
+    assert hashes_after[("person", "zz-removed")] != hashes_before[("person", gone.id)]
     kept = set(before) - {("person", gone.id)}
-    assert {key: after[key] for key in kept} == {key: before[key] for key in kept}
-    assert len({*after.values()}) == len(after)  # every token distinct
+    assert {key: hashes_after[key] for key in kept} == {key: hashes_before[key] for key in kept}
+    assert len({*hashes_after.values()}) == len(after)  # every token distinct
 
 
 async def test_the_rota_index_is_rebuilt_only_for_a_new_version(services: Services) -> None:

@@ -12,7 +12,7 @@ from icalendar import Calendar
 from helpline.bootstrap import Services
 from helpline.commands.org import demo_text, load_text
 from helpline.db.engine import make_engine
-from helpline.db.register import feed_tokens
+from helpline.db.register import calendar_feeds, rotate_feed
 from helpline.web.calendar import feed_path
 from tests.conftest import app_client
 
@@ -70,11 +70,13 @@ async def test_team_and_person_calendars_are_served_by_token(
     services: Services, client: TestClient[web.Request, web.Application]
 ) -> None:
     await load_text(services, demo_text())
-    async with services.sessions() as session:
-        tokens = await feed_tokens(session)
-    team = next(token for (kind, _), token in tokens.items() if kind == "team")
-    person = next(token for (kind, _), token in tokens.items() if kind == "person")
-    for token in (team, person):
+    async with services.sessions() as session, session.begin():
+        feeds = await calendar_feeds(session)
+        team = next(key for key in feeds if key[0] == "team")
+        person = next(key for key in feeds if key[0] == "person")
+        tokens = [await rotate_feed(session, *key, services.clock()) for key in (team, person)]
+    for token in tokens:
+        assert token is not None
         response = await client.get(feed_path(token))
         assert response.status == 200
         assert response.content_type == "text/calendar"
@@ -82,6 +84,21 @@ async def test_team_and_person_calendars_are_served_by_token(
         events = list(calendar.walk("VEVENT"))
         assert events, "a demo team or person has duties in the coming months"
         assert all(str(e["DTSTART"].params["TZID"]) == "Europe/Oslo" for e in events)
+
+
+async def test_a_rotated_calendar_token_stops_the_old_url_and_only_its_hash_is_stored(
+    services: Services, client: TestClient[web.Request, web.Application]
+) -> None:
+    await load_text(services, demo_text())
+    async with services.sessions() as session, session.begin():
+        old = await rotate_feed(session, "person", "kari", services.clock())
+        new = await rotate_feed(session, "person", "kari", services.clock())
+    assert old is not None and new is not None
+    assert (await client.get(feed_path(old))).status == 404
+    assert (await client.get(feed_path(new))).status == 200
+    async with services.sessions() as session:
+        stored = {row.token_hash for row in (await calendar_feeds(session)).values()}
+    assert old not in stored and new not in stored
 
 
 async def test_an_unknown_calendar_token_is_404(
