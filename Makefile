@@ -4,11 +4,14 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run test lint typecheck unit bench lock clean
 
-$(STAMP): pyproject.toml
+# The application's dependencies come pinned, with hashes, from requirements.lock
+# (`make lock` regenerates it from pyproject.toml); the dev tools on top, unpinned.
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
@@ -34,6 +37,12 @@ unit: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.rota
+
+## lock: pin the application's dependencies with hashes (pip-tools)
+lock: $(STAMP)
+	$(BIN)/pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --allow-unsafe --generate-hashes --strip-extras \
+	  --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis
