@@ -192,8 +192,9 @@ class Conversations:
     async def _notify_first(self, contact: ContactRow, body: str) -> None:
         first = await self._notify_primary(contact, body)
         minutes = say.whole_minutes(plan_of(contact).deadline)
-        self.send(self.foster_party(contact), say.receipt(first.entry, minutes), contact,
-                  kind="receipt")  # fmt: skip
+        text = (say.receipt(first.entry, minutes) if contact.foster_home_id is not None
+                else say.neutral_receipt(minutes))  # fmt: skip
+        self.send(self.foster_party(contact), text, contact, kind="receipt")
 
     async def _notify_primary(self, contact: ContactRow, body: str) -> Notify:
         """Notify the plan's first step and start its deadline."""

@@ -116,6 +116,15 @@ def receipt(on_duty: ChainEntry | None, minutes: int) -> str:
     )
 
 
+def neutral_receipt(minutes: int) -> str:
+    """The receipt to a number that is not a registered foster home: anyone can text the
+    helpline, so it names nobody on duty, and still gives the emergency numbers."""
+    return (
+        f"Takk, meldingen din er mottatt hos Fosterhjemstelefonen. Vi svarer deg her, "
+        f"vanligvis innen {_minutes(minutes)}. {EMERGENCY}"
+    )
+
+
 def relayed_reply(staff_name: str | None, text: str) -> str:
     """A staff member's answer as the foster parent reads it: first name only, no number."""
     if staff_name:

@@ -289,3 +289,17 @@ async def test_two_deadline_runs_at_once_escalate_once(
         notices = [r for r in rows if r.contact_id == contact.id and r.kind == "notify"]
         assert len(notices) == 2, contact.id
         assert contact.notified_steps == 2
+
+
+async def test_an_unknown_number_gets_a_neutral_receipt_that_names_nobody(
+    twilio: TwilioDriver, services: Services
+) -> None:
+    """Anyone can text the helpline: a stranger must not learn who is on duty."""
+    await Sms(twilio).send(STRANGER, "Hvem har vakt nå?", to=BAERUM_LINE)
+    [receipt] = to(await outbox(services), STRANGER)
+    for name in names("baerum"):
+        for word in name.split():
+            assert word not in receipt, word
+    for number in ("113", "112", "116 111"):
+        assert number in receipt
+    assert "innen 10 minutter" in receipt
