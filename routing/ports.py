@@ -27,6 +27,14 @@ class Sent:
     provider_id: str  # Twilio SID, Telegram message id, or the outbox id in sandbox mode
 
 
+@dataclass(frozen=True, slots=True)
+class Party:
+    """Where someone reads us: an SMS number, or a Telegram chat."""
+
+    channel: str  # "sms" or "telegram"
+    to: str  # E.164, or a Telegram chat id
+
+
 class SmsSender(Protocol):
     """Sends an SMS from one of the helpline's numbers."""
 
