@@ -151,6 +151,7 @@ async def join(conv: Conversations, sender: str, line: str, body: str, channel: 
     contact = await conv.session.scalar(
         select(ContactRow).where(
             ContactRow.flood.is_(True), ContactRow.closed_at.is_(None),
+            ContactRow.content_purged_at.is_(None),
             ContactRow.helpline_number == line, ContactRow.channel.in_(("sms", "telegram")),
         ).order_by(ContactRow.id.desc()).limit(1).with_for_update()
     )  # fmt: skip

@@ -16,7 +16,7 @@ from saq import CronJob, Job, Worker
 from saq.types import Context as SaqContext
 from sqlalchemy import func, select
 
-from helpline import flood
+from helpline import flood, retention
 from helpline.bootstrap import Services
 from helpline.db.models import ContactRow, MessageRow
 from helpline.effects import apply_effects
@@ -125,7 +125,7 @@ async def sweep_conversations(ctx: Context) -> int:
     async with services.sessions() as session:
         ids = list(await session.scalars(select(ContactRow.id).where(
             ContactRow.message_plan.is_not(None), ContactRow.closed_at.is_(None),
-            ContactRow.answered_at.is_(None))))  # fmt: skip
+            ContactRow.answered_at.is_(None), ContactRow.content_purged_at.is_(None))))  # fmt: skip
     for contact_id in ids:
         effects = Effects()
         async with services.sessions() as session, session.begin():
@@ -183,6 +183,16 @@ async def sweep_followups(ctx: Context) -> int:
     return len(ids)
 
 
+async def purge_content(ctx: Context) -> int:
+    """Daily: blank content past `HELPLINE_RETENTION_DAYS` (see `helpline.retention`);
+    returns how many contacts were purged. A recording Twilio could not delete keeps its
+    contact for the next day's run."""
+    services = ctx["services"]
+    async with retention.recordings_for(services.settings) as recordings:
+        counts = await retention.purge(services, dry_run=False, recordings=recordings)
+    return counts.contacts
+
+
 async def enqueue_voicemail_notice(services: Services, contact_id: int) -> None:
     """Queue the voicemail notice of a contact (once per contact while it is pending)."""
     await services.queue.enqueue(
@@ -215,6 +225,7 @@ def make_worker(services: Services) -> Worker[Context]:
             sweep_conversations,
             followup_batch,
             sweep_followups,
+            purge_content,
         ],  # fmt: skip
         cron_jobs=[
             CronJob(watch_coverage, cron="7 * * * *"),
@@ -222,6 +233,7 @@ def make_worker(services: Services) -> Worker[Context]:
             CronJob(deliver_outbox, cron="* * * * *"),
             CronJob(sweep_conversations, cron="* * * * *", timeout=300),
             CronJob(sweep_followups, cron="* * * * *", timeout=300),
+            CronJob(purge_content, cron="23 3 * * *", timeout=3600),
         ],
         startup=startup,
         concurrency=20,

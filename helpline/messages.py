@@ -154,9 +154,10 @@ class Conversations:
         await flood.opened(self, contact)
 
     async def _open_conversation(self, home: FosterHome | None, sender: str) -> ContactRow | None:
-        query = select(ContactRow).where(
-            ContactRow.channel.in_(MESSAGE_CHANNELS), ContactRow.closed_at.is_(None)
-        )
+        query = select(ContactRow).where(  # a purged conversation is history: start anew
+            ContactRow.channel.in_(MESSAGE_CHANNELS), ContactRow.closed_at.is_(None),
+            ContactRow.content_purged_at.is_(None),
+        )  # fmt: skip
         if home is not None:
             query = query.where(ContactRow.foster_home_id == home.id)
         else:
@@ -280,6 +281,7 @@ class Conversations:
         rows = await self.session.scalars(
             select(ContactRow).where(
                 ContactRow.channel.in_(MESSAGE_CHANNELS), ContactRow.closed_at.is_(None),
+                ContactRow.content_purged_at.is_(None),
                 or_(ContactRow.acknowledged_phone == staff.phone,
                     ContactRow.acknowledged_phone.is_(None)),
             ).order_by(ContactRow.id)

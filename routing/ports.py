@@ -87,3 +87,12 @@ class TelegramSender(Protocol):
     ) -> None:
         """Replace the buttons under one of the bot's messages; no buttons removes them."""
         ...
+
+
+class RecordingStore(Protocol):
+    """Where voicemail recordings live (Twilio): the purge deletes them for good."""
+
+    async def delete_recording(self, sid: str) -> None:
+        """Delete recording `sid`; one that is already gone counts as deleted. Raises
+        `ChannelError` when it could not be deleted (retryable: try again later)."""
+        ...
