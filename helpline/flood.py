@@ -100,13 +100,16 @@ async def notify_pending(
     being handled); returns how many it told. Runs again safely: the stored mark moves
     with a compare-and-set, so of two runs only one notifies."""
     await conv.session.flush()
-    mark = contact.followup_notified_at or contact.started_at
-    newer = MessageRow.created_at > mark
+    mark = contact.followup_notified_at  # None: opened before flood control, all told
+    pending = [MessageRow.created_at > mark] if mark is not None else []
+    if current is not None:
+        pending.append(MessageRow.id == current.id)
+    if not pending:
+        return 0
     rows = await conv.session.scalars(
-        select(MessageRow).where(
-            MessageRow.contact_id == contact.id, MessageRow.direction == "in",
-            or_(newer, MessageRow.id == current.id) if current is not None else newer,
-        ).order_by(MessageRow.id)
+        select(MessageRow).where(MessageRow.contact_id == contact.id,
+                                 MessageRow.direction == "in", or_(*pending))
+        .order_by(MessageRow.id)
     )  # fmt: skip
     notice = decide.notice([decide.Pending(r.created_at, r.body) for r in rows],
                            contact.followup_notified_at)  # fmt: skip
@@ -152,11 +155,11 @@ async def join(conv: Conversations, sender: str, line: str, body: str, channel: 
         select(ContactRow).where(
             ContactRow.flood.is_(True), ContactRow.closed_at.is_(None),
             ContactRow.content_purged_at.is_(None),
-            ContactRow.helpline_number == line, ContactRow.channel.in_(("sms", "telegram")),
+            ContactRow.helpline_number == line,
         ).order_by(ContactRow.id.desc()).limit(1).with_for_update()
     )  # fmt: skip
     if contact is None:
-        contact = await conv.start(None, sender, line, channel, None, flood=True)
+        contact = await conv.start(None, sender, line, channel, None, as_flood=True)
         conv.record(contact, "in", channel, "foster_parent", mask_phone(sender), body)
         await conv.notify_first(contact, body)
         await opened(conv, contact)

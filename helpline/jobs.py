@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from saq import CronJob, Job, Worker
 from saq.types import Context as SaqContext
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from helpline import flood, retention
 from helpline.bootstrap import Services
@@ -169,11 +169,11 @@ async def sweep_followups(ctx: Context) -> int:
     services = ctx["services"]
     now = services.clock()
     settled = now - timedelta(seconds=services.settings.followup_batch)
-    mark = func.coalesce(ContactRow.followup_notified_at, ContactRow.started_at)
     async with services.sessions() as session:
         ids = list(await session.scalars(
             select(MessageRow.contact_id).join(ContactRow, ContactRow.id == MessageRow.contact_id)
-            .where(MessageRow.direction == "in", MessageRow.created_at > mark,
+            .where(MessageRow.direction == "in",
+                   MessageRow.created_at > ContactRow.followup_notified_at,
                    MessageRow.created_at <= settled,
                    MessageRow.created_at >= now - FOLLOWUP_SWEEP_WINDOW)
             .distinct()

@@ -62,9 +62,8 @@ class Effects:
     cancelled: list[tuple[int, int, datetime]] = field(default_factory=list)
     button_answers: list[tuple[str, str]] = field(default_factory=list)  # query id, text
     button_edits: list[tuple[int, int, tuple[Button, ...]]] = field(default_factory=list)
-    followup_batches: list[tuple[int, int, datetime]] = field(
-        default_factory=list
-    )  # id, window, due
+    # (conversation, follow-up window, due): batch notices to schedule
+    followup_batches: list[tuple[int, int, datetime]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +167,7 @@ class Conversations:
         return await self.session.scalar(latest)
 
     async def start(self, home: FosterHome | None, sender: str, dialled: str, channel: str,
-                    chat_id: int | None, *, flood: bool = False) -> ContactRow:  # fmt: skip
+                    chat_id: int | None, *, as_flood: bool = False) -> ContactRow:  # fmt: skip
         """Open a conversation: freeze the on-duty chain of its kommune as its plan."""
         who = self.loaded.directory.identify(sender, dialled or None,
                                              self.services.settings.default_kommune)  # fmt: skip
@@ -188,7 +187,7 @@ class Conversations:
             caller=sender, caller_masked=mask_phone(sender),
             helpline_number=line or self._default_sender(),
             started_at=self.now, outcome="in_progress", plan="[]", message_plan=plan.to_json(),
-            notified_steps=0, last_notified_at=self.now, telegram_chat_id=chat_id, flood=flood,
+            notified_steps=0, last_notified_at=self.now, telegram_chat_id=chat_id, flood=as_flood,
         )  # fmt: skip
         self.session.add(contact)
         await self.session.flush()

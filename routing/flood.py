@@ -64,12 +64,13 @@ def follow_up(
 
     `claimed` is whether this message was the first to claim the conversation's window in
     Redis (None: Redis is down). `notified_up_to` is the stored mark: staff have been told
-    of every follow-up received after it up to it. A message at or before the mark would
-    never be picked up by a batch notice (which reads messages after the mark), so it is
-    notified now, like a message whose window is new or whose counter could not be asked."""
+    of every follow-up received up to it. A batch notice reads the messages after the
+    mark, so a message at or before it, or in a conversation without one (opened before
+    flood control), is notified now, like one whose window is new or whose counter
+    could not be asked."""
     if claimed is None or claimed:
         return NotifyNow()
-    if notified_up_to is not None and received_at <= notified_up_to:
+    if notified_up_to is None or received_at <= notified_up_to:
         return NotifyNow()
     return BatchAt(window.end, window)
 

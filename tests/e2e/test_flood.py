@@ -12,11 +12,11 @@ from typing import cast
 
 import pytest
 import redis.asyncio as aioredis
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from helpline.bootstrap import Services
 from helpline.commands.org import demo_text, load_text
-from helpline.db.models import MessageRow
+from helpline.db.models import ContactRow, MessageRow
 from helpline.effects import followup_key
 from helpline.jobs import Context, followup_batch, sweep_followups
 from routing import message_texts as say
@@ -212,3 +212,20 @@ async def test_with_redis_down_every_follow_up_is_notified_and_nothing_floods(
     assert len(to(await outbox(flooding), chain()[0])) == 1 + 4 + 12  # fail open: all told
     async with flooding.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(MessageRow)) == 17
+
+
+async def test_a_conversation_opened_before_flood_control_tells_only_what_is_new(
+    sms: Sms, flooding: Services, clock: FrozenClock
+) -> None:
+    """Its earlier follow-ups were told one by one (no mark stored): none is told again."""
+    await sms.send(HANSEN, "Første")
+    clock.now = MONDAY_10 + timedelta(seconds=5)
+    await sms.send(HANSEN, "Andre")
+    async with flooding.sessions() as session, session.begin():
+        await session.execute(update(ContactRow).values(followup_notified_at=None))
+    clock.now = MONDAY_10 + timedelta(seconds=10)
+    await sms.send(HANSEN, "Tredje")
+    clock.now = MONDAY_10 + timedelta(minutes=5)
+    assert await sweep_followups(context(flooding)) == 0
+    first, new = to(await outbox(flooding), chain()[0])
+    assert "«Tredje»" in new and "Andre" not in new

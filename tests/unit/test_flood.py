@@ -67,7 +67,7 @@ def test_window_at_refuses_naive_instants_and_empty_spans() -> None:
         (None, T, T + timedelta(seconds=5), NotifyNow()),  # Redis down: fail open
         (True, T, T + timedelta(seconds=5), NotifyNow()),  # the window's first: now
         (False, T, T + timedelta(seconds=5), BatchAt(W0.end, W0)),  # told already: batch
-        (False, None, T + timedelta(seconds=5), BatchAt(W0.end, W0)),  # an older conversation
+        (False, None, T + timedelta(seconds=5), NotifyNow()),  # no mark: opened before
         (False, T, T, NotifyNow()),  # at the mark: a batch would never read it
         (False, T + timedelta(seconds=9), T + timedelta(seconds=5), NotifyNow()),  # a slow clock
     ],
