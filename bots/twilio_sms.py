@@ -57,6 +57,20 @@ class TwilioHttpTransport(AsyncTwilioHttpClient):  # type: ignore[misc]  # twili
         return response
 
 
+def rest_client(account_sid: str, auth_token: str, api_base: str, http: TwilioHttpTransport) -> Any:
+    """twilio's REST `Client` (untyped) on our transport, sending every request to
+    `api_base`. Build it inside the running event loop (the transport opens there)."""
+    client = Client(account_sid, auth_token, http_client=http)
+    # The client reads TWILIO_EDGE/TWILIO_REGION from os.environ and would rewrite the host
+    # of every URL with them; our base URL is the only routing we want.
+    client.edge = None
+    client.region = None
+    # Each Twilio domain is a `twilio.base.domain.Domain` whose `base_url` prefixes every
+    # request URL (`absolute_url`); `client.api` is created once and cached.
+    client.api.base_url = api_base
+    return client
+
+
 class TwilioSms:
     """`routing.ports.SmsSender` over Twilio's Messages API.
 
@@ -90,15 +104,8 @@ class TwilioSms:
         if self._client is None:
             # aiohttp creates the session here, so this must run inside the event loop.
             self._http = TwilioHttpTransport(timeout=self._timeout)
-            client = Client(self._account_sid, self._auth_token, http_client=self._http)
-            # The client reads TWILIO_EDGE/TWILIO_REGION from os.environ and would rewrite
-            # the host of every URL with them; our base URL is the only routing we want.
-            client.edge = None
-            client.region = None
-            # Each Twilio domain is a `twilio.base.domain.Domain` whose `base_url` prefixes
-            # every request URL (`absolute_url`); `client.api` is created once and cached.
-            client.api.base_url = self._api_base
-            self._client = client
+            self._client = rest_client(self._account_sid, self._auth_token, self._api_base,
+                                       self._http)  # fmt: skip
         return self._client.api.v2010.account.messages
 
     async def send_sms(self, *, to: str, from_: str, body: str) -> Sent:

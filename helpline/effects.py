@@ -1,5 +1,5 @@
 """Carrying out a unit of work's effects after its transaction committed: deliver the
-queued messages, schedule and cancel the durable deadline jobs."""
+queued messages, schedule and cancel the durable deadline jobs, schedule follow-up batches."""
 
 from __future__ import annotations
 
@@ -41,6 +41,28 @@ async def schedule_deadline(services: Services, contact_id: int, step: int, due:
     )
 
 
+def followup_key(contact_id: int, window: int) -> str:
+    """One batch job per (conversation, follow-up window): 29 follow-ups enqueue it once."""
+    return f"followup:{contact_id}:{window}"
+
+
+async def schedule_followup_batch(
+    services: Services, contact_id: int, window: int, due: datetime
+) -> None:
+    """A durable job that sends the window's batch notice (`followup_batch`) at `due`."""
+    await services.queue.enqueue(
+        Job(
+            function="followup_batch",
+            kwargs={"contact_id": contact_id},
+            key=followup_key(contact_id, window),
+            scheduled=due.timestamp() + SCHEDULE_MARGIN,  # type: ignore[arg-type]  # a float, as above
+            retries=5,  # a repeated run finds nothing left to tell
+            retry_delay=2.0,
+            timeout=60,
+        )
+    )
+
+
 async def apply_effects(services: Services, effects: Effects) -> None:
     """Deliver, schedule and cancel; Redis trouble is logged, the sweep job catches up."""
     await services.outbox.deliver([row.id for row in effects.rows])
@@ -49,6 +71,12 @@ async def apply_effects(services: Services, effects: Effects) -> None:
             await schedule_deadline(services, contact_id, step, due)
         except Exception as error:  # the every-minute sweep escalates without the job
             log.error("deadline of conversation %d not scheduled: %s", contact_id,
+                      type(error).__name__)  # fmt: skip
+    for contact_id, window, due in effects.followup_batches:
+        try:
+            await schedule_followup_batch(services, contact_id, window, due)
+        except Exception as error:  # the every-minute follow-up sweep sends it instead
+            log.error("follow-up batch of conversation %d not scheduled: %s", contact_id,
                       type(error).__name__)  # fmt: skip
     await _buttons(services, effects)
     for contact_id, step, due in effects.cancelled:

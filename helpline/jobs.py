@@ -16,8 +16,9 @@ from saq import CronJob, Job, Worker
 from saq.types import Context as SaqContext
 from sqlalchemy import select
 
+from helpline import flood, retention
 from helpline.bootstrap import Services
-from helpline.db.models import ContactRow
+from helpline.db.models import ContactRow, MessageRow
 from helpline.effects import apply_effects
 from helpline.messages import Conversations, Effects
 from rota.wallclock import OSLO, zone
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 COVERAGE_HORIZON = timedelta(days=14)
 VOICEMAIL_SWEEP_WINDOW = timedelta(hours=48)
+FOLLOWUP_SWEEP_WINDOW = timedelta(hours=48)
 KIND = "voicemail"
 
 
@@ -123,7 +125,7 @@ async def sweep_conversations(ctx: Context) -> int:
     async with services.sessions() as session:
         ids = list(await session.scalars(select(ContactRow.id).where(
             ContactRow.message_plan.is_not(None), ContactRow.closed_at.is_(None),
-            ContactRow.answered_at.is_(None))))  # fmt: skip
+            ContactRow.answered_at.is_(None), ContactRow.content_purged_at.is_(None))))  # fmt: skip
     for contact_id in ids:
         effects = Effects()
         async with services.sessions() as session, session.begin():
@@ -137,6 +139,58 @@ async def sweep_conversations(ctx: Context) -> int:
             await work.on_deadline(contact)
         await apply_effects(services, effects)
     return len(ids)
+
+
+async def followup_batch(ctx: Context, *, contact_id: int) -> int:
+    """A follow-up window ended: one notice of the follow-ups staff were not told of yet.
+
+    Reads the messages after the conversation's stored mark, so a late, repeated or
+    concurrent run tells nothing twice; returns how many messages it told."""
+    services = ctx["services"]
+    loaded = await services.organisation()
+    if loaded is None:
+        return 0
+    effects = Effects()
+    async with services.sessions() as session, session.begin():
+        contact = await session.scalar(
+            select(ContactRow).where(ContactRow.id == contact_id).with_for_update()
+        )
+        if contact is None or contact.message_plan is None:
+            return 0
+        work = Conversations(services, session, loaded, services.clock(), effects)
+        told = await flood.notify_pending(work, contact)
+    await apply_effects(services, effects)
+    return told
+
+
+async def sweep_followups(ctx: Context) -> int:
+    """Every minute: send batch notices whose job was lost (Redis down when it was to be
+    scheduled); returns how many conversations had follow-ups left untold."""
+    services = ctx["services"]
+    now = services.clock()
+    settled = now - timedelta(seconds=services.settings.followup_batch)
+    async with services.sessions() as session:
+        ids = list(await session.scalars(
+            select(MessageRow.contact_id).join(ContactRow, ContactRow.id == MessageRow.contact_id)
+            .where(MessageRow.direction == "in",
+                   MessageRow.created_at > ContactRow.followup_notified_at,
+                   MessageRow.created_at <= settled,
+                   MessageRow.created_at >= now - FOLLOWUP_SWEEP_WINDOW)
+            .distinct()
+        ))  # fmt: skip
+    for contact_id in ids:
+        await followup_batch(ctx, contact_id=contact_id)
+    return len(ids)
+
+
+async def purge_content(ctx: Context) -> int:
+    """Daily: blank content past `HELPLINE_RETENTION_DAYS` (see `helpline.retention`);
+    returns how many contacts were purged. A recording Twilio could not delete keeps its
+    contact for the next day's run."""
+    services = ctx["services"]
+    async with retention.recordings_for(services.settings) as recordings:
+        counts = await retention.purge(services, dry_run=False, recordings=recordings)
+    return counts.contacts
 
 
 async def enqueue_voicemail_notice(services: Services, contact_id: int) -> None:
@@ -169,12 +223,17 @@ def make_worker(services: Services) -> Worker[Context]:
             deliver_outbox,
             message_deadline,
             sweep_conversations,
+            followup_batch,
+            sweep_followups,
+            purge_content,
         ],  # fmt: skip
         cron_jobs=[
             CronJob(watch_coverage, cron="7 * * * *"),
             CronJob(sweep_voicemail_notices, cron="* * * * *"),
             CronJob(deliver_outbox, cron="* * * * *"),
             CronJob(sweep_conversations, cron="* * * * *", timeout=300),
+            CronJob(sweep_followups, cron="* * * * *", timeout=300),
+            CronJob(purge_content, cron="23 3 * * *", timeout=3600),
         ],
         startup=startup,
         concurrency=20,

@@ -15,6 +15,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from helpline import flood
 from helpline.bootstrap import LoadedOrg, Services
 from helpline.db.models import ContactRow, MessageRow, OutboxRow, TelegramLinkRow
 from rota.model import ChainEntry, FosterHome, Kommune
@@ -35,6 +36,7 @@ from routing.conversations import (
     taken_notices,
 )
 from routing.ports import Button
+from routing.ports import Party as Party  # the web handlers import it from here
 from routing.replies import (
     Bare,
     Close,
@@ -60,14 +62,8 @@ class Effects:
     cancelled: list[tuple[int, int, datetime]] = field(default_factory=list)
     button_answers: list[tuple[str, str]] = field(default_factory=list)  # query id, text
     button_edits: list[tuple[int, int, tuple[Button, ...]]] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class Party:
-    """Where someone reads us: an SMS number, or a Telegram chat."""
-
-    channel: str
-    to: str
+    # (conversation, follow-up window, due): batch notices to schedule
+    followup_batches: list[tuple[int, int, datetime]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,33 +134,41 @@ class Conversations:
 
     async def from_foster_parent(self, home: FosterHome | None, sender: str, dialled: str,
                                  body: str, channel: str, chat_id: int | None) -> None:  # fmt: skip
-        """A message from a foster home (or an unknown number): join or open a conversation."""
+        """A message from a foster home (or an unknown number): join or open a conversation.
+
+        Every message is stored and every new sender answered; flood control only batches
+        what staff are told (see `helpline.flood`)."""
         contact = await self._open_conversation(home, sender)
-        if contact is None:
-            contact = await self._start(home, sender, dialled, channel, chat_id)
-            self._record(contact, "in", channel, "foster_parent", None, body)
-            await self._notify_first(contact, body)
+        if contact is not None:
+            message = self.record(contact, "in", channel, "foster_parent", None, body)
+            await flood.follow_up(self, contact, message)
             return
-        self._record(contact, "in", channel, "foster_parent", None, body)
-        follow = say.follow_up(contact.foster_home_name, contact.kommune_name, body,
-                               short_code(contact.id))  # fmt: skip
-        targets = self._targets(contact)
-        for entry in targets:
-            party = await self.party_of(entry)
-            self.send(party, follow, contact, kind="follow_up")
+        line = dialled or self._default_sender()
+        if home is None and await flood.floods(self, line):
+            await flood.join(self, sender, line, body, channel)
+            return
+        contact = await self.start(home, sender, dialled, channel, chat_id)
+        self.record(contact, "in", channel, "foster_parent", None, body)
+        await self.notify_first(contact, body)
+        await flood.opened(self, contact)
 
     async def _open_conversation(self, home: FosterHome | None, sender: str) -> ContactRow | None:
-        query = select(ContactRow).where(
-            ContactRow.channel.in_(MESSAGE_CHANNELS), ContactRow.closed_at.is_(None)
-        )
+        query = select(ContactRow).where(  # a purged conversation is history: start anew
+            ContactRow.channel.in_(MESSAGE_CHANNELS), ContactRow.closed_at.is_(None),
+            ContactRow.content_purged_at.is_(None),
+        )  # fmt: skip
         if home is not None:
             query = query.where(ContactRow.foster_home_id == home.id)
         else:
-            query = query.where(ContactRow.foster_home_id.is_(None), ContactRow.caller == sender)
-        return await self.session.scalar(query.order_by(ContactRow.id.desc()).limit(1))
+            query = query.where(ContactRow.foster_home_id.is_(None), ContactRow.caller == sender,
+                                ContactRow.flood.is_(False))  # fmt: skip
+        # Locked: follow-ups of one conversation are handled one at a time (PostgreSQL).
+        latest = query.order_by(ContactRow.id.desc()).limit(1).with_for_update()
+        return await self.session.scalar(latest)
 
-    async def _start(self, home: FosterHome | None, sender: str, dialled: str, channel: str,
-                     chat_id: int | None) -> ContactRow:  # fmt: skip
+    async def start(self, home: FosterHome | None, sender: str, dialled: str, channel: str,
+                    chat_id: int | None, *, as_flood: bool = False) -> ContactRow:  # fmt: skip
+        """Open a conversation: freeze the on-duty chain of its kommune as its plan."""
         who = self.loaded.directory.identify(sender, dialled or None,
                                              self.services.settings.default_kommune)  # fmt: skip
         kommune: Kommune | None = who.kommune
@@ -183,17 +187,19 @@ class Conversations:
             caller=sender, caller_masked=mask_phone(sender),
             helpline_number=line or self._default_sender(),
             started_at=self.now, outcome="in_progress", plan="[]", message_plan=plan.to_json(),
-            notified_steps=0, last_notified_at=self.now, telegram_chat_id=chat_id,
+            notified_steps=0, last_notified_at=self.now, telegram_chat_id=chat_id, flood=as_flood,
         )  # fmt: skip
         self.session.add(contact)
         await self.session.flush()
         return contact
 
-    async def _notify_first(self, contact: ContactRow, body: str) -> None:
+    async def notify_first(self, contact: ContactRow, body: str) -> None:
+        """Notify the primary of a new conversation; the sender gets the one receipt."""
         first = await self._notify_primary(contact, body)
         minutes = say.whole_minutes(plan_of(contact).deadline)
-        self.send(self.foster_party(contact), say.receipt(first.entry, minutes), contact,
-                  kind="receipt")  # fmt: skip
+        text = (say.receipt(first.entry, minutes) if contact.foster_home_id is not None
+                else say.neutral_receipt(minutes))  # fmt: skip
+        self.send(self.foster_party(contact), text, contact, kind="receipt")
 
     async def _notify_primary(self, contact: ContactRow, body: str) -> Notify:
         """Notify the plan's first step and start its deadline."""
@@ -201,6 +207,8 @@ class Conversations:
         code = short_code(contact.id)
 
         def text(telegram: bool) -> str:
+            if contact.flood:
+                return say.flood_notification(contact.kommune_name, body, code, telegram=telegram)
             return say.staff_notification(contact.foster_home_name, contact.kommune_name, body,
                                           code, telegram=telegram)  # fmt: skip
 
@@ -209,7 +217,8 @@ class Conversations:
         self.effects.deadlines.append((contact.id, 0, first.due_at))
         return first
 
-    def _targets(self, contact: ContactRow) -> list[ChainEntry]:
+    def targets(self, contact: ContactRow) -> list[ChainEntry]:
+        """Who hears of follow-ups: the one who took it, else everyone notified."""
         plan, state = plan_of(contact), state_of(contact)
         if contact.acknowledged_phone:
             return [e for e in plan.steps if e.phone == contact.acknowledged_phone][:1]
@@ -218,11 +227,14 @@ class Conversations:
             seen.setdefault(entry.phone, entry)
         return list(seen.values())
 
-    def _record(self, contact: ContactRow, direction: str, channel: str, role: str,
-                name: str | None, body: str) -> None:  # fmt: skip
-        self.session.add(MessageRow(contact_id=contact.id, direction=direction, channel=channel,
-                                    sender_role=role, sender_name=name, body=body,
-                                    created_at=self.now))  # fmt: skip
+    def record(self, contact: ContactRow, direction: str, channel: str, role: str,
+               name: str | None, body: str) -> MessageRow:  # fmt: skip
+        """Store one message of a conversation (the body is content: never logged)."""
+        message = MessageRow(contact_id=contact.id, direction=direction, channel=channel,
+                             sender_role=role, sender_name=name, body=body,
+                             created_at=self.now)  # fmt: skip
+        self.session.add(message)
+        return message
 
     # -- a staff member writes ----------------------------------------------------------
 
@@ -268,6 +280,7 @@ class Conversations:
         rows = await self.session.scalars(
             select(ContactRow).where(
                 ContactRow.channel.in_(MESSAGE_CHANNELS), ContactRow.closed_at.is_(None),
+                ContactRow.content_purged_at.is_(None),
                 or_(ContactRow.acknowledged_phone == staff.phone,
                     ContactRow.acknowledged_phone.is_(None)),
             ).order_by(ContactRow.id)
@@ -293,13 +306,16 @@ class Conversations:
         if contact.closed_at is not None:
             self.send(staff.reply_to, say.unknown_code(code), None, kind="help")
             return
+        if contact.flood:  # many senders: an answer to one of them would be a guess
+            self.send(staff.reply_to, say.flood_no_reply(code), contact, kind="help")
+            return
         if contact.answered_at is None:
             self._acknowledge(contact, staff)
             await self._tell_taken(contact, staff)
         contact.first_answer_at = contact.first_answer_at or self.now
         contact.outcome = "answered"
         party = self.foster_party(contact)
-        self._record(contact, "out", party.channel, "staff", staff.name, answer)
+        self.record(contact, "out", party.channel, "staff", staff.name, answer)
         self.send(party, say.relayed_reply(staff.name, answer), contact, kind="reply")
 
     def _acknowledge(self, contact: ContactRow, staff: Staff) -> None:

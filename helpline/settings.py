@@ -41,6 +41,9 @@ class Settings:
     categories: tuple[str, ...]  # closing categories of a conversation
     coordinators: tuple[str, ...]  # phones alerted when nobody takes a message
     telegram_bot_username: str  # for deep links when the bot is not reachable (sandbox)
+    followup_batch: int  # seconds: at most one follow-up notice per conversation this often
+    unknown_per_hour: int  # new conversations from unknown numbers per helpline number/hour
+    retention_days: int  # days message bodies, recordings and unknown numbers are kept
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> Settings:
@@ -84,6 +87,9 @@ class Settings:
             ),
             telegram_bot_username=get("HELPLINE_TELEGRAM_BOT_USERNAME")
             or "Fosterhjemstelefonen_bot",
+            followup_batch=_whole(get, "HELPLINE_FOLLOWUP_BATCH", 60, 5, 3600),
+            unknown_per_hour=_whole(get, "HELPLINE_UNKNOWN_PER_HOUR", 10, 1, 10_000),
+            retention_days=_whole(get, "HELPLINE_RETENTION_DAYS", 90, 1, 3650),
         )
 
     @property
@@ -145,3 +151,10 @@ def _port(text: str) -> int:
     if not 0 < port < 65536:
         raise SettingsError(f"PORT must be between 1 and 65535, got {port}")
     return port
+
+
+def _whole(get: Callable[[str], str | None], name: str, default: int, low: int, high: int) -> int:
+    text = get(name) or str(default)
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise SettingsError(f"{name} must be a whole number from {low} to {high}, got {text!r}")
+    return int(text)

@@ -116,6 +116,15 @@ def receipt(on_duty: ChainEntry | None, minutes: int) -> str:
     )
 
 
+def neutral_receipt(minutes: int) -> str:
+    """The receipt to a number that is not a registered foster home: anyone can text the
+    helpline, so it names nobody on duty, and still gives the emergency numbers."""
+    return (
+        f"Takk, meldingen din er mottatt hos Fosterhjemstelefonen. Vi svarer deg her, "
+        f"vanligvis innen {_minutes(minutes)}. {EMERGENCY}"
+    )
+
+
 def relayed_reply(staff_name: str | None, text: str) -> str:
     """A staff member's answer as the foster parent reads it: first name only, no number."""
     if staff_name:
@@ -126,6 +135,63 @@ def relayed_reply(staff_name: str | None, text: str) -> str:
 def follow_up(foster_home: str | None, kommune: str | None, body: str, code: str) -> str:
     """A further message from the foster parent, forwarded to whoever has the conversation."""
     return f"#{code} {_sender(foster_home, kommune)}:\n«{body}»\nSvar med #{code} din tekst."
+
+
+#: Characters of message text a batch notice quotes at most (an SMS holds 1600 in all).
+BATCH_QUOTE_LIMIT = 1200
+
+
+def follow_up_batch(
+    foster_home: str | None, kommune: str | None, bodies: Sequence[str], code: str
+) -> str:
+    """Several further messages in one notice: how many, and their text (staff need it to
+    act), quoted up to `BATCH_QUOTE_LIMIT` characters; the rest is in the contact log."""
+    if len(bodies) == 1:
+        return follow_up(foster_home, kommune, bodies[0], code)
+    quoted: list[str] = []
+    used = 0
+    for body in bodies:
+        room = BATCH_QUOTE_LIMIT - used
+        if room < 20:
+            break
+        text = body if len(body) <= room else body[: room - 1].rstrip() + "…"
+        quoted.append(f"«{text}»")
+        used += len(text)
+    rest = len(bodies) - len(quoted)
+    more = f"\n… og {rest} til. Les alle i kontaktloggen." if rest else ""
+    return (
+        f"{len(bodies)} nye meldinger fra {_sender(foster_home, kommune)} i #{code}:\n"
+        + "\n".join(quoted)
+        + f"{more}\nSvar med #{code} din tekst."
+    )
+
+
+def flood_notification(kommune: str | None, body: str, code: str, *, telegram: bool = False) -> str:
+    """The first notice of a line's flood conversation: many unknown numbers this hour."""
+    where = f" til {kommune}" if kommune else ""
+    return (
+        f"Fosterhjemstelefonen #{code}: Mange nye meldinger fra ukjente numre{where} denne "
+        f"timen. De samles i #{code}, og hver avsender har fått kvittering. Første melding:\n"
+        f"«{body}»\n{_how_to_answer(code, telegram)}"
+    )
+
+
+def flood_alert(kommune: str | None, code: str, cap: int) -> str:
+    """To the coordinators, once, when a line's flood conversation opens."""
+    where = f" til {kommune}" if kommune else ""
+    return (
+        f"Fosterhjemstelefonen #{code}: Over {cap} nye henvendelser fra ukjente numre{where} "
+        f"denne timen. Nye meldinger fra ukjente numre samles i #{code}. Se kontaktloggen."
+    )
+
+
+def flood_no_reply(code: str) -> str:
+    """Staff tried to answer a flood conversation: it has many senders, so nothing is sent."""
+    return (
+        f"#{code} samler meldinger fra mange ukjente numre og kan ikke besvares samlet. "
+        f"Se numrene i kontaktloggen. Ta den med #{code} JA, lukk med #{code} LUKK kategori. "
+        f"{NOT_SENT}"
+    )
 
 
 def taken_notice(code: str, foster_home: str | None, kommune: str | None, taker: str) -> str:

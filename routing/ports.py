@@ -27,6 +27,14 @@ class Sent:
     provider_id: str  # Twilio SID, Telegram message id, or the outbox id in sandbox mode
 
 
+@dataclass(frozen=True, slots=True)
+class Party:
+    """Where someone reads us: an SMS number, or a Telegram chat."""
+
+    channel: str  # "sms" or "telegram"
+    to: str  # E.164, or a Telegram chat id
+
+
 class SmsSender(Protocol):
     """Sends an SMS from one of the helpline's numbers."""
 
@@ -78,4 +86,13 @@ class TelegramSender(Protocol):
         self, *, chat_id: int, message_id: int, buttons: Sequence[Button]
     ) -> None:
         """Replace the buttons under one of the bot's messages; no buttons removes them."""
+        ...
+
+
+class RecordingStore(Protocol):
+    """Where voicemail recordings live (Twilio): the purge deletes them for good."""
+
+    async def delete_recording(self, sid: str) -> None:
+        """Delete recording `sid`; one that is already gone counts as deleted. Raises
+        `ChannelError` when it could not be deleted (retryable: try again later)."""
         ...

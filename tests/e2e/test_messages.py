@@ -15,7 +15,7 @@ from helpline.bootstrap import Services
 from helpline.commands.org import demo_text, load_text
 from helpline.contacts import read_contact
 from helpline.db.models import ContactRow, MessageRow, OutboxRow
-from helpline.jobs import Context, message_deadline, sweep_conversations
+from helpline.jobs import Context, followup_batch, message_deadline, sweep_conversations
 from rota.engine import Rota
 from rota.orgfile import parse_org
 from tests.conftest import FrozenClock, app_client
@@ -76,15 +76,19 @@ def to(rows: list[OutboxRow], phone: str) -> list[str]:
 
 
 async def test_a_message_notifies_the_primary_once_and_the_parent_gets_one_receipt(
-    twilio: TwilioDriver, services: Services
+    twilio: TwilioDriver, services: Services, clock: FrozenClock
 ) -> None:
     sms = Sms(twilio)
     await sms.send(HANSEN, "Vi trenger å snakke med noen i kveld.")
-    await sms.send(HANSEN, "Det haster litt.")
+    clock.now = MONDAY_10 + timedelta(seconds=5)
+    await sms.send(HANSEN, "Det haster litt.")  # in the first notice's window: batched
     [contact] = await contacts(services)
     code = f"K{contact.id}"
-    rows = await outbox(services)
     primary = chain()[0]
+    assert len(to(await outbox(services), primary)) == 1
+    clock.now = MONDAY_10 + timedelta(minutes=1)  # the window's end: its batch job runs
+    assert await followup_batch(cast(Context, {"services": services}), contact_id=contact.id) == 1
+    rows = await outbox(services)
     first, follow = to(rows, primary)
     assert f"#{code}" in first and "Familien Hansen (Asker)" in first
     assert "Vi trenger å snakke med noen i kveld." in first
@@ -97,7 +101,7 @@ async def test_a_message_notifies_the_primary_once_and_the_parent_gets_one_recei
 
 
 async def test_staff_answer_by_sms_is_relayed_without_their_number(
-    twilio: TwilioDriver, services: Services
+    twilio: TwilioDriver, services: Services, clock: FrozenClock
 ) -> None:
     sms = Sms(twilio)
     await sms.send(HANSEN, "Kan noen ringe meg?")
@@ -121,6 +125,7 @@ async def test_staff_answer_by_sms_is_relayed_without_their_number(
     assert [m["body"] for m in detail["messages"]] == [  # type: ignore[attr-defined]
         "Kan noen ringe meg?", "Hei! Jeg ringer deg om fem minutter."]  # fmt: skip
     assert (detail["seconds_to_answer"], detail["seconds_to_first_answer"]) == (0, 0)
+    clock.now = MONDAY_10 + timedelta(minutes=2)  # a new window: told at once
     await sms.send(HANSEN, "Takk!")  # joins the conversation, goes to the one who took it
     assert "Takk!" in to(await outbox(services), primary)[-1]
 
@@ -289,3 +294,17 @@ async def test_two_deadline_runs_at_once_escalate_once(
         notices = [r for r in rows if r.contact_id == contact.id and r.kind == "notify"]
         assert len(notices) == 2, contact.id
         assert contact.notified_steps == 2
+
+
+async def test_an_unknown_number_gets_a_neutral_receipt_that_names_nobody(
+    twilio: TwilioDriver, services: Services
+) -> None:
+    """Anyone can text the helpline: a stranger must not learn who is on duty."""
+    await Sms(twilio).send(STRANGER, "Hvem har vakt nå?", to=BAERUM_LINE)
+    [receipt] = to(await outbox(services), STRANGER)
+    for name in names("baerum"):
+        for word in name.split():
+            assert word not in receipt, word
+    for number in ("113", "112", "116 111"):
+        assert number in receipt
+    assert "innen 10 minutter" in receipt

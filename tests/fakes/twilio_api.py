@@ -1,9 +1,10 @@
 """A fake Twilio REST API (version 2010-04-01) for tests, speaking Twilio's wire format.
 
-It serves the two resources the helpline creates, Messages and Calls, with HTTP Basic
-auth, form-encoded requests, and Twilio's JSON bodies for both records and errors, so the
-official `twilio` client runs against it unchanged. Every request is recorded; failures
-and slow answers can be injected for the error paths. It sends no status callbacks.
+It serves the two resources the helpline creates, Messages and Calls, and the deletion
+of Recordings (the retention purge), with HTTP Basic auth, form-encoded requests, and
+Twilio's JSON bodies for both records and errors, so the official `twilio` client runs
+against it unchanged. Every request is recorded; failures and slow answers can be
+injected for the error paths. It sends no status callbacks.
 """
 
 from __future__ import annotations
@@ -48,12 +49,12 @@ class RecordedRequest:
 
     method: str
     path: str
-    resource: str  # "Messages", "Calls", or "" for a path the fake does not serve
+    resource: str  # "Messages", "Calls", "Recordings", or "" for a path it does not serve
     account_sid: str  # the AccountSid in the path
     auth_user: str | None  # the Basic auth user name, None without (valid) Basic auth
     form: dict[str, str]  # form fields; the first value of a repeated field
     status: int  # the HTTP status the fake answered with
-    sid: str | None  # the SID of the record created, when status is 201
+    sid: str | None  # the SID of the record created (201) or deleted (204)
 
     @property
     def accepted(self) -> bool:
@@ -96,6 +97,7 @@ class FakeTwilio:
         self.auth_token = auth_token
         self.base_url = ""  # set by `running_fake_twilio` once the port is known
         self.requests: list[RecordedRequest] = []
+        self.recordings: set[str] = set()  # RecordingSids the account holds; see add_recording
         self._clock = clock or (lambda: datetime.now(UTC))
         self._failures: deque[int] = deque()
         self._delays: deque[float] = deque()
@@ -105,6 +107,10 @@ class FakeTwilio:
             f"/{API_VERSION}/Accounts/{{account_sid}}/Messages.json", self._messages
         )
         self.app.router.add_post(f"/{API_VERSION}/Accounts/{{account_sid}}/Calls.json", self._calls)
+        self.app.router.add_delete(
+            f"/{API_VERSION}/Accounts/{{account_sid}}/Recordings/{{sid:[^/.]+}}.json",
+            self._delete_recording,
+        )
         self.app.router.add_route("*", "/{tail:.*}", self._not_found)
 
     @property
@@ -116,6 +122,25 @@ class FakeTwilio:
     def calls(self) -> list[RecordedRequest]:
         """Every request to the Calls resource, accepted or not, oldest first."""
         return [request for request in self.requests if request.resource == "Calls"]
+
+    @property
+    def deleted_recordings(self) -> list[str]:
+        """The RecordingSids deleted (answered 204), oldest first."""
+        return [
+            r.sid or ""
+            for r in self.requests
+            if r.resource == "Recordings" and r.status == HTTPStatus.NO_CONTENT
+        ]
+
+    def add_recording(self, sid: str | None = None) -> str:
+        """Give the account a recording (as a voicemail would); returns its SID."""
+        sid = sid or "RE" + secrets.token_hex(16)
+        self.recordings.add(sid)
+        return sid
+
+    def recording_url(self, sid: str) -> str:
+        """The RecordingUrl Twilio sends for `sid` in a recording callback."""
+        return f"https://api.twilio.com/{API_VERSION}/Accounts/{self.account_sid}/Recordings/{sid}"
 
     def fail_next(self, status: int, count: int = 1) -> None:
         """Answer the next `count` requests with `status` and Twilio's error body."""
@@ -136,6 +161,33 @@ class FakeTwilio:
 
     async def _calls(self, request: web.Request) -> web.Response:
         return await self._serve(request, "Calls")
+
+    async def _delete_recording(self, request: web.Request) -> web.StreamResponse:
+        """Twilio answers a deleted recording with 204 and no body; an unknown one is 404."""
+        sid = request.match_info["sid"]
+        if self._delays:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._released.wait(), self._delays.popleft())
+        status, payload = self._deletion(request, sid)
+        self._record(request, "Recordings", {}, status, sid if status == 204 else None)
+        if status == HTTPStatus.NO_CONTENT:
+            return web.Response(status=status)
+        headers = {}
+        if status == HTTPStatus.UNAUTHORIZED:
+            headers[hdrs.WWW_AUTHENTICATE] = 'Basic realm="Twilio API"'
+        return web.json_response(payload, status=status, headers=headers)
+
+    def _deletion(self, request: web.Request, sid: str) -> tuple[int, Json]:
+        if self._failures:
+            status = self._failures.popleft()
+            return status, twilio_error(status, _INJECTED_CODES.get(status, status),
+                                        HTTPStatus(status).phrase)  # fmt: skip
+        if _credentials(request) != (self.account_sid, self.auth_token):
+            return HTTPStatus.UNAUTHORIZED, twilio_error(401, 20003, "Authenticate")
+        if request.match_info["account_sid"] != self.account_sid or sid not in self.recordings:
+            return HTTPStatus.NOT_FOUND, _not_found_body(request.path)
+        self.recordings.discard(sid)
+        return HTTPStatus.NO_CONTENT, {}
 
     async def _not_found(self, request: web.Request) -> web.Response:
         self._record(request, "", {}, HTTPStatus.NOT_FOUND, None)

@@ -36,6 +36,7 @@ def all_texts() -> dict[str, str]:
         "exhausted": mt.exhausted_alert(HOME, KOMMUNE, "K7", 40, ["Kari", "Ola", "Nina"]),
         "receipt": mt.receipt(KARI, 10),
         "receipt_nobody_named": mt.receipt(FALLBACK, 10),
+        "neutral_receipt": mt.neutral_receipt(10),
         "relayed_reply": mt.relayed_reply("Kari Nordmann", "Jeg ringer deg om fem minutter."),
         "relayed_reply_unnamed": mt.relayed_reply(None, "Jeg ringer deg om fem minutter."),
         "follow_up": mt.follow_up(HOME, KOMMUNE, BODY, "K7"),
@@ -91,6 +92,14 @@ def test_the_receipt_names_nobody_when_the_duty_is_not_a_person(entry: ChainEntr
     assert "Reservenummer" not in text and "Barnevernvakta" not in text
     assert "innen 1 minutt." in text
     assert "113" in text and "112" in text and "116 111" in text
+
+
+def test_the_neutral_receipt_names_nobody_and_gives_the_emergency_numbers() -> None:
+    text = TEXTS["neutral_receipt"]
+    assert "vakt" not in text and "Kari" not in text
+    assert "innen 10 minutter" in text
+    for number in ("113", "112", "116 111"):
+        assert number in text
 
 
 def test_the_staff_notification_tells_who_wrote_what_and_how_to_answer() -> None:

@@ -1,0 +1,37 @@
+"""The flood control and retention settings: defaults, and refusals with a reason."""
+
+import pytest
+
+from helpline.settings import Settings, SettingsError
+
+
+def test_the_defaults() -> None:
+    settings = Settings.from_mapping({})
+    assert (settings.followup_batch, settings.unknown_per_hour, settings.retention_days) == (
+        60, 10, 90)  # fmt: skip
+
+
+def test_values_from_the_mapping() -> None:
+    settings = Settings.from_mapping({"HELPLINE_FOLLOWUP_BATCH": "300",
+                                      "HELPLINE_UNKNOWN_PER_HOUR": "25",
+                                      "HELPLINE_RETENTION_DAYS": "30"})  # fmt: skip
+    assert (settings.followup_batch, settings.unknown_per_hour, settings.retention_days) == (
+        300, 25, 30)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("HELPLINE_FOLLOWUP_BATCH", "4"),
+        ("HELPLINE_FOLLOWUP_BATCH", "3601"),
+        ("HELPLINE_FOLLOWUP_BATCH", "1m"),
+        ("HELPLINE_UNKNOWN_PER_HOUR", "0"),
+        ("HELPLINE_UNKNOWN_PER_HOUR", "-3"),
+        ("HELPLINE_RETENTION_DAYS", "0"),
+        ("HELPLINE_RETENTION_DAYS", "90.5"),
+        ("HELPLINE_RETENTION_DAYS", "3651"),
+    ],
+)
+def test_bad_values_are_refused_with_the_range(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=f"{name} must be a whole number from .* to .*{value}"):
+        Settings.from_mapping({name: value})
