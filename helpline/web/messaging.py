@@ -22,6 +22,7 @@ from helpline.effects import apply_effects
 from helpline.linking import redeem
 from helpline.messages import Conversations, Effects, Party, Staff, staff_buttons
 from helpline.web.keys import SERVICES
+from helpline.web.twilio_auth import TWILIO_PARAMS
 from rota.phones import e164_or_none
 from routing import message_texts as say
 from routing.ports import Button
@@ -44,7 +45,7 @@ def setup(app: web.Application) -> None:
 async def sms(request: web.Request) -> web.Response:
     """An SMS to a helpline number, from a foster parent, an unknown number or staff."""
     services = request.app[SERVICES]
-    form = {key: str(value) for key, value in (await request.post()).items()}
+    form = request[TWILIO_PARAMS].form
     loaded = await services.organisation()
     if loaded is None:
         log.error("SMS received with no organisation loaded; it is not routed")
@@ -66,8 +67,7 @@ async def sms(request: web.Request) -> web.Response:
             await conv.from_foster_parent(home, sender, dialled, body, "sms", None)
         return EMPTY_TWIML
 
-    answer = await once(services.sessions, services.clock,
-                        f"sms:{form.get('MessageSid', '')}", work)  # fmt: skip
+    answer = await once(services.sessions, services.clock, f"sms:{form['MessageSid']}", work)
     await apply_effects(services, effects)
     return web.Response(text=answer, content_type="application/xml")
 
