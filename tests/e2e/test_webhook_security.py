@@ -4,6 +4,7 @@ the Twilio routes, and `Cache-Control: no-store` on what carries personal data."
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -14,7 +15,10 @@ from twilio.request_validator import RequestValidator
 
 from helpline.bootstrap import Services
 from helpline.commands.org import demo_text, load_text
-from helpline.db.models import AttemptRow, Base, ContactRow, OutboxRow
+from helpline.db.models import ApiTokenRow, AttemptRow, Base, ContactRow, OutboxRow
+from helpline.db.register import rotate_feed
+from helpline.web.api import token_hash
+from helpline.web.calendar import feed_path
 from helpline.web.twilio_auth import signing_token
 from tests.conftest import FrozenClock, app_client
 from tests.e2e.test_messages import ASKER_LINE, HANSEN, MONDAY_10, Sms, chain, to
@@ -225,3 +229,36 @@ async def test_a_twilio_path_without_a_webhook_is_404_and_a_get_is_405(
     assert (await twilio.post("/twilio/voice/nothing-here", {"CallSid": "CA-1"}))[0] == 404
     response = await twilio.client.get("/twilio/voice")
     assert response.status == 405
+
+
+# -- caching ---------------------------------------------------------------------------------
+
+
+async def test_answers_with_personal_data_are_never_cached(
+    twilio: TwilioDriver, services: Services
+) -> None:
+    async with services.sessions() as session, session.begin():
+        session.add(ApiTokenRow(name="cache-test", token_hash=token_hash("cache-token"),
+                                created_at=MONDAY_10, role="admin", kommuner="",
+                                expires_at=MONDAY_10 + timedelta(days=1)))  # fmt: skip
+        feed = await rotate_feed(session, "person", "kari", MONDAY_10)
+    assert feed is not None
+    client, public = twilio.client, twilio.settings.public_url
+    call = incoming("CA-cache", HANSEN, ASKER_LINE)
+    answers = [
+        await client.post("/twilio/voice", data=call,
+                          headers={"X-Twilio-Signature": twilio.sign(public + "/twilio/voice",
+                                                                     call)}),
+        await client.post("/twilio/voice", data=call, headers={"X-Twilio-Signature": "forged"}),
+        await client.get("/api/contacts", headers={"Authorization": "Bearer cache-token"}),
+        await client.get("/api/contacts"),
+        await client.get(feed_path(feed)),
+        await client.get(feed_path("not-a-token")),
+        await client.post("/telegram/webhook", json={}),
+        await client.get("/no/such/page"),
+    ]  # fmt: skip
+    assert [r.status for r in answers] == [200, 403, 200, 401, 200, 404, 404, 404]
+    assert [r.headers.get("Cache-Control") for r in answers] == ["no-store"] * len(answers)
+    for path in ("/healthz", "/readyz", "/api/openapi.json"):
+        response = await client.get(path)
+        assert response.status == 200 and response.headers.get("Cache-Control") != "no-store"
