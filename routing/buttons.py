@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from routing.replies import MAX_CONTACT_ID
+
 #: The answer to a tap on a button the helpline does not know.
 UNKNOWN_CHOICE = "Ukjent valg."
-#: Contact ids are 32-bit database keys.
-MAX_CONTACT_ID = 2**31 - 1
 
 _DATA = re.compile(r"(take|close):([0-9]{1,10})|cat:([0-9]{1,10}):([0-9]{1,3})")
 

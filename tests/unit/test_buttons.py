@@ -7,7 +7,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from routing.buttons import (
-    MAX_CONTACT_ID,
     Category,
     Choice,
     Close,
@@ -15,6 +14,7 @@ from routing.buttons import (
     Unknown,
     parse_button,
 )
+from routing.replies import MAX_CONTACT_ID
 
 CATEGORIES = 7
 
