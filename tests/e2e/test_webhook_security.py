@@ -20,6 +20,7 @@ from helpline.db.register import rotate_feed
 from helpline.web.api import token_hash
 from helpline.web.calendar import feed_path
 from helpline.web.twilio_auth import signing_token
+from helpline.web.twilio_params import ROUTES
 from tests.conftest import FrozenClock, app_client
 from tests.e2e.test_messages import ASKER_LINE, HANSEN, MONDAY_10, Sms, chain, to
 from tests.e2e.twilio_driver import TwilioDriver, dialled_number, incoming
@@ -262,3 +263,12 @@ async def test_answers_with_personal_data_are_never_cached(
     for path in ("/healthz", "/readyz", "/api/openapi.json"):
         response = await client.get(path)
         assert response.status == 200 and response.headers.get("Cache-Control") != "no-store"
+
+
+def test_every_twilio_route_has_its_parameters_checked(twilio: TwilioDriver) -> None:
+    paths = {
+        route.resource.canonical
+        for route in twilio.client.app.router.routes()
+        if route.resource is not None and route.resource.canonical.startswith("/twilio/")
+    }
+    assert paths and paths == set(ROUTES)
