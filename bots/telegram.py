@@ -18,6 +18,8 @@ from typing import Any, Self
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    MaybeInaccessibleMessage,
+    Message,
     ReplyParameters,
     Update,
 )
@@ -67,6 +69,89 @@ _App = Application[
 _handler_errors: contextvars.ContextVar[list[Exception]] = contextvars.ContextVar(
     "telegram_handler_errors"
 )
+
+
+class NotAnUpdate(ValueError):
+    """A webhook body that is not a Telegram update the helpline can act on."""
+
+
+def parse_update(payload: Any, bot: ExtBot[None]) -> Update:
+    """`payload` as an `Update` whose fields the helpline reads have their Bot API types.
+
+    PTB's `de_json` trusts the Bot API and checks no types (a chat id may come back a
+    string), so the fields read downstream are checked here; `NotAnUpdate` otherwise.
+    """
+    if not isinstance(payload, dict):
+        raise NotAnUpdate("not a Telegram update: not a JSON object")
+    _check_strings(payload)
+    try:
+        update = Update.de_json(payload, bot)
+    except Exception as exc:  # any failure to parse untrusted JSON: not an update
+        raise NotAnUpdate(f"not a Telegram update: {type(exc).__name__}") from None
+    problem = _update_problem(update)
+    if problem is not None:
+        raise NotAnUpdate(f"not a Telegram update: {problem}")
+    return update
+
+
+def _check_strings(payload: Any) -> None:
+    """Refuse text no database stores: NUL characters and lone surrogates."""
+    stack = [payload]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str) and ("\x00" in value or not _encodable(value)):
+            raise NotAnUpdate("not a Telegram update: a string with a NUL or a lone surrogate")
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _update_problem(update: Update) -> str | None:
+    """What is wrong with the fields the helpline reads, or None."""
+    if not _id(update.update_id):
+        return "update_id"
+    message, query = update.message, update.callback_query
+    if message is not None:
+        if not isinstance(message.text, str | None):
+            return "message.text"
+        reply = message.reply_to_message
+        if reply is not None and not _id(reply.message_id):
+            return "message.reply_to_message"
+        return _message_problem(message, "message")
+    if query is not None:
+        if not isinstance(query.id, str) or not query.id or not isinstance(query.data, str | None):
+            return "callback_query"
+        if not _id(query.from_user.id):
+            return "callback_query.from"
+        if query.message is not None:
+            return _message_problem(query.message, "callback_query.message")
+    return None
+
+
+def _message_problem(message: MaybeInaccessibleMessage, where: str) -> str | None:
+    if not _id(message.message_id) or not _id(message.chat.id):
+        return where
+    if not isinstance(message.chat.type, str):
+        return f"{where}.chat.type"
+    user = message.from_user if isinstance(message, Message) else None
+    if user is not None and not _id(user.id):
+        return f"{where}.from"
+    return None
+
+
+def _id(value: object) -> bool:
+    """A Bot API integer id: at most 64 bits (negative for group chats), never a bool."""
+    return type(value) is int and -(2**63) <= value < 2**63
 
 
 def webhook_secret_ok(header: str | None, secret: str) -> bool:
@@ -237,17 +322,14 @@ class TelegramBot:
         except TelegramError as exc:
             raise self._channel_error(exc, "setWebhook", text=secret) from None
 
-    async def process_update(self, payload: dict[str, Any]) -> None:
+    async def process_update(self, payload: Any) -> None:
         """Parse a webhook body and run `on_update` on it, raising what `on_update` raised.
 
-        Raises `ValueError` when the body is not an update, so the route can answer 400.
+        Raises `NotAnUpdate` when the body is not an update, so the route can answer 400.
         """
         if self._on_update is None:
             raise RuntimeError("TelegramBot has no on_update callback to process updates with")
-        try:
-            update = Update.de_json(payload, self.application.bot)
-        except (AttributeError, KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"not a Telegram update: {type(exc).__name__}") from None
+        update = parse_update(payload, self.application.bot)
         errors: list[Exception] = []
         reset = _handler_errors.set(errors)
         try:

@@ -6,6 +6,7 @@ answer; the pure decisions live in `routing.calls`, the words in `routing.texts`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -47,7 +48,7 @@ class CallContext:
     now: datetime
 
 
-async def start_call(ctx: CallContext, loaded: LoadedOrg, form: dict[str, str],
+async def start_call(ctx: CallContext, loaded: LoadedOrg, form: Mapping[str, str],
                      default_kommune: str | None) -> str:  # fmt: skip
     """A new call: identify the caller, freeze the plan, greet and ring the first step."""
     caller = e164_or_none(form.get("From", ""))
@@ -114,7 +115,7 @@ async def dialled(ctx: CallContext, contact_id: int, step: int, dial_status: str
     return await _act(ctx, contact, action, texts.trying_next())
 
 
-async def recorded(ctx: CallContext, contact_id: int, form: dict[str, str]) -> str:
+async def recorded(ctx: CallContext, contact_id: int, form: Mapping[str, str]) -> str:
     """The caller left a voicemail: an urgent contact; the chain is told by SMS (a job)."""
     contact = await _contact(ctx.session, contact_id)
     contact.outcome = "voicemail"
@@ -125,7 +126,7 @@ async def recorded(ctx: CallContext, contact_id: int, form: dict[str, str]) -> s
     return ctx.twiml.say_and_hang_up(texts.voicemail_thanks())
 
 
-async def call_status(ctx: CallContext, form: dict[str, str]) -> None:
+async def call_status(ctx: CallContext, form: Mapping[str, str]) -> None:
     """Twilio's status callback: the call ended; fill in end time, duration, outcome."""
     contact = await ctx.session.scalar(
         select(ContactRow).where(ContactRow.call_sid == form.get("CallSid", ""))

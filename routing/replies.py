@@ -34,6 +34,8 @@ DEFAULT_CATEGORIES: tuple[str, ...] = (
 
 #: Longer codes are refused rather than turned into huge integers.
 MAX_CODE_DIGITS = 12
+#: Contact ids are 32-bit database keys: a larger code names no conversation.
+MAX_CONTACT_ID = 2**31 - 1
 
 _CODE = re.compile(r"#\s*[kK]\s*([0-9]+)[\s:,]*")
 _WHOLE_CODE = re.compile(r"#?\s*[kK]\s*([0-9]+)")
@@ -167,7 +169,7 @@ def _close(code: str, given: str, categories: Sequence[str]) -> Close | UnknownC
 
 
 def _normal_code(digits: str) -> str | None:
-    if len(digits) > MAX_CODE_DIGITS:
+    if len(digits) > MAX_CODE_DIGITS or int(digits) > MAX_CONTACT_ID:
         return None
     return short_code(int(digits))
 

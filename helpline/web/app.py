@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from sqlalchemy import text
 
 from helpline.bootstrap import Services, open_services
@@ -21,7 +21,11 @@ from helpline.web.twilio_auth import twilio_signature_middleware
 
 log = logging.getLogger(__name__)
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
 READY_TIMEOUT = 3.0
+#: The only answers that carry no personal data, so caches may keep them.
+CACHEABLE_PATHS = frozenset({"/healthz", "/readyz", "/api/openapi.json"})
 
 
 def create_app(
@@ -31,7 +35,9 @@ def create_app(
     services: Services | None = None,
 ) -> web.Application:
     """The web app; opens its services on startup unless `services` are handed in."""
-    app = web.Application(middlewares=[twilio_signature_middleware(settings), api.bearer_auth])
+    app = web.Application(
+        middlewares=[no_store, twilio_signature_middleware(settings), api.bearer_auth]
+    )
     app[TWIML] = VoiceTwiml(settings)
     if services is not None:
         _use(app, services)
@@ -44,6 +50,27 @@ def create_app(
     api.setup(app)
     messaging.setup(app)
     return app
+
+
+@web.middleware
+async def no_store(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """`Cache-Control: no-store` on every answer, errors too, but for `CACHEABLE_PATHS`.
+
+    API answers, TwiML (the whisper names the foster home) and calendar feeds all carry
+    personal data, and a shared or browser cache must never keep a copy.
+    """
+    try:
+        response = await handler(request)
+    except web.HTTPException as error:
+        _no_store(request, error)
+        raise
+    _no_store(request, response)
+    return response
+
+
+def _no_store(request: web.Request, response: web.StreamResponse) -> None:
+    if request.path not in CACHEABLE_PATHS and not response.prepared:
+        response.headers[hdrs.CACHE_CONTROL] = "no-store"
 
 
 def _use(app: web.Application, services: Services) -> None:

@@ -12,18 +12,20 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import CallbackQuery, Message, Update
+from telegram import CallbackQuery, Chat, Message, Update
 
-from bots.telegram import webhook_secret_ok
+from bots.telegram import NotAnUpdate, webhook_secret_ok
 from helpline.bootstrap import LoadedOrg, Services
 from helpline.db.events import once
 from helpline.db.models import OutboxRow, TelegramLinkRow
 from helpline.effects import apply_effects
 from helpline.linking import redeem
-from helpline.messages import Conversations, Effects, Party, Staff, staff_buttons
+from helpline.messages import Conversations, Effects, Party, Staff
 from helpline.web.keys import SERVICES
+from helpline.web.twilio_auth import TWILIO_PARAMS
 from rota.phones import e164_or_none
 from routing import message_texts as say
+from routing.buttons import UNKNOWN_CHOICE, Category, Close, Take, Unknown, parse_button
 from routing.ports import Button
 from routing.replies import short_code
 
@@ -44,7 +46,7 @@ def setup(app: web.Application) -> None:
 async def sms(request: web.Request) -> web.Response:
     """An SMS to a helpline number, from a foster parent, an unknown number or staff."""
     services = request.app[SERVICES]
-    form = {key: str(value) for key, value in (await request.post()).items()}
+    form = request[TWILIO_PARAMS].form
     loaded = await services.organisation()
     if loaded is None:
         log.error("SMS received with no organisation loaded; it is not routed")
@@ -66,8 +68,7 @@ async def sms(request: web.Request) -> web.Response:
             await conv.from_foster_parent(home, sender, dialled, body, "sms", None)
         return EMPTY_TWIML
 
-    answer = await once(services.sessions, services.clock,
-                        f"sms:{form.get('MessageSid', '')}", work)  # fmt: skip
+    answer = await once(services.sessions, services.clock, f"sms:{form['MessageSid']}", work)
     await apply_effects(services, effects)
     return web.Response(text=answer, content_type="application/xml")
 
@@ -97,9 +98,13 @@ async def telegram_webhook(request: web.Request) -> web.Response:
         return web.Response(status=403, text="invalid secret")
     try:
         payload = await request.json()
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past all reason
+        return web.Response(status=400, text="the body is not JSON")
+    try:
         await bot.process_update(payload)
-    except ValueError:
-        return web.Response(status=400, text="not a Telegram update")
+    except NotAnUpdate as error:
+        log.warning("refused a Telegram update: %s", error)
+        return web.Response(status=400, text=str(error))
     return web.json_response({})
 
 
@@ -107,6 +112,8 @@ def update_handler(services: Services) -> Callable[[Update], Awaitable[None]]:
     """The bot's `on_update`: route one update once (keyed on update_id)."""
 
     async def handle(update: Update) -> None:
+        if not from_private_chat(update):
+            return  # the bot talks in private chats only: a group is never linked or told
         loaded = await services.organisation()
         if loaded is None:
             raise RuntimeError("no organisation loaded")  # 500: Telegram redelivers later
@@ -121,6 +128,14 @@ def update_handler(services: Services) -> Callable[[Update], Awaitable[None]]:
         await apply_effects(services, effects)
 
     return handle
+
+
+def from_private_chat(update: Update) -> bool:
+    """Whether `update` is a message or a button tap in a private chat with the bot."""
+    if update.callback_query is not None:
+        message = update.callback_query.message
+        return message is not None and message.chat.type == Chat.PRIVATE
+    return update.message is not None and update.message.chat.type == Chat.PRIVATE
 
 
 async def route_update(conv: Conversations, update: Update) -> None:
@@ -185,23 +200,24 @@ async def _button(conv: Conversations, query: CallbackQuery) -> None:
     link = await _linked(conv, query.from_user.id)
     message = query.message
     staff = _staff(conv, link, message.chat.id) if link and message else None
-    action, _, rest = (query.data or "").partition(":")
     if staff is None or message is None:
         conv.effects.button_answers.append((query.id, say.unknown_telegram_user()))
         return
-    conv.effects.button_answers.append((query.id, ""))
-    contact_id, _, index = rest.partition(":")
-    code = short_code(int(contact_id)) if contact_id.isdigit() else "K0"
     categories = conv.services.settings.categories
-    if action == "take":
-        await conv.from_staff(staff, f"#{code} JA")
-    elif action == "close":
-        buttons = tuple(Button(c, f"cat:{contact_id}:{i}") for i, c in enumerate(categories))
-        conv.effects.button_edits.append((message.chat.id, message.message_id, buttons))
-    elif action == "cat" and index.isdigit() and int(index) < len(categories):
-        await conv.from_staff(staff, f"#{code} LUKK {categories[int(index)]}")
-        conv.effects.button_edits.append((message.chat.id, message.message_id, ()))
-    else:
-        conv.effects.button_edits.append(
-            (message.chat.id, message.message_id, staff_buttons(int(contact_id or 0)))
-        )
+    choice = parse_button(query.data, len(categories))
+    if isinstance(choice, Unknown):
+        conv.effects.button_answers.append((query.id, UNKNOWN_CHOICE))
+        return
+    conv.effects.button_answers.append((query.id, ""))
+    code = short_code(choice.contact_id)
+    match choice:
+        case Take():
+            await conv.from_staff(staff, f"#{code} JA")
+        case Close():
+            buttons = tuple(
+                Button(c, Category(choice.contact_id, i).data) for i, c in enumerate(categories)
+            )
+            conv.effects.button_edits.append((message.chat.id, message.message_id, buttons))
+        case Category(index=index):
+            await conv.from_staff(staff, f"#{code} LUKK {categories[index]}")
+            conv.effects.button_edits.append((message.chat.id, message.message_id, ()))

@@ -20,6 +20,8 @@ from helpline.bootstrap import Services
 from helpline.db.events import once
 from helpline.jobs import enqueue_voicemail_notice
 from helpline.web.keys import SERVICES, TWIML
+from helpline.web.twilio_auth import TWILIO_PARAMS
+from helpline.web.twilio_params import TwilioParams
 from routing import texts
 
 log = logging.getLogger(__name__)
@@ -43,15 +45,10 @@ def _twiml(body: str) -> web.Response:
     return web.Response(text=body, content_type="application/xml")
 
 
-async def _form(request: web.Request) -> dict[str, str]:
-    return {key: str(value) for key, value in (await request.post()).items()}
-
-
-def _query_int(request: web.Request, name: str) -> int:
-    try:
-        return int(request.query[name])
-    except (KeyError, ValueError):
-        raise web.HTTPBadRequest(text=f"query parameter {name!r} must be a number") from None
+def _step(request: web.Request) -> tuple[TwilioParams, int, int]:
+    """The verified webhook of a call step, its contact and its step number."""
+    params = request[TWILIO_PARAMS]
+    return params, params.numbers["contact"], params.numbers["step"]
 
 
 async def _run(request: web.Request, key: str, step: Step, fallback: Callable[[], str]) -> str:
@@ -76,8 +73,8 @@ def _fallback_dial(request: web.Request) -> Callable[[], str]:
 async def voice(request: web.Request) -> web.Response:
     """An incoming call."""
     services = request.app[SERVICES]
-    form = await _form(request)
-    key = f"voice:{form.get('CallSid', '')}:start"
+    form = request[TWILIO_PARAMS].form
+    key = f"voice:{form['CallSid']}:start"
     try:
         # Before the step's transaction, never inside it: a step holding one pooled
         # connection while waiting for a second deadlocks the pool under load.
@@ -98,10 +95,9 @@ async def voice(request: web.Request) -> web.Response:
 
 async def screen(request: web.Request) -> web.Response:
     """A staff member picked up: the whisper."""
-    contact, step_index = _query_int(request, "contact"), _query_int(request, "step")
-    form = await _form(request)
+    params, contact, step_index = _step(request)
     twiml = request.app[TWIML]
-    key = f"screen:{form.get('CallSid', '')}:{contact}:{step_index}"
+    key = f"screen:{params.get('CallSid')}:{contact}:{step_index}"
     body = await _run(
         request, key, lambda ctx: calls.screen(ctx, contact, step_index),
         twiml.empty,  # cannot look up who calls: connect rather than drop
@@ -111,13 +107,12 @@ async def screen(request: web.Request) -> web.Response:
 
 async def screened(request: web.Request) -> web.Response:
     """The staff member's key press (or none)."""
-    contact, step_index = _query_int(request, "contact"), _query_int(request, "step")
-    form = await _form(request)
+    params, contact, step_index = _step(request)
     twiml = request.app[TWIML]
-    key = f"screened:{form.get('CallSid', '')}:{contact}:{step_index}"
+    key = f"screened:{params.get('CallSid')}:{contact}:{step_index}"
     body = await _run(
         request, key,
-        lambda ctx: calls.screened(ctx, contact, step_index, form.get("Digits", "")),
+        lambda ctx: calls.screened(ctx, contact, step_index, params.get("Digits")),
         twiml.empty,
     )  # fmt: skip
     return _twiml(body)
@@ -125,12 +120,11 @@ async def screened(request: web.Request) -> web.Response:
 
 async def dialled(request: web.Request) -> web.Response:
     """A `<Dial>` ended."""
-    contact, step_index = _query_int(request, "contact"), _query_int(request, "step")
-    form = await _form(request)
-    key = f"dialled:{form.get('CallSid', '')}:{contact}:{step_index}"
+    params, contact, step_index = _step(request)
+    key = f"dialled:{params.get('CallSid')}:{contact}:{step_index}"
     body = await _run(
         request, key,
-        lambda ctx: calls.dialled(ctx, contact, step_index, form.get("DialCallStatus", "")),
+        lambda ctx: calls.dialled(ctx, contact, step_index, params.get("DialCallStatus")),
         _fallback_dial(request),
     )  # fmt: skip
     return _twiml(body)
@@ -139,11 +133,11 @@ async def dialled(request: web.Request) -> web.Response:
 async def recorded(request: web.Request) -> web.Response:
     """The caller's voicemail is recorded; staff are told by a durable job."""
     services, twiml = request.app[SERVICES], request.app[TWIML]
-    contact = _query_int(request, "contact")
-    form = await _form(request)
-    key = f"recorded:{form.get('CallSid', '')}:{contact}"
+    params = request[TWILIO_PARAMS]
+    contact = params.numbers["contact"]
+    key = f"recorded:{params.get('CallSid')}:{contact}"
     body = await _run(
-        request, key, lambda ctx: calls.recorded(ctx, contact, form),
+        request, key, lambda ctx: calls.recorded(ctx, contact, params.form),
         lambda: twiml.say_and_hang_up(texts.voicemail_thanks()),
     )  # fmt: skip
     await _notify(services, contact)
@@ -161,13 +155,13 @@ async def _notify(services: Services, contact: int) -> None:
 async def status(request: web.Request) -> web.Response:
     """Twilio's call status callback."""
     services = request.app[SERVICES]
-    form = await _form(request)
+    params = request[TWILIO_PARAMS]
 
     async def step(ctx: calls.CallContext) -> str:
-        await calls.call_status(ctx, form)
+        await calls.call_status(ctx, params.form)
         return ""
 
-    key = f"status:{form.get('CallSid', '')}:{form.get('CallStatus', '')}"
+    key = f"status:{params.get('CallSid')}:{params.get('CallStatus')}"
     await once(services.sessions, services.clock, key, _with_session(step, request))
     return _twiml(request.app[TWIML].empty())
 

@@ -3,6 +3,7 @@ that delivers updates to our webhook with the secret header, as Telegram does.""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -11,11 +12,11 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from helpline.bootstrap import Services, open_services
 from helpline.commands.org import demo_text, load_text
-from helpline.db.models import ContactRow, OutboxRow
+from helpline.db.models import Base, ContactRow, OutboxRow, TelegramLinkRow
 from helpline.linking import create_link_token
 from rota.engine import Rota
 from rota.orgfile import parse_org
@@ -164,3 +165,115 @@ async def test_a_forged_secret_is_403(world: World) -> None:
         response = await world.client.post("/telegram/webhook", json=update, headers=headers)
         assert response.status == 403
     assert world.texts(STRANGER_USER) == []
+
+
+GROUP_CHAT = {"id": -1001234567890, "title": "Vaktgruppa", "type": "supergroup"}
+
+
+def in_group(update: dict[str, Any]) -> dict[str, Any]:
+    """`update` as if it came from a group chat the bot was added to."""
+    if "callback_query" in update:
+        update["callback_query"]["message"] = {**update["callback_query"]["message"],
+                                               "chat": GROUP_CHAT}  # fmt: skip
+    else:
+        update["message"] = {**update["message"], "chat": GROUP_CHAT}
+    return update
+
+
+async def row_counts(services: Services) -> dict[str, int]:
+    async with services.sessions() as session:
+        return {
+            table.name: int(await session.scalar(select(func.count()).select_from(table)) or 0)
+            for table in Base.metadata.sorted_tables
+        }
+
+
+async def test_a_link_token_from_a_group_chat_links_nothing_and_answers_nothing(
+    world: World,
+) -> None:
+    async with world.services.sessions() as session, session.begin():
+        token, _ = await create_link_token(session, "person", primary_person(),
+                                           world.services.clock())  # fmt: skip
+    before = await row_counts(world.services)
+    update = in_group(world.fake.start_update(STAFF_USER, token))
+    assert await world.fake.deliver(update) == 200
+    assert await world.fake.deliver(in_group(world.fake.message_update(STAFF_USER, "Hei"))) == 200
+    assert world.fake.calls_to("sendMessage") == []
+    assert await row_counts(world.services) == before
+    async with world.services.sessions() as session:
+        assert await session.get(TelegramLinkRow, STAFF_USER.id) is None
+    # The token is still good where the bot does talk: the private chat.
+    assert await world.fake.deliver(world.fake.start_update(STAFF_USER, token)) == 200
+    assert "koblet til Fosterhjemstelefonen" in world.texts(STAFF_USER)[-1]
+
+
+async def test_a_button_tapped_in_a_group_chat_is_ignored(world: World) -> None:
+    await world.link(STAFF_USER, "person", primary_person())
+    await Sms(world.twilio).send(HANSEN, "Kan noen ringe oss?")
+    contact = await world.contact()
+    message_id = last_message(world.fake, STAFF_USER)["message_id"]
+    before = await row_counts(world.services)
+    tap = world.fake.callback_update(STAFF_USER, message_id, f"take:{contact.id}")
+    assert await world.fake.deliver(in_group(tap)) == 200
+    assert world.fake.calls_to("answerCallbackQuery") == []
+    assert (await world.contact()).answered_at is None
+    assert await row_counts(world.services) == before
+
+
+@pytest.mark.parametrize("data", ["take:abc", "x:y", "cat:{id}:99", "close:", "take:99999999999"])
+async def test_odd_button_data_is_answered_ukjent_valg_and_changes_nothing(
+    world: World, data: str
+) -> None:
+    await world.link(STAFF_USER, "person", primary_person())
+    await Sms(world.twilio).send(HANSEN, "Kan noen ringe oss?")
+    contact = await world.contact()
+    message_id = last_message(world.fake, STAFF_USER)["message_id"]
+    sent = len(world.fake.calls_to("sendMessage"))
+    tap = world.fake.callback_update(STAFF_USER, message_id, f"take:{contact.id}")
+    tap["callback_query"]["data"] = data.format(id=contact.id)
+    before = await row_counts(world.services)
+
+    assert await world.fake.deliver(tap) == 200
+
+    [answer] = world.fake.calls_to("answerCallbackQuery")
+    assert answer.ok and answer.params.get("text") == "Ukjent valg."
+    assert len(world.fake.calls_to("sendMessage")) == sent
+    assert world.fake.calls_to("editMessageReplyMarkup") == []
+    after = await row_counts(world.services)
+    assert after == {**before, "webhook_events": before["webhook_events"] + 1}
+    assert (await world.contact()).answered_at is None
+
+
+def _malformed(fake: FakeTelegram) -> list[tuple[str, bytes]]:
+    def update(change: dict[str, Any]) -> bytes:
+        message = {**fake.message_update(STRANGER_USER, "Hei")["message"], **change}
+        return json.dumps({"update_id": 900, "message": message}).encode()
+
+    return [
+        ("not JSON", b"{nope"),
+        ("not UTF-8", b'{"update_id": 1, "message": "\xff"}'),
+        ("a list", b"[1, 2]"),
+        ("no update_id", b'{"message": {}}'),
+        ("update_id a string", b'{"update_id": "1"}'),
+        ("update_id a bool", b'{"update_id": true}'),
+        ("message not an object", b'{"update_id": 1, "message": 5}'),
+        ("deeply nested", b'{"update_id": 1, "x": ' + b"[" * 50000 + b"]" * 50000 + b"}"),
+        ("chat id a string", update({"chat": {"id": "abc", "type": "private"}})),
+        ("chat id past 64 bits", update({"chat": {"id": 2**70, "type": "private"}})),
+        ("chat type a number", update({"chat": {"id": 5, "type": 3}})),
+        ("text a number", update({"text": 5})),
+        ("a NUL in the text", update({"text": "Hei\u0000"})),
+        ("a lone surrogate", update({"text": "Hei \ud800"})),
+        ("a date past all time", update({"date": 10**20})),
+        ("from a string", update({"from": "someone"})),
+    ]
+
+
+async def test_a_malformed_telegram_body_is_400_and_stores_nothing(world: World) -> None:
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"}
+    before = await row_counts(world.services)
+    for name, body in _malformed(world.fake):
+        response = await world.client.post("/telegram/webhook", data=body, headers=headers)
+        assert response.status == 400, (name, response.status, await response.text())
+    assert world.fake.calls_to("sendMessage") == []
+    assert await row_counts(world.services) == before

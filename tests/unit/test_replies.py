@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from routing import message_texts
 from routing.replies import (
     DEFAULT_CATEGORIES,
+    MAX_CONTACT_ID,
     Bare,
     Close,
     ParseError,
@@ -76,6 +77,8 @@ ERRORS = [
     ("#", None, message_texts.missing_code()),
     ("#K", None, message_texts.missing_code()),
     ("#K1234567890123 Hei", None, message_texts.missing_code()),
+    ("#K2147483648 Hei", None, message_texts.missing_code()),  # past any contact id
+    ("#K999999999999 JA", None, message_texts.missing_code()),
     ("", None, message_texts.empty_message()),
     ("   \n ", None, message_texts.empty_message()),
 ]
@@ -178,7 +181,7 @@ def test_parsing_never_raises_on_code_like_text(text: str) -> None:
 
 
 @SETTINGS
-@given(st.integers(0, 10**12 - 1))
+@given(st.integers(0, MAX_CONTACT_ID))
 def test_short_code_round_trips(contact_id: int) -> None:
     code = short_code(contact_id)
     assert code == f"K{contact_id}"

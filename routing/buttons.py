@@ -1,0 +1,76 @@
+"""Telegram button data: what a tap on one of the bot's inline buttons asks for.
+
+The bot puts `take:ID`, `close:ID` and `cat:ID:INDEX` under its notifications. Anything
+else (a button of an older version, a forged update, a category index past the list) is
+`Unknown`: it is answered "Ukjent valg." and changes nothing. Parsing never raises.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from routing.replies import MAX_CONTACT_ID
+
+#: The answer to a tap on a button the helpline does not know.
+UNKNOWN_CHOICE = "Ukjent valg."
+
+_DATA = re.compile(r"(take|close):([0-9]{1,10})|cat:([0-9]{1,10}):([0-9]{1,3})")
+
+
+@dataclass(frozen=True, slots=True)
+class Take:
+    """Take conversation `contact_id`."""
+
+    contact_id: int
+
+    @property
+    def data(self) -> str:
+        return f"take:{self.contact_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    """Show the category buttons to close conversation `contact_id` with."""
+
+    contact_id: int
+
+    @property
+    def data(self) -> str:
+        return f"close:{self.contact_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    """Close conversation `contact_id` with category number `index` of the list."""
+
+    contact_id: int
+    index: int
+
+    @property
+    def data(self) -> str:
+        return f"cat:{self.contact_id}:{self.index}"
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """Data the helpline never put on a button."""
+
+
+Choice = Take | Close | Category | Unknown
+
+
+def parse_button(data: str | None, categories: int) -> Choice:
+    """What button `data` asks for, with `categories` categories to close with."""
+    match = _DATA.fullmatch(data or "")
+    if match is None:
+        return Unknown()
+    action, plain_id, category_id, index = match.groups()
+    contact_id = int(plain_id or category_id)
+    if not 1 <= contact_id <= MAX_CONTACT_ID:
+        return Unknown()
+    if action == "take":
+        return Take(contact_id)
+    if action == "close":
+        return Close(contact_id)
+    return Category(contact_id, int(index)) if int(index) < categories else Unknown()

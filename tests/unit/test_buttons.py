@@ -1,0 +1,66 @@
+"""Telegram button data: the table of what each tap asks for."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from routing.buttons import (
+    Category,
+    Choice,
+    Close,
+    Take,
+    Unknown,
+    parse_button,
+)
+from routing.replies import MAX_CONTACT_ID
+
+CATEGORIES = 7
+
+
+@pytest.mark.parametrize(
+    ("data", "choice"),
+    [
+        ("take:12", Take(12)),
+        ("close:12", Close(12)),
+        ("cat:12:0", Category(12, 0)),
+        ("cat:12:6", Category(12, 6)),
+        (f"take:{MAX_CONTACT_ID}", Take(MAX_CONTACT_ID)),
+        ("take:007", Take(7)),
+        ("cat:12:7", Unknown()),  # past the list of categories
+        ("cat:12:999", Unknown()),
+        ("cat:12", Unknown()),
+        ("cat:12:", Unknown()),
+        ("cat::1", Unknown()),
+        ("take:abc", Unknown()),
+        ("take:", Unknown()),
+        ("take:0", Unknown()),
+        ("take:-1", Unknown()),
+        (f"take:{MAX_CONTACT_ID + 1}", Unknown()),
+        ("take:99999999999", Unknown()),
+        ("take:12:3", Unknown()),
+        ("take:12 ", Unknown()),
+        ("take:١٢", Unknown()),  # Arabic-Indic digits are digits to str.isdigit, not to us
+        ("take:²", Unknown()),
+        ("TAKE:12", Unknown()),
+        ("x:y", Unknown()),
+        ("svar:12", Unknown()),
+        ("", Unknown()),
+        (None, Unknown()),
+    ],
+)
+def test_button_data(data: str | None, choice: Choice) -> None:
+    assert parse_button(data, CATEGORIES) == choice
+
+
+@pytest.mark.parametrize("choice", [Take(3), Close(3), Category(3, 2)])
+def test_the_data_of_a_choice_parses_back_to_it(choice: Take | Close | Category) -> None:
+    assert parse_button(choice.data, CATEGORIES) == choice
+
+
+@given(st.one_of(st.none(), st.text(max_size=80)), st.integers(min_value=0, max_value=20))
+def test_parsing_never_raises(data: str | None, categories: int) -> None:
+    choice = parse_button(data, categories)
+    if not isinstance(choice, Unknown):
+        assert 1 <= choice.contact_id <= MAX_CONTACT_ID
