@@ -41,6 +41,8 @@ class Settings:
     categories: tuple[str, ...]  # closing categories of a conversation
     coordinators: tuple[str, ...]  # phones alerted when nobody takes a message
     telegram_bot_username: str  # for deep links when the bot is not reachable (sandbox)
+    sandbox_allowed: bool = False  # HELPLINE_SANDBOX: sandbox even on a public address
+    debug_libraries: bool = False  # HELPLINE_DEBUG_LIBRARIES: let noisy libraries log
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> Settings:
@@ -84,6 +86,8 @@ class Settings:
             ),
             telegram_bot_username=get("HELPLINE_TELEGRAM_BOT_USERNAME")
             or "Fosterhjemstelefonen_bot",
+            sandbox_allowed=_flag(get("HELPLINE_SANDBOX"), "HELPLINE_SANDBOX"),
+            debug_libraries=_flag(get("HELPLINE_DEBUG_LIBRARIES"), "HELPLINE_DEBUG_LIBRARIES"),
         )
 
     @property
@@ -129,6 +133,19 @@ def _phone_setting(text: str | None, name: str = "HELPLINE_FALLBACK_PHONE") -> s
 
 def _words(text: str) -> tuple[str, ...]:
     return tuple(word.strip() for word in text.split(",") if word.strip())
+
+
+def _flag(text: str | None, name: str) -> bool:
+    if text is None:
+        return False
+    value = text.lower()
+    if value not in _TRUE + _FALSE:
+        raise SettingsError(f"{name} must be 1 or 0 (true/false, yes/no), got {text!r}")
+    return value in _TRUE
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
 
 
 def _seconds(text: str, name: str) -> int:
