@@ -53,8 +53,9 @@ NOISY_LIBRARIES = (
 )
 #: Libraries that pass whole payloads as log arguments: python-telegram-bot logs every
 #: Bot API call's parameters and result and every update; aiosqlite every statement with
-#: its parameters and every result row.
-PAYLOAD_LOGGERS = ("aiosqlite", "telegram")
+#: its parameters; SQLAlchemy every result row at DEBUG (`hide_parameters` hides only
+#: the parameters).
+PAYLOAD_LOGGERS = ("aiosqlite", "sqlalchemy", "telegram")
 
 _MIN_SECRET = 6  # shorter "secrets" would mask ordinary words
 _SECRET_NAME = r"[\w.-]*(?:token|secret|password|passwd|signature|api[_-]?key)[\w.-]*"
@@ -147,8 +148,17 @@ def _hide_payloads(
     return tuple(_scalar_or_hidden(value) for value in args)
 
 
+class _Hidden:
+    """Stands in for a payload argument, as `%s` and as `%r`."""
+
+    def __repr__(self) -> str:
+        return PAYLOAD_HIDDEN
+
+    __str__ = __repr__
+
+
 def _scalar_or_hidden(value: object) -> object:
-    return value if value is None or isinstance(value, str | int | float) else PAYLOAD_HIDDEN
+    return value if value is None or isinstance(value, str | int | float) else _Hidden()
 
 
 class HelplineHandler(logging.StreamHandler[TextIO]):
