@@ -73,7 +73,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"([?&;](?:start|startgroup|code)=)[^&#\s'\"]+", re.I), rf"\1{HIDDEN}"),
     # Secret-named values: `token=...`, `'secret_token': '...'`, `X-...-Secret-Token: ...`.
     (
-        re.compile(rf"(\b{_SECRET_NAME}['\"]?\s*[:=]\s*['\"]?)[^\s'\",;&)}}\]]+", re.I),
+        re.compile(rf"(\b{_SECRET_NAME}['\"]?\s*[:=]\s*['\"]?)(?![?$])[^\s'\",;&)}}\]]+", re.I),
         rf"\1{HIDDEN}",
     ),
     # PostgreSQL quotes row values in DETAIL ("Key (x)=(...)", "Failing row contains ...").
