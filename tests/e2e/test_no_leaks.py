@@ -65,6 +65,7 @@ INBOUND = {
     "reply": "Hei! Jeg ringer deg om fem minutter.",
     "telegram": "Hei fra oss på Telegram, kan noen ringe?",
     "telegram_reply": "Vi ringer dere om ti minutter.",
+    "forged": "En forfalsket melding som aldri skal lagres.",
     "dead_sms": "Denne meldingen kommer mens databasen er nede.",
     "dead_telegram": "Og denne på Telegram mens databasen er nede.",
 }
@@ -187,7 +188,11 @@ async def sms_conversation(world: World) -> None:
     contact = await last_contact(world)
     await sms(world, chain("asker")[0], f"#K{contact.id} {INBOUND['reply']}")
     await sms(world, STRANGER, INBOUND["stranger"], to=BAERUM_LINE)
-    world.flows.append("SMS: foster parent, staff notice, staff reply relayed, unknown number")
+    forged = {"MessageSid": "SM-leak-forged", "From": HANSEN, "To": ASKER_LINE,
+              "Body": INBOUND["forged"]}  # fmt: skip
+    assert (await world.twilio.post("/twilio/sms", forged, signature="forged"))[0] == 403
+    world.flows.append("SMS: foster parent, staff notice, staff reply relayed, unknown number, "
+                       "a forged signature")  # fmt: skip
 
 
 async def link(world: World, user: FakeUser, kind: str, target: str) -> None:
@@ -212,7 +217,14 @@ async def telegram(world: World) -> None:
     reply = fake.message_update(STAFF, INBOUND["telegram_reply"], reply_to=notice["message_id"])
     assert await fake.deliver(reply) == 200
     assert str(fake.sent_messages(PARENT.id)[-1]["text"]).endswith(INBOUND["telegram_reply"])
-    world.flows.append("Telegram: a linked foster home writes, staff take and reply there")
+    forged = await world.client.post(
+        "/telegram/webhook",
+        json=fake.message_update(PARENT, "x"),
+        headers={"X-Telegram-Bot-Api-Secret-Token": "forged"},
+    )
+    assert forged.status == 403
+    world.flows.append("Telegram: a linked foster home writes, staff take and reply there, "
+                       "a forged secret")  # fmt: skip
 
 
 async def api_reads(world: World) -> None:
@@ -255,6 +267,11 @@ async def dead_database(world: World) -> None:
         driver = TwilioDriver(client, world.services.settings)
         start = await driver.twiml("/twilio/voice", incoming("CA-leak-dead", HANSEN, ASKER_LINE))
         assert dialled_number(start).text == "+4740000000"  # the demo's fallback_phone
+        step = await driver.twiml(
+            "/twilio/voice/dialled?contact=1&step=0",
+            {"CallSid": "CA-leak-dead", "DialCallStatus": "no-answer"},
+        )
+        assert dialled_number(step).text == "+4740000000"  # a failed step, with its traceback
         form = {"MessageSid": "SM-leak-dead", "From": HANSEN, "To": ASKER_LINE,
                 "Body": INBOUND["dead_sms"]}  # fmt: skip
         status, _ = await driver.post("/twilio/sms", form)
@@ -270,7 +287,7 @@ async def dead_database(world: World) -> None:
         await client.close()
         await dead_db.dispose()
         await dead_redis.aclose()
-    world.flows.append("dead database: a call (fallback), an SMS and a Telegram update")
+    world.flows.append("dead database: a call and a step (fallback), an SMS, a Telegram update")
 
 
 async def forbidden_values(world: World) -> list[Forbidden]:
@@ -314,6 +331,8 @@ async def test_no_log_line_carries_a_body_a_number_a_token_or_a_foster_home(
         'aiohttp.access: 127.0.0.1 "GET /ical/***.ics HTTP/1.1" 200',  # the masking logger
         'aiohttp.access: 127.0.0.1 "GET /api/contacts HTTP/1.1" 200',
         "answering the fallback",  # the dead database
+        "Traceback (most recent call last)",
+        "wrong Twilio signature (from +47•••••432)",
     ):
         assert marker in text, marker
     raw_kinds = {finding.kind for finding in scan("\n".join(world.capture.raw), forbidden)}
