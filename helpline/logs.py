@@ -129,7 +129,11 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args and record.name.startswith(PAYLOAD_LOGGERS):
             record.args = _hide_payloads(record.args)
-        record.msg = self.redact(record.getMessage())
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken log call must not raise here, in the caller's code
+            message = f"{record.msg} {PAYLOAD_HIDDEN} (arguments did not fit the message)"
+        record.msg = self.redact(message)
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = self._formatter.formatException(record.exc_info)

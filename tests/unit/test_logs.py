@@ -163,6 +163,17 @@ def test_a_record_propagated_from_a_child_logger_is_redacted_with_its_traceback(
 
 
 @pytest.mark.usefixtures("restore_logging")
+def test_a_log_call_whose_arguments_do_not_fit_neither_raises_nor_leaks() -> None:
+    stream = io.StringIO()
+    handler = configure_logging(Settings.from_mapping({}), stream=stream)
+    # Straight to our handler: pytest's own capture handler raises on such records.
+    record = {"name": "helpline.test", "msg": "two %s %s", "args": ("+4798765432",)}
+    handler.handle(logging.makeLogRecord(record))
+    assert "two %s %s [payload hidden] (arguments did not fit" in stream.getvalue()
+    assert "98765432" not in stream.getvalue()
+
+
+@pytest.mark.usefixtures("restore_logging")
 def test_configuring_twice_leaves_one_handler() -> None:
     first = configured(verbose=False)
     second = configured(verbose=False)
