@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -12,6 +11,7 @@ from pathlib import Path
 
 from helpline.commands import calendars, duty, log, org, retention, run, simulate, telegram
 from helpline.commands.common import CommandError
+from helpline.logs import configure_logging
 from helpline.settings import Settings, SettingsError, read_dotenv
 
 
@@ -19,7 +19,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="helpline", description="Fosterhjemstelefonen: the helpline service."
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="debug logging (libraries too with HELPLINE_DEBUG_LIBRARIES=1)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run.register(sub)
     org.register(sub)
@@ -39,13 +44,9 @@ def load_settings(environ: dict[str, str]) -> Settings:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         settings = load_settings(dict(os.environ))
+        configure_logging(settings, verbose=args.verbose)
         result: int = asyncio.run(args.handler(settings, args))
         return result
     except (CommandError, SettingsError) as error:

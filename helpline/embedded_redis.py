@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import os
 import subprocess
 import time
 from dataclasses import dataclass
@@ -41,8 +42,12 @@ class EmbeddedRedis:
 
     def start(self, timeout: float = 15.0) -> None:
         """Start the server, or join one that another process of ours already runs."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.data_dir / "redis.lock", "w") as lock:
+        # Its append-only file holds queued jobs: owner only, whatever the umask.
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.data_dir.chmod(0o700)
+        _private_files(self.data_dir)
+        with open(os.open(self.data_dir / "redis.lock", os.O_WRONLY | os.O_CREAT, 0o600),
+                  "w") as lock:  # fmt: skip
             fcntl.flock(lock, fcntl.LOCK_EX)
             if self._alive():
                 log.info("joined the embedded Redis at %s", self.socket)
@@ -52,6 +57,7 @@ class EmbeddedRedis:
                 [_executable(), *self._arguments()],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
+                umask=0o077,  # its log, append-only file and socket: owner only
             )
             self._wait(timeout)
         log.info("started the embedded Redis at %s", self.socket)
@@ -107,6 +113,17 @@ class EmbeddedRedis:
             time.sleep(0.05)
         self.process.kill()
         raise EmbeddedRedisError(f"redis-server did not answer within {timeout:.0f} s")
+
+
+def _private_files(data_dir: Path) -> None:
+    """Owner-only modes for what an earlier server left under another umask."""
+    for path in [data_dir / "redis.log", *data_dir.glob("appendonly*")]:
+        if path.is_dir():
+            path.chmod(0o700)
+            for inner in path.iterdir():
+                inner.chmod(0o600)
+        elif path.exists():
+            path.chmod(0o600)
 
 
 def _executable() -> str:

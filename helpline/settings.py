@@ -44,6 +44,8 @@ class Settings:
     followup_batch: int  # seconds: at most one follow-up notice per conversation this often
     unknown_per_hour: int  # new conversations from unknown numbers per helpline number/hour
     retention_days: int  # days message bodies, recordings and unknown numbers are kept
+    sandbox_allowed: bool = False  # HELPLINE_SANDBOX: sandbox even on a public address
+    debug_libraries: bool = False  # HELPLINE_DEBUG_LIBRARIES: let noisy libraries log
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> Settings:
@@ -90,6 +92,8 @@ class Settings:
             followup_batch=_whole(get, "HELPLINE_FOLLOWUP_BATCH", 60, 5, 3600),
             unknown_per_hour=_whole(get, "HELPLINE_UNKNOWN_PER_HOUR", 10, 1, 10_000),
             retention_days=_whole(get, "HELPLINE_RETENTION_DAYS", 90, 1, 3650),
+            sandbox_allowed=_flag(get("HELPLINE_SANDBOX"), "HELPLINE_SANDBOX"),
+            debug_libraries=_flag(get("HELPLINE_DEBUG_LIBRARIES"), "HELPLINE_DEBUG_LIBRARIES"),
         )
 
     @property
@@ -135,6 +139,19 @@ def _phone_setting(text: str | None, name: str = "HELPLINE_FALLBACK_PHONE") -> s
 
 def _words(text: str) -> tuple[str, ...]:
     return tuple(word.strip() for word in text.split(",") if word.strip())
+
+
+def _flag(text: str | None, name: str) -> bool:
+    if text is None:
+        return False
+    value = text.lower()
+    if value not in _TRUE + _FALSE:
+        raise SettingsError(f"{name} must be 1 or 0 (true/false, yes/no), got {text!r}")
+    return value in _TRUE
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
 
 
 def _seconds(text: str, name: str) -> int:

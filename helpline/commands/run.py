@@ -6,15 +6,24 @@ import argparse
 import asyncio
 import logging
 import signal
+from ipaddress import ip_address
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from helpline.bootstrap import Services, open_services
-from helpline.commands.common import Subparsers
+from helpline.commands.common import CommandError, Subparsers
 from helpline.commands.org import load_file
-from helpline.db.engine import NotMigrated, check_migrated, make_engine, migrate
+from helpline.db.engine import (
+    NotMigrated,
+    check_migrated,
+    make_engine,
+    migrate,
+    private_directory,
+)
 from helpline.jobs import make_worker, running_worker
+from helpline.logs import MaskingAccessLogger
 from helpline.settings import Settings
 from helpline.web.app import create_app
 from rota.orgfile import OrgFileError
@@ -35,6 +44,7 @@ def register(sub: Subparsers) -> None:
 
 
 async def migrate_command(settings: Settings, _args: argparse.Namespace) -> int:
+    private_data_dir(settings)
     engine = make_engine(settings.database_url)
     try:
         await migrate(engine)
@@ -46,10 +56,12 @@ async def migrate_command(settings: Settings, _args: argparse.Namespace) -> int:
 
 async def serve_command(settings: Settings, args: argparse.Namespace) -> int:
     port = args.port or settings.port
+    check_sandbox(settings)
+    private_data_dir(settings)
     async with open_services(settings) as services:
         await ready_to_serve(services)
         app = create_app(settings, services=services)
-        runner = web.AppRunner(app, handle_signals=False)
+        runner = web.AppRunner(app, handle_signals=False, access_log_class=MaskingAccessLogger)
         await runner.setup()
         site = web.TCPSite(runner, args.host, port)
         await site.start()
@@ -67,11 +79,68 @@ async def serve_command(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def worker_command(settings: Settings, _args: argparse.Namespace) -> int:
+    check_sandbox(settings)
+    private_data_dir(settings)
     async with open_services(settings) as services:
         await check_migrated(services.engine)
         log.info("worker started")
         await make_worker(services).start()  # returns on SIGINT/SIGTERM
     return 0
+
+
+def sandbox_refusal(settings: Settings) -> str | None:
+    """Why sandbox mode may not serve at `HELPLINE_PUBLIC_URL`, or None when it may.
+
+    Sandbox webhooks are signed with the public word `sandbox`, so anyone who can reach
+    the service can forge calls and messages: only a loopback address over plain HTTP is
+    safe, unless `HELPLINE_SANDBOX=1` says the operator means it."""
+    if not settings.sandbox or settings.sandbox_allowed or is_private_url(settings.public_url):
+        return None
+    return (
+        f"sandbox mode (no TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN) refused on the public address "
+        f"{settings.public_url}: sandbox webhooks are signed with the public word 'sandbox', "
+        "so anyone could forge calls and messages. Set the Twilio credentials, use a "
+        "loopback http:// HELPLINE_PUBLIC_URL, or set HELPLINE_SANDBOX=1 to allow it"
+    )
+
+
+def is_private_url(url: str) -> bool:
+    """Plain http to a loopback host (127.0.0.0/8, ::1, localhost)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme != "http":
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def private_data_dir(settings: Settings) -> None:
+    """Make an existing data directory owner-only (0700); a new one is made so by the
+    engine or the embedded Redis, whichever creates it."""
+    if not settings.data_dir.exists():
+        return
+    try:
+        private_directory(settings.data_dir)
+    except OSError as error:
+        raise CommandError(f"cannot make the data directory private: {error}") from None
+
+
+def check_sandbox(settings: Settings) -> None:
+    """Refuse sandbox mode on a public address; warn loudly when it is allowed there."""
+    refusal = sandbox_refusal(settings)
+    if refusal is not None:
+        raise CommandError(refusal)
+    if settings.sandbox and not is_private_url(settings.public_url):
+        log.warning(
+            "SANDBOX MODE ON A PUBLIC ADDRESS (HELPLINE_SANDBOX=1): %s accepts webhooks "
+            "signed with the public word 'sandbox' and sends nothing; never use it with "
+            "real foster homes",
+            settings.public_url,
+        )
 
 
 async def ready_to_serve(services: Services) -> None:

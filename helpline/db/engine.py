@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from importlib.resources import files
 from pathlib import Path
 
@@ -9,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -25,17 +27,37 @@ class NotMigrated(RuntimeError):
 
 
 def make_engine(url: str) -> AsyncEngine:
-    """An async engine for `url`; SQLite gets foreign keys, WAL and a busy timeout."""
+    """An async engine for `url`; SQLite gets foreign keys, WAL and a busy timeout, and a
+    private file. Bound parameters (message bodies, numbers) never appear in SQLAlchemy's
+    log lines or exception messages (`hide_parameters`)."""
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        path = make_url(url).database
+        if path and path != ":memory:" and not path.startswith("file:"):
+            private_sqlite_file(Path(path))
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     # A pool sized for the webhooks' concurrency; waiting for a connection gives up before
     # a voice step's own timeout, so an overloaded database still yields the fallback TwiML.
-    return create_async_engine(url, pool_size=20, max_overflow=10, pool_timeout=5, pool_recycle=300)
+    return create_async_engine(url, pool_size=20, max_overflow=10, pool_timeout=5,
+                               pool_recycle=300, hide_parameters=True)  # fmt: skip
+
+
+def private_directory(path: Path) -> None:
+    """Create `path` if needed and make it 0700 (owner only), whatever the umask."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+
+
+def private_sqlite_file(path: Path) -> None:
+    """Make the SQLite file 0600 before SQLite opens it, whatever the umask; SQLite gives
+    its -wal and -shm files the database file's mode. A directory created here is 0700."""
+    if not path.parent.exists():
+        private_directory(path.parent)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm", f"{path.name}-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            (path.parent / name).chmod(0o600)
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:

@@ -56,3 +56,17 @@ def test_dotenv_lines(tmp_path: Path) -> None:
     env.write_text("# comment\nexport PORT=9000\nHELPLINE_PUBLIC_URL='https://x.no'\n\nBROKEN\n")
     assert read_dotenv(env) == {"PORT": "9000", "HELPLINE_PUBLIC_URL": "https://x.no"}
     assert read_dotenv(tmp_path / "missing") == {}
+
+
+def test_sandbox_and_library_debugging_are_off_unless_asked_for() -> None:
+    assert not Settings.from_mapping({}).sandbox_allowed
+    assert not Settings.from_mapping({}).debug_libraries
+    asked = Settings.from_mapping({"HELPLINE_SANDBOX": "1", "HELPLINE_DEBUG_LIBRARIES": "yes"})
+    assert asked.sandbox_allowed and asked.debug_libraries
+    assert not Settings.from_mapping({"HELPLINE_SANDBOX": "0"}).sandbox_allowed
+
+
+@pytest.mark.parametrize("name", ["HELPLINE_SANDBOX", "HELPLINE_DEBUG_LIBRARIES"])
+def test_a_flag_that_is_neither_on_nor_off_is_refused(name: str) -> None:
+    with pytest.raises(SettingsError, match=f"{name} must be 1 or 0"):
+        Settings.from_mapping({name: "maybe"})
