@@ -22,6 +22,7 @@ from helpline.bootstrap import Services, open_services
 from helpline.db.engine import make_engine, migrate
 from helpline.db.models import Base
 from helpline.embedded_redis import EmbeddedRedis
+from helpline.logs import MaskingAccessLogger
 from helpline.settings import Settings
 from helpline.web.app import create_app
 
@@ -109,9 +110,11 @@ async def services(settings: Settings, clock: FrozenClock) -> AsyncIterator[Serv
 
 
 async def app_client(services: Services) -> TestClient[web.Request, web.Application]:
-    """A started test client of the web app over `services`; the caller closes it."""
-    client: TestClient[web.Request, web.Application] = TestClient(
-        TestServer(create_app(services.settings, services=services))
-    )
+    """A started test client of the web app over `services`, served with the masking
+    access logger as `serve` does; the caller closes it. (aiohttp's `TestServer(app,
+    **kwargs)` drops runner options: they go to `start_server`.)"""
+    server = TestServer(create_app(services.settings, services=services))
+    await server.start_server(access_log_class=MaskingAccessLogger)
+    client: TestClient[web.Request, web.Application] = TestClient(server)
     await client.start_server()
     return client

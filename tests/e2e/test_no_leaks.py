@@ -20,7 +20,7 @@ from typing import cast
 import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from helpline.bootstrap import Services, open_services
@@ -30,12 +30,10 @@ from helpline.db.models import ApiTokenRow, ContactRow, MessageRow, OutboxRow
 from helpline.db.register import rotate_feed
 from helpline.jobs import Context, notify_voicemail
 from helpline.linking import create_link_token
-from helpline.logs import MaskingAccessLogger
 from helpline.web.api import token_hash
-from helpline.web.app import create_app
 from rota.engine import Rota
 from rota.orgfile import parse_org
-from tests.conftest import FrozenClock
+from tests.conftest import FrozenClock, app_client
 from tests.e2e.leak_scan import (
     Capture,
     Forbidden,
@@ -84,16 +82,6 @@ class World:
     flows: list[str] = field(default_factory=list)
 
 
-async def serve(services: Services) -> Client:
-    """The app over `services`, served with the masking access logger. (aiohttp 3.14's
-    `TestServer(app, **kwargs)` drops its kwargs: runner options go to `start_server`.)"""
-    server = TestServer(create_app(services.settings, services=services))
-    await server.start_server(access_log_class=MaskingAccessLogger)
-    client: Client = TestClient(server)
-    await client.start_server()
-    return client
-
-
 @pytest.fixture
 async def world(services: Services, clock: FrozenClock) -> AsyncIterator[World]:
     clock.now = MONDAY_10
@@ -111,7 +99,7 @@ async def world(services: Services, clock: FrozenClock) -> AsyncIterator[World]:
         )
         with captured_logging(settings) as capture:
             async with open_services(settings, clock=clock) as live:
-                client = await serve(live)
+                client = await app_client(live)
                 try:
                     assert live.telegram is not None
                     url = str(client.server.make_url("/telegram/webhook"))
@@ -262,7 +250,7 @@ async def dead_database(world: World) -> None:
     down = replace(world.services, engine=dead_db, sessions=sessionmaker(dead_db),
                    redis=dead_redis)  # fmt: skip
     down.forget_organisation()
-    client = await serve(down)
+    client = await app_client(down)
     try:
         driver = TwilioDriver(client, world.services.settings)
         start = await driver.twiml("/twilio/voice", incoming("CA-leak-dead", HANSEN, ASKER_LINE))
