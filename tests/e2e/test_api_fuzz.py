@@ -47,10 +47,10 @@ from tests.e2e.api_setup import (
 
 pytestmark = pytest.mark.e2e
 
-# Examples per operation and generation mode (positive, negative) for each token: the
-# refused tokens meet the same middleware whatever the request, so they need fewer.
-# 2 operations x 2 modes x (100 + 100 + 20 + 20) = 960 requests.
-TOKENS = {ADMIN_TOKEN: 100, ASKER_TOKEN: 100, EXPIRED_TOKEN: 20, None: 20}
+# Each generated case is sent with every token: 2 operations x 2 modes (valid requests,
+# schema-breaking ones) x 60 cases x 4 tokens = 960 requests.
+EXAMPLES = 60
+TOKENS = (ADMIN_TOKEN, ASKER_TOKEN, EXPIRED_TOKEN, None)
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance,
           negative_data_rejection, positive_data_acceptance]  # fmt: skip
@@ -64,7 +64,6 @@ class Tally:
     refused: int = 0
     stored_by_refused: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
-    failures: list[str] = field(default_factory=list)
 
 
 @pytest.fixture
@@ -92,7 +91,6 @@ async def test_the_api_fuzzed_from_its_openapi_document(
         record_property(name, getattr(tally, name))
     print(f"\nfuzz: {tally.tried} requests, {tally.server_errors} x 5xx, {tally.refused} refused"
           f" storing {tally.stored_by_refused} rows; statuses {dict(tally.statuses)}")  # fmt: skip
-    assert tally.failures == []
     assert tally.server_errors == 0 and tally.stored_by_refused == 0
     assert tally.tried >= 500
     assert {200, 400, 401, 404} <= set(tally.statuses)
@@ -104,8 +102,7 @@ def fuzz(schema: Any, base_url: str, take_snapshot: Callable[[], Snapshot]) -> T
         for result in schema.get_all_operations():
             operation = result.ok()
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-                for token, examples in TOKENS.items():
-                    fuzzer.run(operation, mode, token, examples)
+                fuzzer.run(operation, mode)
     return fuzzer.tally
 
 
@@ -119,20 +116,20 @@ class Fuzzer:
         self.tally = Tally()
         self.before = take_snapshot()
 
-    def run(self, operation: Any, mode: GenerationMode, token: str | None, examples: int) -> None:
-        bearer = {"Authorization": f"Bearer {token}"} if token else None
-        cases = (
-            operation.as_strategy(mode, headers=bearer) if bearer else operation.as_strategy(mode)
-        )
+    def run(self, operation: Any, mode: GenerationMode) -> None:
+        cases = operation.as_strategy(mode, headers={"Authorization": "Bearer -"})
 
-        @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
+        @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
                   suppress_health_check=list(HealthCheck))  # fmt: skip
         @given(case=cases)
         def send(case: Any) -> None:
-            if bearer is None and case.headers:
-                case.headers.pop("Authorization", None)  # no token at all
-            response = case.call(base_url=self.base_url, session=self.session)
-            self.check(case, response)
+            for token in TOKENS:
+                if token is None:
+                    case.headers.pop("Authorization", None)  # no token at all
+                else:
+                    case.headers["Authorization"] = f"Bearer {token}"
+                response = case.call(base_url=self.base_url, session=self.session)
+                self.check(case, response)
 
         send()
 
@@ -142,15 +139,10 @@ class Fuzzer:
         tally.statuses[response.status_code] += 1
         if response.status_code >= 500:
             tally.server_errors += 1
-        try:
-            case.validate_response(response, checks=CHECKS)
-        except AssertionError as failure:  # schemathesis's FailureGroup is an AssertionError
-            tally.failures.append(f"{case.as_curl_command()}: {failure}"[:2000])
+        case.validate_response(response, checks=CHECKS)  # hypothesis shrinks what fails
         after = self.take_snapshot()
         if 400 <= response.status_code < 500:
             tally.refused += 1
-            changed = (Counter(after) - Counter(self.before)) + (
-                Counter(self.before) - Counter(after)
-            )
-            tally.stored_by_refused += changed.total()
+            gone, new = Counter(self.before) - Counter(after), Counter(after) - Counter(self.before)
+            tally.stored_by_refused += gone.total() + new.total()
         self.before = after
