@@ -93,9 +93,9 @@ async def bearer_auth(request: web.Request, handler: Handler) -> web.StreamRespo
         row = await session.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == digest))
     now = services.clock()
     scope = _scope(row.role, row.kommuner) if row is not None else None
-    if row is None or scope is None or not hmac.compare_digest(row.token_hash, digest):
+    if row is None or scope is None or row.revoked_at is not None:
         return _error(401, "invalid bearer token")
-    if row.revoked_at is not None:
+    if not hmac.compare_digest(row.token_hash, digest):
         return _error(401, "invalid bearer token")
     if row.expires_at <= now:
         return _error(401, "expired bearer token: ask for a new one")
