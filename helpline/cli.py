@@ -9,7 +9,18 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from helpline.commands import calendars, duty, log, org, retention, run, simulate, telegram
+from helpline.commands import (
+    access,
+    calendars,
+    duty,
+    log,
+    org,
+    retention,
+    run,
+    simulate,
+    telegram,
+    tokens,
+)
 from helpline.commands.common import CommandError
 from helpline.logs import configure_logging
 from helpline.settings import Settings, SettingsError, read_dotenv
@@ -31,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     duty.register(sub)
     calendars.register(sub)
     log.register(sub)
+    tokens.register(sub)
+    access.register(sub)
     telegram.register(sub)
     simulate.register(sub)
     retention.register(sub)

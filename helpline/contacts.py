@@ -1,19 +1,23 @@
 """The contact log: queries and the JSON shape shared by the API and the command line.
 
 Lists carry metadata only (caller masked). The detail of one contact carries the caller's
-number and the recording, and every such read is recorded (who, when).
+number and the recording. Both enforce the reader's `Scope`: a contact outside it is
+not found, exactly like a missing one. Callers record each read in the access log, in
+the same transaction (`helpline.access_log`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from urllib.parse import quote, urlencode
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from helpline.db.models import AccessLogRow, AttemptRow, ContactRow, MessageRow
+from helpline.db.models import AttemptRow, ContactRow, MessageRow
+from routing.access import Scope
 
 OUTCOMES = ("in_progress", "answered", "voicemail", "abandoned", "closed")
 CHANNELS = ("voice", "sms", "telegram")
@@ -27,12 +31,28 @@ class ContactFilter:
     channel: str | None = None
     limit: int = 100
 
+    def describe(self) -> str:
+        """The normalised query, as the access log records it: fixed order, `since` in
+        UTC, values URL-encoded, e.g. `kommune=asker&since=2026-11-23T09:00:00Z&limit=100`."""
+        since = (
+            self.since.astimezone(UTC).isoformat().replace("+00:00", "Z") if self.since else None
+        )
+        fields = (("kommune", self.kommune), ("since", since), ("outcome", self.outcome),
+                  ("channel", self.channel), ("limit", str(self.limit)))  # fmt: skip
+        present = [(name, value) for name, value in fields if value is not None]
+        return urlencode(present, safe=":", quote_via=quote)
 
-async def list_contacts(session: AsyncSession, where: ContactFilter) -> list[dict[str, object]]:
-    """Contacts, newest first, as JSON-ready summaries with their attempts."""
+
+async def list_contacts(
+    session: AsyncSession, where: ContactFilter, scope: Scope
+) -> list[dict[str, object]]:
+    """Contacts in `scope`, newest first, as JSON-ready summaries with their attempts."""
     query = select(ContactRow).order_by(ContactRow.started_at.desc(), ContactRow.id.desc())
-    if where.kommune:
-        query = query.where(ContactRow.kommune_id == where.kommune)
+    kommuner = scope.list_kommuner(where.kommune)
+    if kommuner is not None:
+        if not kommuner:
+            return []
+        query = query.where(ContactRow.kommune_id.in_(sorted(kommuner)))
     if where.since:
         query = query.where(ContactRow.started_at >= where.since)
     if where.outcome:
@@ -44,14 +64,13 @@ async def list_contacts(session: AsyncSession, where: ContactFilter) -> list[dic
     return [summary(row, attempts[row.id]) for row in rows]
 
 
-async def read_contact(session: AsyncSession, contact_id: int, reader: str,
-                       now: datetime) -> dict[str, object] | None:  # fmt: skip
-    """One contact with its content; the read is recorded in the same transaction."""
+async def read_contact(
+    session: AsyncSession, contact_id: int, scope: Scope
+) -> dict[str, object] | None:
+    """One contact with its content; None when it is missing or outside `scope`."""
     row = await session.get(ContactRow, contact_id)
-    if row is None:
+    if row is None or not scope.allows(row.kommune_id):
         return None
-    session.add(AccessLogRow(at=now, actor=reader, source=reader.partition(":")[0],
-                             action="contact.read", target=str(contact_id)))  # fmt: skip
     attempts = await _attempts(session, [contact_id])
     messages = await session.scalars(
         select(MessageRow).where(MessageRow.contact_id == contact_id).order_by(MessageRow.id)

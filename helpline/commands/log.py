@@ -1,23 +1,27 @@
-"""`contacts`, `outbox` and `token create`: the contact log and the coordinators' access."""
+"""`contacts` and `outbox`: the contact log and the messages sent.
+
+Both show personal data, so each run is recorded in the access log as `cli:<os user>`
+in the transaction that reads: when the entry cannot be written, nothing is shown.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from helpline import access_log
 from helpline.bootstrap import open_services
 from helpline.commands.common import CommandError, Subparsers, parse_date
 from helpline.contacts import ContactFilter, list_contacts
 from helpline.db.engine import check_migrated
-from helpline.db.models import ApiTokenRow, OutboxRow
+from helpline.db.models import OutboxRow
 from helpline.settings import Settings
-from helpline.web.api import token_hash
 from rota.wallclock import OSLO, local_midnight, zone
+from routing.access import ADMIN
 
 
 def register(sub: Subparsers) -> None:
@@ -31,23 +35,19 @@ def register(sub: Subparsers) -> None:
     outbox.add_argument("--limit", type=int, default=20)
     outbox.add_argument("--json", action="store_true")
     outbox.set_defaults(handler=outbox_command)
-    token = sub.add_parser("token", help="API tokens for coordinators")
-    token_sub = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
-    create = token_sub.add_parser("create", help="create a bearer token (shown once)")
-    create.add_argument("name", help="who or what uses it, e.g. 'asker-koordinator'")
-    create.set_defaults(handler=token_create_command)
 
 
 async def contacts_command(settings: Settings, args: argparse.Namespace) -> int:
     if not 1 <= args.limit <= 1000:
         raise CommandError("--limit must be from 1 to 1000")
     since = local_midnight(parse_date(args.since, "--since"), zone(OSLO)) if args.since else None
+    where = ContactFilter(kommune=args.kommune, since=since, limit=args.limit)
     async with open_services(settings, with_redis=False) as services:
         await check_migrated(services.engine)
-        async with services.sessions() as session:
-            found = await list_contacts(
-                session, ContactFilter(kommune=args.kommune, since=since, limit=args.limit)
-            )
+        async with services.sessions() as session, session.begin():
+            found = await list_contacts(session, where, ADMIN)  # the operator's own machine
+            await access_log.record(session, access_log.cli_reader(), "contacts.list",
+                                    where.describe(), services.clock())  # fmt: skip
     if args.json:
         print(json.dumps({"contacts": found}, ensure_ascii=False, indent=2))
         return 0
@@ -65,11 +65,15 @@ async def contacts_command(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def outbox_command(settings: Settings, args: argparse.Namespace) -> int:
+    if not 1 <= args.limit <= 10_000:
+        raise CommandError("--limit must be from 1 to 10000")
     async with open_services(settings, with_redis=False) as services:
         await check_migrated(services.engine)
-        async with services.sessions() as session:
+        async with services.sessions() as session, session.begin():
             rows = list(await session.scalars(
                 select(OutboxRow).order_by(OutboxRow.id.desc()).limit(args.limit)))  # fmt: skip
+            await access_log.record(session, access_log.cli_reader(), "outbox.list",
+                                    f"limit={args.limit}", services.clock())  # fmt: skip
     items = [
         {"id": r.id, "channel": r.channel, "to": r.to, "from": r.sender, "body": r.body,
          "contact": r.contact_id, "status": r.status, "created_at": r.created_at.isoformat()}
@@ -83,19 +87,6 @@ async def outbox_command(settings: Settings, args: argparse.Namespace) -> int:
               f"from {item['from']} [{item['status']}]\n    {item['body']}")  # fmt: skip
     if not items:
         print("the outbox is empty")
-    return 0
-
-
-async def token_create_command(settings: Settings, args: argparse.Namespace) -> int:
-    token = secrets.token_urlsafe(32)
-    async with open_services(settings, with_redis=False) as services:
-        await check_migrated(services.engine)
-        async with services.sessions() as session, session.begin():
-            now = services.clock()
-            session.add(ApiTokenRow(name=args.name, token_hash=token_hash(token), created_at=now,
-                                    role="admin", kommuner="",
-                                    expires_at=now + timedelta(days=90)))  # fmt: skip
-    print(token)
     return 0
 
 

@@ -61,13 +61,38 @@ _CONTACT = {
 }
 
 
+# What the API accepts; `helpline.web.api` validates with these same values.
+QUERY_PARAMETERS = ("kommune", "since", "outcome", "channel", "limit")
+LIMITS = {"limit": (1, 1000), "id": (1, 2_147_483_647)}
+SINCE_PATTERN = (
+    r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    r"T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,9})?)?"
+    r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+KOMMUNE_PATTERN = r"^[^\x00-\x1f\x7f]{1,64}$"
+
+_SCOPE = (
+    "Each token belongs to a person and has a role and a scope (`helpline token create`): "
+    "an `admin` reads every kommune; a `koordinator` reads the contacts of the kommuner of "
+    "its scope only, and never a contact without a kommune. A token expires (at most a "
+    "year after it was made) and can be revoked (`helpline token revoke`); an expired or "
+    "revoked token is refused with 401. Every read is recorded in the access log "
+    "(innsynslogg) with the token's name, the time, the query or contact id and the "
+    "client's address; a refused request (any 4xx) stores nothing."
+)
+
+
 def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": False, "description": description,
             "schema": schema}  # fmt: skip
 
 
 def _responses(ok: dict[str, Any], *errors: int) -> dict[str, Any]:
-    described = {400: "bad filter", 401: "missing or invalid bearer token", 404: "not found"}
+    described = {
+        400: "a malformed, repeated or unknown parameter; `error` names it",
+        401: "missing, invalid, expired or revoked bearer token",
+        404: "no such contact, or one outside the token's scope (answered alike)",
+    }
     return {
         "200": {"description": "OK", "content": {"application/json": {"schema": ok}}},
         **{
@@ -78,37 +103,57 @@ def _responses(ok: dict[str, Any], *errors: int) -> dict[str, Any]:
     }  # fmt: skip
 
 
+_LIST_PARAMETERS = [
+    _query(
+        "kommune",
+        "only this kommune; one outside the token's scope gives an empty list",
+        {"type": "string", "minLength": 1, "maxLength": 64, "pattern": KOMMUNE_PATTERN},
+    ),
+    _query(
+        "since",
+        "started at or after this RFC 3339 date-time with offset (seconds may be left out)",
+        {"type": "string", "format": "date-time", "pattern": SINCE_PATTERN},
+    ),
+    _query("outcome", "only contacts with this outcome", _OUTCOME),
+    _query("channel", "only contacts on this channel", _CHANNEL),
+    _query(
+        "limit",
+        "at most this many (default 100)",
+        {
+            "type": "integer",
+            "minimum": LIMITS["limit"][0],
+            "maximum": LIMITS["limit"][1],
+            "default": 100,
+        },
+    ),  # fmt: skip
+]
+
+_CONTACT_ID = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "description": "the contact's id",
+    "schema": {"type": "integer", "minimum": LIMITS["id"][0], "maximum": LIMITS["id"][1]},
+}
+
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {
         "title": "Fosterhjemstelefonen coordinators' API",
-        "version": "1",
-        "description": "The contact log of the helpline. Every read of a contact's content "
-        "(GET /api/contacts/{id}) is recorded with the token's name.",
+        "version": "2",
+        "description": "The contact log of the helpline. " + _SCOPE + " Parameters not "
+        "listed here, and a parameter given twice, are refused with 400.",
     },
     "security": [{"bearer": []}],
     "paths": {
         "/api/contacts": {
             "get": {
-                "summary": "List contacts, newest first",
-                "parameters": [
-                    _query("kommune", "kommune id", {"type": "string"}),
-                    _query(
-                        "since",
-                        "ISO 8601 date-time with offset",
-                        {"type": "string", "format": "date-time"},
-                    ),  # fmt: skip
-                    _query("outcome", "outcome", _OUTCOME),
-                    _query("channel", "channel", _CHANNEL),
-                    _query(
-                        "limit",
-                        "at most this many (1-1000, default 100)",
-                        {"type": "integer", "minimum": 1, "maximum": 1000},
-                    ),  # fmt: skip
-                ],
+                "summary": "List contacts in the token's scope, newest first (recorded)",
+                "parameters": _LIST_PARAMETERS,
                 "responses": _responses(
                     {
                         "type": "object",
+                        "required": ["contacts"],
                         "properties": {
                             "contacts": {
                                 "type": "array",
@@ -123,10 +168,8 @@ OPENAPI: dict[str, Any] = {
         },
         "/api/contacts/{id}": {
             "get": {
-                "summary": "One contact with the caller's number and recording (audited)",
-                "parameters": [
-                    {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
-                ],  # fmt: skip
+                "summary": "One contact with the caller's number and recording (recorded)",
+                "parameters": [_CONTACT_ID],
                 "responses": _responses(
                     {
                         "allOf": [
@@ -137,6 +180,10 @@ OPENAPI: dict[str, Any] = {
                                     "caller": {"type": "string", "description": "E.164, unmasked"},
                                     "recording_url": _NULLABLE_STRING,
                                     "recording_seconds": _NULLABLE_INT,
+                                    "messages": {
+                                        "type": "array",
+                                        "items": {"$ref": "#/components/schemas/Message"},
+                                    },
                                 },
                             },
                         ]
@@ -149,7 +196,7 @@ OPENAPI: dict[str, Any] = {
         },
     },
     "components": {
-        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": _SCOPE}},
         "schemas": {
             "Contact": _CONTACT,
             "Attempt": _ATTEMPT,
@@ -164,7 +211,11 @@ OPENAPI: dict[str, Any] = {
                     "at": {"type": "string", "format": "date-time"},
                 },
             },
-            "Error": {"type": "object", "properties": {"error": {"type": "string"}}},
+            "Error": {
+                "type": "object",
+                "required": ["error"],
+                "properties": {"error": {"type": "string"}},
+            },
         },
     },
 }

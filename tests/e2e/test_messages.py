@@ -18,6 +18,7 @@ from helpline.db.models import ContactRow, MessageRow, OutboxRow
 from helpline.jobs import Context, followup_batch, message_deadline, sweep_conversations
 from rota.engine import Rota
 from rota.orgfile import parse_org
+from routing.access import ADMIN
 from tests.conftest import FrozenClock, app_client
 from tests.e2e.twilio_driver import TwilioDriver
 
@@ -120,7 +121,7 @@ async def test_staff_answer_by_sms_is_relayed_without_their_number(
             select(MessageRow).order_by(MessageRow.id))]  # fmt: skip
     assert directions == [("in", "foster_parent"), ("out", "staff")]
     async with services.sessions() as session, session.begin():
-        detail = await read_contact(session, contact.id, "api:test", MONDAY_10)
+        detail = await read_contact(session, contact.id, ADMIN)
     assert detail is not None
     assert [m["body"] for m in detail["messages"]] == [  # type: ignore[attr-defined]
         "Kan noen ringe meg?", "Hei! Jeg ringer deg om fem minutter."]  # fmt: skip
