@@ -72,7 +72,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
-from twilio.request_validator import RequestValidator
 
 from bench.harness import (
     BenchError,
@@ -85,6 +84,7 @@ from bench.harness import (
     terminated,
 )
 from helpline.commands.org import demo_text
+from helpline.twilio_signing import signed_headers
 from helpline.web.twilio_auth import SANDBOX_AUTH_TOKEN
 from rota.engine import Rota
 from rota.orgfile import parse_org
@@ -549,7 +549,6 @@ async def open_conversations(
     timeline: Timeline,
 ) -> None:  # fmt: skip
     """One signed SMS per home, from `concurrency` clients at once, into `opening`."""
-    validator = RequestValidator(SANDBOX_TOKEN)
     url = base_url + SMS_PATH
     opening.latencies = [0.0] * len(homes)
     pending = iter(range(len(homes)))
@@ -558,7 +557,7 @@ async def open_conversations(
     async def client(session: aiohttp.ClientSession) -> None:
         for i in pending:  # one shared iterator: the next free client takes the next home
             form = sms_form(homes[i], f"SM{uuid.uuid4().hex}")
-            headers = {"X-Twilio-Signature": str(validator.compute_signature(url, form))}
+            headers = signed_headers(url, form, SANDBOX_TOKEN)
             t0 = time.perf_counter()
             try:
                 async with session.post(url, data=form, headers=headers, timeout=timeout) as r:

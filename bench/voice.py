@@ -44,7 +44,6 @@ from aiohttp import web
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
-from twilio.request_validator import RequestValidator
 
 from bench.harness import (
     BenchError,
@@ -60,6 +59,7 @@ from helpline.commands.org import demo_text
 from helpline.db.engine import make_engine
 from helpline.db.models import ContactRow
 from helpline.settings import Settings
+from helpline.twilio_signing import signed_headers
 from helpline.web.twilio_auth import signing_token
 from rota.orgfile import parse_org
 
@@ -189,13 +189,10 @@ def judge(status: int, body: str, expect: str = "") -> str:
     return "fallback (dial)" if "<Dial" in body else "fallback (no dial)"
 
 
-def signed_request(
-    validator: RequestValidator, base_url: str, path: str, form: dict[str, str]
-) -> SignedRequest:
+def signed_request(token: str, base_url: str, path: str, form: dict[str, str]) -> SignedRequest:
     """Sign `form` for `base_url + path` the way Twilio does (the URL is also where it goes)."""
     url = base_url.rstrip("/") + path
-    signature = str(validator.compute_signature(url, form))
-    return SignedRequest(url, form, {"X-Twilio-Signature": signature})
+    return SignedRequest(url, form, signed_headers(url, form, token))
 
 
 def plan_calls(
@@ -347,7 +344,6 @@ async def drive(
     session: aiohttp.ClientSession, target: Target, calls: Sequence[Call], concurrency: int
 ) -> Run:
     """Place `calls` against `target` from `concurrency` callers; each request timed alone."""
-    validator = RequestValidator(target.token)
     run = Run([0.0] * len(calls))
     pending = iter(range(len(calls)))
     timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
@@ -355,7 +351,7 @@ async def drive(
     async def caller() -> None:
         for i in pending:  # one shared iterator: the next free caller takes the next call
             request = signed_request(
-                validator, target.base_url, VOICE_PATH, incoming_call(calls[i])
+                target.token, target.base_url, VOICE_PATH, incoming_call(calls[i])
             )
             t0 = time.perf_counter()
             try:

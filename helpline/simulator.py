@@ -19,8 +19,8 @@ from enum import StrEnum
 from urllib.parse import urlencode, urljoin
 
 import aiohttp
-from twilio.request_validator import RequestValidator
 
+from helpline.twilio_signing import signed_headers
 from helpline.web.twilio_auth import SANDBOX_AUTH_TOKEN
 from rota.phones import InvalidPhone, normalise_phone
 
@@ -32,7 +32,6 @@ SANDBOX_ACCOUNT_SID = "AC" + "0" * 32
 VOICE_PATH = "/twilio/voice"
 STATUS_PATH = "/twilio/status"
 API_VERSION = "2010-04-01"
-SIGNATURE_HEADER = "X-Twilio-Signature"
 
 #: The key an accepting callee presses when the screening leg asks.
 ACCEPT_DIGIT = "1"
@@ -231,12 +230,6 @@ class ServiceUnreachable(SimulatorError):
     def __init__(self, message: str, transcript: Transcript) -> None:
         super().__init__(message)
         self.transcript = transcript
-
-
-def twilio_signature(auth_token: str, url: str, params: Mapping[str, str]) -> str:
-    """`X-Twilio-Signature` of a request to `url` (the full public URL) with form `params`."""
-    signature: str = RequestValidator(auth_token).compute_signature(url, dict(params))
-    return signature
 
 
 def random_sid(prefix: str) -> str:
@@ -485,7 +478,7 @@ class _Call:
             form: dict[str, str] | None = None
         else:
             form = dict(params)
-        headers = {SIGNATURE_HEADER: twilio_signature(self.endpoint.auth_token, url, form or {})}
+        headers = signed_headers(url, form or {}, self.endpoint.auth_token)
         target = self.endpoint.transport(url)
         try:
             async with self.session.request(

@@ -19,8 +19,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 import redis
-from twilio.request_validator import RequestValidator
 
+from helpline.twilio_signing import signed_headers
 from helpline.web.twilio_auth import SANDBOX_AUTH_TOKEN
 from tests.e2e.twilio_driver import incoming
 
@@ -87,10 +87,9 @@ async def wait_until_up(base: str) -> None:
 async def call(base: str, call_sid: str) -> tuple[int, str]:
     params = incoming(call_sid, "+4798765432", "+4767000001")
     url = f"{base}/twilio/voice"
-    signature = RequestValidator(SANDBOX_AUTH_TOKEN).compute_signature(url, params)
+    headers = signed_headers(url, params, SANDBOX_AUTH_TOKEN)
     async with aiohttp.ClientSession() as http:
-        async with http.post(url, data=params,
-                             headers={"X-Twilio-Signature": signature}) as response:  # fmt: skip
+        async with http.post(url, data=params, headers=headers) as response:
             return response.status, await response.text()
 
 

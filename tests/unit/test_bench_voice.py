@@ -59,7 +59,7 @@ def test_percentile_refuses_no_values() -> None:
 
 def test_signed_request_passes_the_real_validator() -> None:
     form = incoming_call(Call("CA" + "1" * 32, "+4798765432"))
-    request = signed_request(RequestValidator(SANDBOX_TOKEN), BASE + "/", VOICE_PATH, form)
+    request = signed_request(SANDBOX_TOKEN, BASE + "/", VOICE_PATH, form)
     assert request.url == BASE + VOICE_PATH
     assert request.form == form
     signature = request.headers["X-Twilio-Signature"]
