@@ -57,16 +57,13 @@ import asyncio
 import json
 import math
 import os
-import platform
 import re
 import signal
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Collection, Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Collection, Sequence
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -74,24 +71,40 @@ from pathlib import Path
 import aiohttp
 
 from bench.harness import (
+    STOP_TIMEOUT_S,
     BenchError,
+    Columns,
     Figure,
+    Processes,
+    Server,
+    add_store_options,
+    backend,
+    fan_out,
+    figure_table,
+    figures_document,
     free_port,
+    guarded,
     helpline_argv,
     percentile,
+    platform_meta,
+    post_signed,
+    processes,
     reset_stores,
-    tail,
-    terminated,
+    run_command,
+    service_env,
+    store_urls,
+    stores,
+    wait_logged,
+    wait_ready,
+    workspace,
 )
 from helpline.commands.org import demo_text
-from helpline.twilio_signing import signed_headers
 from helpline.web.twilio_auth import SANDBOX_AUTH_TOKEN
 from rota.engine import Rota
 from rota.orgfile import parse_org
 from rota.phones import InvalidPhone, normalise_phone
 
 SMS_PATH = "/twilio/sms"
-DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
 P99_TARGET_S = 2.0
 SANDBOX_TOKEN = SANDBOX_AUTH_TOKEN
@@ -99,13 +112,9 @@ BENCH_HOME_PREFIX = "bench-"
 FIRST_BENCH_NUMBER = 96_000_000  # +4796000000 upwards: Norwegian mobile numbers
 RESCUE_S = 130.0  # saq's sweep (60 s job timeout, 60 s period) or the minute sweep
 POLL_S = 0.25
-REQUEST_TIMEOUT_S = 30.0
-READY_TIMEOUT_S = 60.0
-COMMAND_TIMEOUT_S = 120.0
-STOP_TIMEOUT_S = 15.0
+REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=30.0)
 KILL_POINTS = ("half-opened", "before-deadline", "escalating")
-#: Settings the service must not inherit: the benchmark runs it in sandbox mode.
-SCRUBBED_ENV = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TELEGRAM_BOT_TOKEN", "PORT")
+COLUMNS = Columns(label=46, value=10, unit=5)
 BODY = "Hei, kan noen ringe oss? Det er litt vanskelig her i kveld."
 
 
@@ -298,118 +307,6 @@ def sms_form(home: BenchHome, sid: str, body: str = BODY) -> dict[str, str]:
     }
 
 
-def service_env(
-    base: Mapping[str, str],
-    port: int,
-    data_dir: Path,
-    database_url: str | None,
-    redis_url: str | None,
-) -> dict[str, str]:
-    """The services' environment: sandbox mode, our URLs, nothing inherited from HELPLINE_*."""
-    env = {k: v for k, v in base.items() if not k.startswith("HELPLINE_") and k not in SCRUBBED_ENV}
-    env["HELPLINE_DATA_DIR"] = str(data_dir)
-    env["HELPLINE_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
-    if database_url:
-        env["HELPLINE_DATABASE_URL"] = database_url
-    if redis_url:
-        env["HELPLINE_REDIS_URL"] = redis_url
-    return env
-
-
-# --- processes ---------------------------------------------------------------------------
-
-
-def run_command(argv: list[str], env: dict[str, str], cwd: Path, log: Path, timeout: float) -> None:
-    """Run a set-up command to completion; its output goes to `log`."""
-    with log.open("ab") as out:
-        try:
-            result = subprocess.run(
-                argv, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
-                timeout=min(timeout, COMMAND_TIMEOUT_S), check=False,
-            )  # fmt: skip
-        except subprocess.TimeoutExpired:
-            raise BenchError(f"{' '.join(argv[3:])} did not finish in time") from None
-    if result.returncode != 0:
-        raise BenchError(f"{' '.join(argv[3:])} exited {result.returncode}:\n{tail(log)}")
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM, wait, SIGKILL if it will not go."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-class Processes:
-    """The service processes started so far; all are stopped when the block ends."""
-
-    def __init__(self, env: dict[str, str], cwd: Path, logs: Path) -> None:
-        self.env, self.cwd, self.logs = env, cwd, logs
-        self.started: list[subprocess.Popen[bytes]] = []
-        self.worker_logs = 0
-
-    def start(self, argv: list[str], log: Path) -> subprocess.Popen[bytes]:
-        with log.open("ab") as out:
-            proc = subprocess.Popen(
-                argv, env=self.env, cwd=self.cwd, stdout=out, stderr=subprocess.STDOUT
-            )
-        self.started.append(proc)
-        return proc
-
-    def start_worker(self) -> tuple[subprocess.Popen[bytes], Path]:
-        self.worker_logs += 1
-        log = self.logs / f"worker-{self.worker_logs}.log"
-        return self.start(helpline_argv("worker"), log), log
-
-    def stop_all(self) -> None:
-        for proc in reversed(self.started):
-            stop(proc)
-
-
-@contextmanager
-def processes(env: dict[str, str], cwd: Path, logs: Path) -> Iterator[Processes]:
-    """Service processes for the block; stopped (SIGTERM, wait, SIGKILL) whatever happens."""
-    started = Processes(env, cwd, logs)
-    try:
-        yield started
-    finally:
-        started.stop_all()
-
-
-async def wait_ready(
-    session: aiohttp.ClientSession, url: str, proc: subprocess.Popen[bytes], log: Path
-) -> None:
-    """Poll `url` until it answers 200, for at most READY_TIMEOUT_S."""
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if (code := proc.poll()) is not None:
-            raise BenchError(f"the service exited with {code}:\n{tail(log)}")
-        try:
-            async with session.get(url, timeout=aiohttp.ClientTimeout(total=2)) as response:
-                if response.status == 200:
-                    return
-        except (aiohttp.ClientError, TimeoutError):
-            pass
-        await asyncio.sleep(0.1)
-    raise BenchError(f"{url} not ready after {READY_TIMEOUT_S:g} s:\n{tail(log)}")
-
-
-async def wait_worker(proc: subprocess.Popen[bytes], log: Path) -> None:
-    """Wait until a worker process logged that it started."""
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if (code := proc.poll()) is not None:
-            raise BenchError(f"the worker exited with {code}:\n{tail(log)}")
-        if "worker started" in await asyncio.to_thread(log.read_text, errors="replace"):
-            return
-        await asyncio.sleep(0.05)
-    raise BenchError(f"the worker did not start within {READY_TIMEOUT_S:g} s:\n{tail(log)}")
-
-
 # --- reading the database ----------------------------------------------------------------
 
 
@@ -504,12 +401,6 @@ class Options:
     timeout_s: float = 300.0
     logs: Path | None = None
 
-    @property
-    def backend(self) -> str:
-        if self.database_url is None:
-            return "sqlite + embedded redis"
-        return f"{self.database_url.split(':')[0].split('+')[0]} + redis"
-
 
 @dataclass
 class Timeline:
@@ -551,30 +442,21 @@ async def open_conversations(
     """One signed SMS per home, from `concurrency` clients at once, into `opening`."""
     url = base_url + SMS_PATH
     opening.latencies = [0.0] * len(homes)
-    pending = iter(range(len(homes)))
-    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
-
-    async def client(session: aiohttp.ClientSession) -> None:
-        for i in pending:  # one shared iterator: the next free client takes the next home
-            form = sms_form(homes[i], f"SM{uuid.uuid4().hex}")
-            headers = signed_headers(url, form, SANDBOX_TOKEN)
-            t0 = time.perf_counter()
-            try:
-                async with session.post(url, data=form, headers=headers, timeout=timeout) as r:
-                    text = await r.text()
-                    status = r.status
-            except (aiohttp.ClientError, TimeoutError) as error:
-                status, text = 0, f"{type(error).__name__}: {error}"
-            opening.latencies[i] = time.perf_counter() - t0
-            opening.done += 1
-            if status != 200:
-                opening.failures += 1
-                opening.first_error = opening.first_error or f"HTTP {status}: {text[:300]}"
-
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def text(i: int) -> None:
+            form = sms_form(homes[i], f"SM{uuid.uuid4().hex}")
+            answer = await post_signed(session, url, form, SANDBOX_TOKEN, REQUEST_TIMEOUT)
+            opening.latencies[i] = answer.seconds
+            opening.done += 1
+            if answer.status != 200:
+                opening.failures += 1
+                detail = f"{answer.error}: {answer.text}" if answer.error else answer.text
+                opening.first_error = opening.first_error or f"HTTP {answer.status}: {detail[:300]}"
+
         timeline.first_post = time.time()
-        await asyncio.gather(*(client(session) for _ in range(min(concurrency, len(homes)))))
+        await fan_out(len(homes), concurrency, text)
         timeline.last_post = time.time()
 
 
@@ -589,8 +471,17 @@ async def _time_to_kill(
     return await reader.escalated() * 2 >= total  # "escalating": jobs are in flight
 
 
+def start_worker(procs: Processes, number: int) -> Server:
+    """Start worker number `number` (its log is worker-NUMBER.log)."""
+    return procs.start(helpline_argv("worker"), f"worker-{number}")
+
+
+async def wait_worker(worker: Server) -> None:
+    await wait_logged(worker, "worker started", "the worker")
+
+
 async def killer(
-    options: Options, procs: Processes, worker: list[subprocess.Popen[bytes]],
+    options: Options, procs: Processes, worker: list[Server],
     opening: Opening, reader: Reader, timeline: Timeline, total: int,
 ) -> None:  # fmt: skip
     """SIGKILL the first worker at the chosen point and start a new one at once."""
@@ -600,11 +491,11 @@ async def killer(
         if await _time_to_kill(options, opening, reader, timeline, total):
             break
         await asyncio.sleep(0.02 if options.kill_at != "escalating" else 0.1)
-    worker[0].send_signal(signal.SIGKILL)
-    await asyncio.to_thread(worker[0].wait, STOP_TIMEOUT_S)
+    worker[0].proc.send_signal(signal.SIGKILL)
+    await asyncio.to_thread(worker[0].proc.wait, STOP_TIMEOUT_S)
     timeline.killed = time.time()
-    worker[0], log = procs.start_worker()
-    await wait_worker(worker[0], log)
+    worker[0] = start_worker(procs, options.workers + 1)
+    await wait_worker(worker[0])
     timeline.worker_back = time.time()
 
 
@@ -633,14 +524,12 @@ async def drive(
     """Start serve and a worker, open the conversations, kill if asked, observe."""
     base_url = env["HELPLINE_PUBLIC_URL"]
     port = base_url.rsplit(":", 1)[1]
-    serve_log = procs.logs / "serve.log"
-    serve = procs.start(helpline_argv("serve", "--no-jobs", "--port", port), serve_log)
-    started = [procs.start_worker() for _ in range(options.workers)]
-    worker = [proc for proc, _log in started]
+    serve = procs.start(helpline_argv("serve", "--no-jobs", "--port", port), "serve")
+    worker = [start_worker(procs, n + 1) for n in range(options.workers)]
     async with aiohttp.ClientSession() as session:
-        await wait_ready(session, base_url + "/readyz", serve, serve_log)
-    for proc, log in started:
-        await wait_worker(proc, log)
+        await wait_ready(session, base_url + "/readyz", serve)
+    for started in worker:
+        await wait_worker(started)
     reader = Reader(database_url)
     opening = Opening()
     kill = asyncio.create_task(
@@ -655,14 +544,21 @@ async def drive(
         kill.cancel()
         await asyncio.gather(kill, return_exceptions=True)
         await reader.close()
-    for proc, name in ((serve, "serve"), *((w, "a worker") for w in worker)):
-        if proc.poll() is not None:
-            raise BenchError(f"{name} exited with {proc.returncode} during the run")
+    for server, name in ((serve, "serve"), *((w, "a worker") for w in worker)):
+        if server.proc.poll() is not None:
+            raise BenchError(f"{name} exited with {server.proc.returncode} during the run")
     return opening, stored
 
 
 def run(options: Options) -> Outcome:
     """Set up, drive and observe the service, stop it (whatever happens); the outcome."""
+    try:
+        return _run(options)
+    except TimeoutError:
+        raise BenchError(f"the run took over {options.timeout_s:g} s") from None
+
+
+def _run(options: Options) -> Outcome:
     from helpline.embedded_redis import EmbeddedRedis
     from helpline.settings import Settings
 
@@ -677,10 +573,7 @@ def run(options: Options) -> Outcome:
 
     text, homes = bench_org(options.conversations, options.deadline_s)
     check_chains(text, datetime.now(UTC), timedelta(seconds=options.timeout_s))
-    with tempfile.TemporaryDirectory(prefix="bench-escalation-") as tmp, ExitStack() as stack:
-        work = Path(tmp)
-        logs = options.logs.resolve() if options.logs else work
-        logs.mkdir(parents=True, exist_ok=True)
+    with workspace("bench-escalation-", options.logs) as (work, logs), ExitStack() as stack:
         data = work / "data"
         env = service_env(os.environ, free_port(), data, options.database_url, options.redis_url)
         database_url = Settings.from_mapping(env).database_url
@@ -689,9 +582,8 @@ def run(options: Options) -> Outcome:
             embedded.start()
             stack.callback(embedded.stop)
         elif options.database_url is not None:
-            asyncio.run(
-                asyncio.wait_for(reset_stores(options.database_url, options.redis_url), left())
-            )
+            reset = reset_stores(options.database_url, options.redis_url)
+            stores(asyncio.wait_for(reset, left()), "reset the stores")
         setup_log = logs / "setup.log"
         run_command(helpline_argv("migrate"), env, work, setup_log, left())
         org_file = work / "org.toml"
@@ -765,15 +657,13 @@ def outcome(
                               stored.moved, "", "0", False))  # fmt: skip
     bad = [v for v in judged if v.escalations != 1][:20]
     meta: dict[str, object] = {
-        "backend": options.backend,
+        "backend": backend(options.database_url),
         "conversations": total,
         "deadline_s": options.deadline_s,
         "concurrency": options.concurrency,
         "kill_worker": options.kill_at,
         "workers": options.workers,
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "cpus": os.cpu_count(),
+        **platform_meta(),
         "observed_s_after_last_post": round(timeline.observed_until - timeline.last_post, 3),
         "first_error": opening.first_error or None,
     }
@@ -798,28 +688,17 @@ def _table(result: Outcome) -> str:
         f"deadline={m['deadline_s']} s  concurrency={m['concurrency']}{kill}",
         f"python {m['python']} ({m['machine']}, {m['cpus']} cpus)",
         "",
-        f"{'figure':<46}{'value':>10} {'unit':<5} {'target':<10} status",
+        *figure_table(result.figures, COLUMNS),
     ]
-    for f in result.figures:
-        value = f"{f.value:,.0f}" if f.unit == "" else f"{f.value:,.{_decimals(f.value)}f}"
-        status = "" if f.ok is None else ("ok" if f.ok else "MISSED")
-        lines.append(f"{f.label:<46}{value:>10} {f.unit:<5} {f.target:<10} {status}".rstrip())
     for v in result.bad:
         lines.append(f"  conversation {v.contact_id}: {v.escalations} step-2 notifications")
     return "\n".join(lines)
 
 
-def _decimals(value: float) -> int:
-    return 3 if abs(value) < 10 else 1
-
-
 def _document(result: Outcome) -> dict[str, object]:
-    def number(value: float) -> float | None:
-        return None if math.isnan(value) else value
-
     return {
         **result.meta,
-        "figures": {f.key: {**asdict(f), "value": number(f.value)} for f in result.figures},
+        "figures": figures_document(result.figures),
         "not_once": [asdict(v) for v in result.bad],
     }
 
@@ -835,13 +714,11 @@ def _parser() -> argparse.ArgumentParser:
     add("--deadline", type=int, default=5, help="message_deadline in seconds (default 5)")
     add("--concurrency", type=int, default=50, help="concurrent webhook posts (default 50)")
     add("--json", action="store_true", help="print JSON instead of a table")
-    add("--embedded", action="store_true", help="SQLite and embedded Redis in a temp directory")
     add("--kill-worker", action="store_true", help="SIGKILL the worker once and start another")
     add("--kill-at", choices=KILL_POINTS, default=KILL_POINTS[0],
         help="when to kill it (default: when half the conversations are open)")  # fmt: skip
     add("--workers", type=int, default=1, help="worker processes (default 1)")
-    add("--database-url", help=f"default: {DEFAULT_DATABASE_URL} (its schema is wiped)")
-    add("--redis-url", help=f"default: {DEFAULT_REDIS_URL} (flushed)")
+    add_store_options(parser, DEFAULT_REDIS_URL)
     add("--timeout", type=float, default=300.0, help="give up after this many seconds (all)")
     add("--logs", type=Path, metavar="DIR", help="keep the service logs in DIR")
     return parser
@@ -850,14 +727,13 @@ def _parser() -> argparse.ArgumentParser:
 def _options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Options:
     if min(args.conversations, args.concurrency, args.deadline, args.workers) < 1:
         parser.error("--conversations, --concurrency, --deadline, --workers: at least 1")
-    if args.embedded and (args.database_url or args.redis_url):
-        parser.error("--embedded runs on SQLite and the embedded Redis: no URLs with it")
+    database_url, redis_url = store_urls(parser, args, DEFAULT_REDIS_URL)
     return Options(
         conversations=args.conversations,
         deadline_s=args.deadline,
         concurrency=args.concurrency,
-        database_url=None if args.embedded else args.database_url or DEFAULT_DATABASE_URL,
-        redis_url=None if args.embedded else args.redis_url or DEFAULT_REDIS_URL,
+        database_url=database_url,
+        redis_url=redis_url,
         kill_at=args.kill_at if args.kill_worker else None,
         workers=args.workers,
         timeout_s=args.timeout,
@@ -871,14 +747,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     options = _options(parser, args)
-    signal.signal(signal.SIGTERM, terminated)
-    try:
-        result = run(options)
-    except BenchError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except TimeoutError:
-        print(f"error: the run took over {options.timeout_s:g} s", file=sys.stderr)
+    result = guarded(lambda: run(options))
+    if result is None:
         return 2
     print(json.dumps(_document(result), indent=2) if args.json else _table(result))
     if failed(result, options.conversations):

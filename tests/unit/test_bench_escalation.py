@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -19,14 +18,12 @@ from bench.escalation import (
     bench_phones,
     check_chains,
     judge_conversation,
-    service_env,
     sms_form,
     summarise,
     with_deadline,
 )
 from bench.harness import BenchError
 from helpline.commands.org import demo_text
-from helpline.settings import Settings
 from helpline.web.twilio_auth import SANDBOX_AUTH_TOKEN
 from rota.orgfile import parse_org
 from rota.phones import normalise_phone
@@ -161,14 +158,3 @@ def test_the_sms_form_is_twilios_and_signed_with_the_sandbox_token() -> None:
         "SM" + "a" * 32,
     )
     assert form["Body"] and form["AccountSid"].startswith("AC")
-
-
-def test_service_env_is_sandboxed_and_points_at_the_stores(tmp_path: Path) -> None:
-    base = {"PATH": "/bin", "HELPLINE_ORG_FILE": "x", "TWILIO_AUTH_TOKEN": "t", "PORT": "1"}
-    env = service_env(base, 18081, tmp_path, "sqlite+aiosqlite:///x.db", "redis://h/13")
-    assert env["PATH"] == "/bin" and "HELPLINE_ORG_FILE" not in env
-    assert "TWILIO_AUTH_TOKEN" not in env and "PORT" not in env
-    settings = Settings.from_mapping(env)
-    assert settings.sandbox and settings.public_url == "http://127.0.0.1:18081"
-    embedded = service_env(base, 18081, tmp_path, None, None)
-    assert "HELPLINE_REDIS_URL" not in embedded and "HELPLINE_DATABASE_URL" not in embedded
