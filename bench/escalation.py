@@ -61,7 +61,6 @@ import re
 import signal
 import sys
 import time
-import uuid
 from collections.abc import Collection, Sequence
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
@@ -99,6 +98,7 @@ from bench.harness import (
     workspace,
 )
 from helpline.commands.org import demo_text
+from helpline.simulator.forms import incoming_sms, random_sid
 from helpline.web.twilio_auth import SANDBOX_AUTH_TOKEN
 from rota.engine import Rota
 from rota.orgfile import parse_org
@@ -292,21 +292,6 @@ def summarise(verdicts: Sequence[Verdict]) -> Summary:
     )
 
 
-def sms_form(home: BenchHome, sid: str, body: str = BODY) -> dict[str, str]:
-    """The form Twilio posts for an incoming SMS."""
-    return {
-        "MessageSid": sid,
-        "SmsSid": sid,
-        "AccountSid": "AC" + "0" * 32,
-        "From": home.phone,
-        "To": home.line,
-        "Body": body,
-        "NumMedia": "0",
-        "NumSegments": "1",
-        "ApiVersion": "2010-04-01",
-    }
-
-
 # --- reading the database ----------------------------------------------------------------
 
 
@@ -446,7 +431,8 @@ async def open_conversations(
     async with aiohttp.ClientSession(connector=connector) as session:
 
         async def text(i: int) -> None:
-            form = sms_form(homes[i], f"SM{uuid.uuid4().hex}")
+            home = homes[i]
+            form = incoming_sms(random_sid("SM"), home.phone, home.line, BODY)
             answer = await post_signed(session, url, form, SANDBOX_TOKEN, REQUEST_TIMEOUT)
             opening.latencies[i] = answer.seconds
             opening.done += 1

@@ -64,6 +64,7 @@ from helpline.commands.org import demo_text
 from helpline.db.engine import make_engine
 from helpline.db.models import ContactRow
 from helpline.settings import Settings
+from helpline.simulator.forms import incoming_call
 from helpline.web.twilio_auth import signing_token
 from rota.orgfile import parse_org
 
@@ -151,21 +152,6 @@ class Outcome:
 # --- pure parts --------------------------------------------------------------------------
 
 
-def incoming_call(call: Call, dialled: str = HELPLINE_LINE) -> dict[str, str]:
-    """The form Twilio posts for a new inbound call."""
-    return {
-        "CallSid": call.sid,
-        "AccountSid": "AC" + "0" * 32,
-        "From": call.caller,
-        "To": dialled,
-        "Caller": call.caller,
-        "Called": dialled,
-        "CallStatus": "ringing",
-        "Direction": "inbound",
-        "ApiVersion": "2010-04-01",
-    }
-
-
 def judge(status: int, body: str, expect: str = "") -> str:
     """The kind of an answer: "ok", "HTTP <status>", or, for a 200 without `expect`,
     "fallback (dial)" or "fallback (no dial)" (nobody is rung at all)."""
@@ -251,7 +237,7 @@ async def drive(
     url = target.base_url.rstrip("/") + VOICE_PATH
 
     async def place(i: int) -> None:
-        form = incoming_call(calls[i])
+        form = incoming_call(calls[i].sid, calls[i].caller, HELPLINE_LINE)
         answer = await post_signed(session, url, form, target.token, REQUEST_TIMEOUT)
         run.latencies[i] = answer.seconds
         if answer.error:

@@ -10,6 +10,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from helpline.settings import Settings
+from helpline.simulator.forms import incoming_call
 from helpline.twilio_signing import SIGNATURE_HEADER, sign
 from helpline.web.twilio_auth import signing_token
 
@@ -47,17 +48,7 @@ class TwilioDriver:
 
 def incoming(call_sid: str, caller: str, dialled: str) -> dict[str, str]:
     """The form Twilio posts for a new inbound call."""
-    return {
-        "CallSid": call_sid,
-        "AccountSid": "AC" + "0" * 32,
-        "From": caller,
-        "To": dialled,
-        "Caller": caller,
-        "Called": dialled,
-        "CallStatus": "ringing",
-        "Direction": "inbound",
-        "ApiVersion": "2010-04-01",
-    }
+    return incoming_call(call_sid, caller, dialled)
 
 
 def says(element: ET.Element) -> list[str]:

@@ -12,13 +12,11 @@ import pytest
 from bench.escalation import (
     BENCH_HOME_PREFIX,
     SANDBOX_TOKEN,
-    BenchHome,
     Verdict,
     bench_org,
     bench_phones,
     check_chains,
     judge_conversation,
-    sms_form,
     summarise,
     with_deadline,
 )
@@ -148,13 +146,5 @@ def test_summary_counts_and_quantiles() -> None:
     assert empty.missing == 1 and math.isnan(empty.p99)
 
 
-def test_the_sms_form_is_twilios_and_signed_with_the_sandbox_token() -> None:
+def test_the_bench_signs_with_the_services_sandbox_token() -> None:
     assert SANDBOX_TOKEN == SANDBOX_AUTH_TOKEN
-    home = BenchHome("bench-0001", "+4796000000", "asker", "+4767000001")
-    form = sms_form(home, "SM" + "a" * 32)
-    assert (form["From"], form["To"], form["MessageSid"]) == (
-        home.phone,
-        home.line,
-        "SM" + "a" * 32,
-    )
-    assert form["Body"] and form["AccountSid"].startswith("AC")

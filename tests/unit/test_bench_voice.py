@@ -17,12 +17,10 @@ from bench.voice import (
     BASELINE_TWIML,
     DEFAULT_REDIS_URL,
     DIALLED,
-    Call,
     Run,
     _options,
     _parser,
     demo_callers,
-    incoming_call,
     judge,
     main,
     plan_calls,
@@ -39,14 +37,6 @@ def test_the_service_runs_in_sandbox_mode_signed_with_the_sandbox_token() -> Non
     assert settings.sandbox
     assert signing_token(settings) == SANDBOX_AUTH_TOKEN
     assert settings.public_url == BASE
-
-
-def test_incoming_call_is_twilios_form() -> None:
-    form = incoming_call(Call("CA" + "a" * 32, "+4798765432"))
-    assert form["CallSid"] == "CA" + "a" * 32
-    assert form["From"] == form["Caller"] == "+4798765432"
-    assert form["To"] == form["Called"] == "+4767000001"
-    assert form["CallStatus"] == "ringing" and form["Direction"] == "inbound"
 
 
 def test_plan_calls_distinct_sids_known_and_unknown_callers() -> None:
