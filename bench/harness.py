@@ -1,22 +1,18 @@
-"""What the benchmarks share: the service's environment and processes, signed posts,
-figures, percentiles, tables and the store options of the command line.
+"""What the service benchmarks share: the service's environment and processes, signed
+posts and the store options of the command line (their figures: `bench.figures`).
 
 A service benchmark runs `helpline` as processes of its own, in sandbox mode, in a
-temporary directory (`workspace`): `service_env` is their environment, `run_command` the
-set-up commands, `processes` the servers (always stopped), `wait_ready` and `wait_logged`
-their readiness. The e2e tests that start a real `helpline serve` use the same pieces.
-
-aiohttp, redis and SQLAlchemy are imported where they are used: `bench.rota` reports its
-own process's memory, which must not include service libraries it never uses.
+temporary directory: `service_setup` makes it (`service_env` is the environment, the stores
+wiped, `helpline migrate` run) and yields a `Setup` to run more set-up commands and start
+the servers (always stopped); `wait_ready` and `wait_logged` wait for them. The e2e tests
+that start a real `helpline serve` use the same pieces.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import math
 import os
-import platform
 import signal
 import socket
 import subprocess
@@ -24,15 +20,19 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
+
+import aiohttp
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from helpline.twilio_signing import signed_headers
-
-if TYPE_CHECKING:
-    import aiohttp
 
 T = TypeVar("T")
 
@@ -50,18 +50,6 @@ class BenchError(RuntimeError):
     """A benchmark could not set up or run what it measures."""
 
 
-@dataclass(frozen=True, slots=True)
-class Figure:
-    """One measured figure; `ok` is None when it has no target."""
-
-    key: str
-    label: str
-    value: float
-    unit: str
-    target: str = ""
-    ok: bool | None = None
-
-
 # --- the service's environment -----------------------------------------------------------
 
 
@@ -74,11 +62,8 @@ def service_env(
 ) -> dict[str, str]:
     """The service's environment: sandbox mode, our URLs (None: the embedded defaults in
     `data_dir`), nothing inherited from HELPLINE_*, TWILIO_*, TELEGRAM_* or PORT."""
-    env = {
-        k: v
-        for k, v in base.items()
-        if not k.startswith(SCRUBBED_PREFIXES) and k not in SCRUBBED_NAMES
-    }
+    kept = (k for k in base if not k.startswith(SCRUBBED_PREFIXES) and k not in SCRUBBED_NAMES)
+    env = {k: base[k] for k in kept}
     env["HELPLINE_DATA_DIR"] = str(data_dir)
     env["HELPLINE_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
     if database_url:
@@ -88,11 +73,20 @@ def service_env(
     return env
 
 
-def backend(database_url: str | None) -> str:
-    """How a run stores its data, for the report."""
-    if database_url is None:
-        return "sqlite + embedded redis"
-    return f"{database_url.split(':')[0].split('+')[0]} + redis"
+@dataclass(frozen=True, slots=True)
+class Stores:
+    """Where a run keeps its data: PostgreSQL and Redis URLs, or None for the embedded
+    SQLite and Redis in the service's data directory."""
+
+    database_url: str | None = None
+    redis_url: str | None = None
+
+    @property
+    def backend(self) -> str:
+        """How the run stores its data, for the report."""
+        if self.database_url is None:
+            return "sqlite + embedded redis"
+        return f"{self.database_url.split(':')[0].split('+')[0]} + redis"
 
 
 def helpline_argv(*args: str) -> list[str]:
@@ -107,22 +101,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@contextmanager
-def workspace(prefix: str, logs: Path | None) -> Iterator[tuple[Path, Path]]:
-    """A temporary working directory for one run, and where its logs go (`logs`, if given)."""
-    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
-        work = Path(tmp)
-        kept = logs.resolve() if logs else work
-        kept.mkdir(parents=True, exist_ok=True)
-        yield work, kept
-
-
 async def reset_stores(database_url: str, redis_url: str) -> None:
     """Empty the PostgreSQL schema and the Redis database the service will use."""
-    import redis.asyncio as aioredis
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-
     if not database_url.startswith("postgresql"):
         raise BenchError(f"can only reset PostgreSQL, not {database_url.split(':')[0]}")
     engine = create_async_engine(database_url)
@@ -139,11 +119,8 @@ async def reset_stores(database_url: str, redis_url: str) -> None:
         await client.aclose()
 
 
-def stores(work: Coroutine[object, object, T], what: str) -> T:
+def on_stores(work: Coroutine[object, object, T], what: str) -> T:
     """Run `work` on the stores; their errors become a BenchError saying `what` failed."""
-    from redis.exceptions import RedisError
-    from sqlalchemy.exc import SQLAlchemyError
-
     try:
         return asyncio.run(work)
     except (SQLAlchemyError, RedisError, OSError) as error:
@@ -174,13 +151,7 @@ def run_command(
     with log.open("ab") as out:
         try:
             result = subprocess.run(
-                argv,
-                env=env,
-                cwd=cwd,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                timeout=timeout,
-                check=False,
+                argv, env=env, cwd=cwd, stdout=out, stderr=out, timeout=timeout, check=False
             )
         except subprocess.TimeoutExpired:
             raise BenchError(f"{_name(argv)} took over {timeout:g} s") from None
@@ -196,19 +167,9 @@ class Server:
     log: Path
 
 
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM, wait, SIGKILL if it will not go."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 class Processes:
-    """The processes started so far, each logging to `logs/NAME.log`."""
+    """Processes started in the block, each logging to `logs/NAME.log`; all are stopped
+    (SIGTERM, wait, SIGKILL) when it ends, whatever happens."""
 
     def __init__(self, env: dict[str, str], cwd: Path, logs: Path) -> None:
         self.env, self.cwd, self.logs = env, cwd, logs
@@ -220,35 +181,88 @@ class Processes:
         """Start `argv` (in the service's environment unless `env` is given)."""
         log = self.logs / f"{name}.log"
         with log.open("ab") as out:
-            proc = subprocess.Popen(
-                argv,
-                env=env if env is not None else self.env,
-                cwd=cwd or self.cwd,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+            env = env if env is not None else self.env
+            proc = subprocess.Popen(argv, env=env, cwd=cwd or self.cwd, stdout=out, stderr=out)
         self.started.append(proc)
         return Server(proc, log)
 
-    def stop_all(self) -> None:
+    def __enter__(self) -> Processes:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
         for proc in reversed(self.started):
-            stop(proc)
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(STOP_TIMEOUT_S)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+
+@dataclass(frozen=True, slots=True)
+class Setup:
+    """A service set up for one run: where it works and logs, its environment, its port
+    and its processes; `left` bounds each set-up command (seconds)."""
+
+    work: Path
+    logs: Path
+    env: dict[str, str]
+    port: int
+    procs: Processes
+    left: Callable[[], float] | None = None
+
+    @property
+    def url(self) -> str:
+        """Where the service listens, which is also the public URL it checks signatures for."""
+        return self.env["HELPLINE_PUBLIC_URL"]
+
+    def helpline(self, *args: str) -> None:
+        """Run `helpline ARGS` to completion, a set-up step; its output goes to setup.log."""
+        timeout = self.left() if self.left else COMMAND_TIMEOUT_S
+        run_command(helpline_argv(*args), self.env, self.work, self.logs / "setup.log", timeout)
 
 
 @contextmanager
-def processes(env: dict[str, str], cwd: Path, logs: Path) -> Iterator[Processes]:
-    """Processes for the block; stopped (SIGTERM, wait, SIGKILL) whatever happens."""
-    started = Processes(env, cwd, logs)
-    try:
-        yield started
-    finally:
-        started.stop_all()
+def service_setup(
+    prefix: str,
+    logs: Path | None,
+    stores: Stores,
+    *,
+    reset: bool = True,
+    own_redis: bool = False,
+    left: Callable[[], float] | None = None,
+) -> Iterator[Setup]:
+    """A migrated service in a fresh temporary directory (its logs in `logs`, if given),
+    on these stores (None: the embedded ones in the data directory); PostgreSQL and Redis
+    are wiped first unless `reset` is false. With `own_redis` the benchmark starts the
+    embedded Redis itself, so it outlives any service process it kills. Everything started
+    is stopped when the block ends."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp, ExitStack() as stack:
+        work, port = Path(tmp), free_port()
+        kept = logs.resolve() if logs else work
+        kept.mkdir(parents=True, exist_ok=True)
+        data = work / "data"
+        database_url, redis_url = stores.database_url, stores.redis_url
+        env = service_env(os.environ, port, data, database_url, redis_url)
+        if redis_url is None and own_redis:
+            from helpline.embedded_redis import EmbeddedRedis
+
+            embedded = EmbeddedRedis(data)
+            embedded.start()
+            stack.callback(embedded.stop)
+        elif reset and database_url is not None and redis_url is not None:
+            bound = left() if left else COMMAND_TIMEOUT_S
+            reset_them = asyncio.wait_for(reset_stores(database_url, redis_url), bound)
+            on_stores(reset_them, "reset the stores")
+        procs = stack.enter_context(Processes(env, work, kept))
+        setup = Setup(work, kept, env, port, procs, left)
+        setup.helpline("migrate")
+        yield setup
 
 
 async def wait_ready(session: aiohttp.ClientSession, url: str, server: Server) -> None:
     """Poll `url` (a /healthz or /readyz) until it answers 200, for at most READY_TIMEOUT_S."""
-    import aiohttp
-
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
         if (code := server.proc.poll()) is not None:
@@ -276,11 +290,6 @@ async def wait_logged(server: Server, marker: str, what: str) -> None:
     raise BenchError(f"{what} did not start within {READY_TIMEOUT_S:g} s:\n{tail(server.log)}")
 
 
-def terminated(signum: int, _frame: object) -> None:
-    """A SIGTERM handler that unwinds, so the benchmark stops its servers."""
-    raise SystemExit(128 + signum)  # unwinds through `run`, which stops the servers
-
-
 # --- driving -----------------------------------------------------------------------------
 
 
@@ -306,8 +315,6 @@ async def post_signed(
     limit: aiohttp.ClientTimeout,
 ) -> Answer:
     """POST `form` to `url` signed as Twilio signs it; timed from after the signing."""
-    import aiohttp
-
     headers = signed_headers(url, form, token)
     t0 = time.perf_counter()
     try:
@@ -334,60 +341,14 @@ async def fan_out(count: int, concurrency: int, one: Callable[[int], Awaitable[N
     return time.perf_counter() - t0
 
 
-# --- figures and reports -----------------------------------------------------------------
-
-
-def percentile(sorted_values: Sequence[float], q: float) -> float:
-    """Nearest-rank quantile `q` (0 < q <= 1) of ascending `sorted_values`."""
-    if not sorted_values:
-        raise ValueError("no values")
-    if not 0 < q <= 1:
-        raise ValueError(f"quantile {q} is not in (0, 1]")
-    rank = max(1, math.ceil(q * len(sorted_values)))
-    return sorted_values[rank - 1]
-
-
-@dataclass(frozen=True, slots=True)
-class Columns:
-    """How a bench lays out its figure table."""
-
-    label: int
-    value: int
-    unit: int
-    decimals: int = 3  # of values below 10; larger ones get 1
-    whole_units: tuple[str, ...] = ("",)  # values in these units are shown as integers
-
-
-def figure_table(figures: Sequence[Figure], columns: Columns) -> list[str]:
-    """The figures as table lines, a header first; MISSED marks a missed target."""
-    c = columns
-    lines = [f"{'figure':<{c.label}}{'value':>{c.value}} {'unit':<{c.unit}} {'target':<10} status"]
-    for f in figures:
-        decimals = c.decimals if abs(f.value) < 10 else 1
-        value = f"{f.value:,.0f}" if f.unit in c.whole_units else f"{f.value:,.{decimals}f}"
-        status = "" if f.ok is None else ("ok" if f.ok else "MISSED")
-        row = f"{f.label:<{c.label}}{value:>{c.value}} {f.unit:<{c.unit}} {f.target:<10} {status}"
-        lines.append(row.rstrip())
-    return lines
-
-
-def figures_document(figures: Sequence[Figure]) -> dict[str, dict[str, object]]:
-    """The figures for JSON, by key; a NaN value (nothing to measure) becomes null."""
-    return {
-        f.key: {**asdict(f), "value": None if math.isnan(f.value) else f.value} for f in figures
-    }
-
-
-def platform_meta() -> dict[str, object]:
-    """Where the run ran, for the report."""
-    return {
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "cpus": os.cpu_count(),
-    }
-
-
 # --- the command line --------------------------------------------------------------------
+
+
+def bench_parser(prog: str, doc: str | None) -> argparse.ArgumentParser:
+    """The command line of a benchmark: its module docstring is the help."""
+    return argparse.ArgumentParser(
+        prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
 
 
 def add_store_options(parser: argparse.ArgumentParser, redis_url: str) -> None:
@@ -398,23 +359,27 @@ def add_store_options(parser: argparse.ArgumentParser, redis_url: str) -> None:
     add("--embedded", action="store_true", help="SQLite and embedded Redis in a temp directory")
 
 
-def store_urls(
+def chosen_stores(
     parser: argparse.ArgumentParser, args: argparse.Namespace, redis_url: str
-) -> tuple[str | None, str | None]:
-    """The database and Redis URLs to run on; (None, None) is embedded."""
+) -> Stores:
+    """The stores the store options chose (`redis_url` is the bench's default)."""
     if args.embedded and (args.database_url or args.redis_url):
         parser.error("--embedded runs on SQLite and the embedded Redis: no URLs with it")
     if args.embedded:
-        return None, None
-    return args.database_url or DEFAULT_DATABASE_URL, args.redis_url or redis_url
+        return Stores()
+    return Stores(args.database_url or DEFAULT_DATABASE_URL, args.redis_url or redis_url)
 
 
 def guarded(work: Callable[[], T]) -> T | None:
     """Run a benchmark with SIGTERM unwinding it (so it stops its servers); None, after
     printing the error, when it raised a BenchError."""
-    signal.signal(signal.SIGTERM, terminated)
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         return work()
     except BenchError as error:
         print(f"error: {error}", file=sys.stderr)
         return None
+
+
+def _terminated(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds through the run, which stops the servers

@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime
 from functools import partial
 from typing import TypeVar
 
-from bench.harness import Columns, Figure, figure_table, figures_document, percentile
+from bench.figures import Columns, Figure, figure_table, figures_document, percentile
 from bench.national import NATIONAL, national
 from rota.engine import Rota
 from rota.ical import person_calendar, stints, team_calendar

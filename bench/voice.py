@@ -8,7 +8,7 @@ The service runs as a process of its own (`helpline migrate`, `helpline demo`, t
 `helpline serve --no-jobs`) in sandbox mode, on PostgreSQL and Redis (default: database
 `test` and Redis db 14 on 127.0.0.1, both WIPED first) or, with `--embedded`, on SQLite and
 the embedded Redis in a temporary directory. The baseline is a minimal aiohttp app in its
-own process (`--serve-baseline PORT`) that reads the body and answers a constant TwiML
+own process (`bench/baseline.py`) that reads the body and answers a constant TwiML
 document of about the service's size. Both are warmed up, then driven identically: one
 client session, `--concurrency` callers, every request signed as Twilio signs it, a
 distinct CallSid per call, callers a mix of demo foster homes and unknown numbers.
@@ -33,33 +33,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
-from aiohttp import web
 from sqlalchemy import func, select
 
-from bench.harness import (
-    Columns,
-    Figure,
-    Server,
-    add_store_options,
-    backend,
-    fan_out,
-    figure_table,
-    figures_document,
-    free_port,
-    guarded,
-    helpline_argv,
-    percentile,
-    platform_meta,
-    post_signed,
-    processes,
-    reset_stores,
-    run_command,
-    service_env,
-    store_urls,
-    stores,
-    wait_ready,
-    workspace,
-)
+from bench import harness
+from bench.baseline import serve_baseline
+from bench.figures import Columns, Figure, figure_table, figures_document, percentile, platform_meta
 from helpline.commands.org import demo_text
 from helpline.db.engine import make_engine
 from helpline.db.models import ContactRow
@@ -79,17 +57,6 @@ KNOWN_SHARE = 0.5  # share of calls from demo foster homes; the rest are unknown
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=10.0)
 REPO = Path(__file__).resolve().parent.parent
 COLUMNS = Columns(label=44, value=12, unit=6, decimals=2, whole_units=("", "B"))
-
-#: What the baseline answers: shaped and sized like the service's first-step TwiML.
-BASELINE_TWIML = (
-    '<?xml version="1.0" encoding="UTF-8"?><Response><Say language="nb-NO" '
-    'voice="Polly.Liv">Hei, du har ringt Fosterhjemstelefonen. Vi setter deg over til den '
-    "som har vakt for Asker nå. Er det fare for liv eller helse, legg på og ring 113 for "
-    'ambulanse eller 112 for politi.</Say><Dial action="http://127.0.0.1:8080/twilio/voice/'
-    'dialled?contact=1234&amp;step=0" answerOnBridge="true" callerId="+4767000001" '
-    'method="POST" timeout="20"><Number method="POST" url="http://127.0.0.1:8080/twilio/'
-    'voice/screen?contact=1234&amp;step=0">+4791234567</Number></Dial></Response>'
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,32 +152,7 @@ def demo_callers() -> list[str]:
     return [phone for home in parse_org(demo_text()).foster_homes for phone in home.phones]
 
 
-# --- the baseline server -----------------------------------------------------------------
-
-
-async def _baseline_answer(request: web.Request) -> web.Response:
-    await request.read()
-    return web.Response(text=BASELINE_TWIML, content_type="application/xml")
-
-
-async def _baseline_health(_request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
-
-
-def baseline_app() -> web.Application:
-    """The bare baseline: a constant TwiML answer to any POST, and `/healthz`."""
-    app = web.Application()
-    app.router.add_get("/healthz", _baseline_health)
-    app.router.add_post("/{tail:.*}", _baseline_answer)
-    return app
-
-
-def serve_baseline(port: int) -> None:
-    """Run the baseline on 127.0.0.1 until SIGTERM or SIGINT."""
-    web.run_app(baseline_app(), host="127.0.0.1", port=port, access_log=None, print=None)
-
-
-# --- processes ---------------------------------------------------------------------------
+# --- what the service stored ------------------------------------------------------------
 
 
 async def count_contacts(database_url: str) -> int:
@@ -238,7 +180,7 @@ async def drive(
 
     async def place(i: int) -> None:
         form = incoming_call(calls[i].sid, calls[i].caller, HELPLINE_LINE)
-        answer = await post_signed(session, url, form, target.token, REQUEST_TIMEOUT)
+        answer = await harness.post_signed(session, url, form, target.token, REQUEST_TIMEOUT)
         run.latencies[i] = answer.seconds
         if answer.error:
             run.record(answer.error, answer.text)
@@ -247,12 +189,12 @@ async def drive(
                 judge(answer.status, answer.text, target.expect), answer.text, len(answer.body)
             )
 
-    run.wall_s = await fan_out(len(calls), concurrency, place)
+    run.wall_s = await harness.fan_out(len(calls), concurrency, place)
     return run
 
 
 async def measure(
-    targets: Sequence[tuple[Target, Server]], calls: int, concurrency: int, seed: int
+    targets: Sequence[tuple[Target, harness.Server]], calls: int, concurrency: int, seed: int
 ) -> dict[str, tuple[Run, Run]]:
     """Wait for each target, warm every one up, then measure them one after the other."""
     rng = random.Random(seed)
@@ -262,7 +204,7 @@ async def measure(
     async with aiohttp.ClientSession(connector=connector) as session:
         warm: dict[str, Run] = {}
         for target, server in targets:
-            await wait_ready(session, target.base_url + "/healthz", server)
+            await harness.wait_ready(session, target.base_url + "/healthz", server)
             warm[target.name] = await drive(
                 session, target, plan_calls(WARMUP, known, rng), concurrency
             )
@@ -282,8 +224,7 @@ class Options:
     calls: int
     concurrency: int
     seed: int
-    database_url: str | None  # None: SQLite in the data directory (embedded)
-    redis_url: str | None  # None: the embedded Redis
+    stores: harness.Stores
     reset: bool = True
     profile: Path | None = None
     logs: Path | None = None
@@ -291,29 +232,24 @@ class Options:
 
 def run(options: Options) -> Outcome:
     """Set up both servers, measure them, stop them (whatever happens); the outcome."""
-    with workspace("bench-voice-", options.logs) as (work, logs):
-        port, base_port = free_port(), free_port()
-        env = service_env(os.environ, port, work / "data", options.database_url, options.redis_url)
-        log = logs / "service.log"
-        if options.reset and options.database_url and options.redis_url:
-            stores(reset_stores(options.database_url, options.redis_url), "reset the stores")
-        run_command(helpline_argv("migrate"), env, work, log)
-        run_command(helpline_argv("demo"), env, work, log)
-        serve = helpline_argv("serve", "--port", str(port), "--no-jobs")
+    prefix, stores = "bench-voice-", options.stores
+    with harness.service_setup(prefix, options.logs, stores, reset=options.reset) as setup:
+        setup.helpline("demo")
+        serve = harness.helpline_argv("serve", "--port", str(setup.port), "--no-jobs")
         if options.profile is not None:
             profile = ["-m", "cProfile", "-o", str(options.profile.resolve())]
             serve = [serve[0], *profile, *serve[1:]]
-        with processes(env, work, logs) as procs:
-            service_server = procs.start(serve, "service")
-            baseline = [sys.executable, "-m", "bench.voice", "--serve-baseline", str(base_port)]
-            base_server = procs.start(baseline, "baseline", dict(os.environ), REPO)
-            settings = Settings.from_mapping(env)  # what the service reads: sandbox mode
-            token = signing_token(settings)
-            service = Target("service", settings.public_url, token, DIALLED)
-            bare = Target("baseline", f"http://127.0.0.1:{base_port}", token)
-            targets = [(service, service_server), (bare, base_server)]
-            runs = asyncio.run(measure(targets, options.calls, options.concurrency, options.seed))
-        stored = stores(count_contacts(settings.database_url), "count the contacts")
+        service_server = setup.procs.start(serve, "service")
+        base_port = harness.free_port()
+        baseline = [sys.executable, "-m", "bench.baseline", str(base_port)]
+        base_server = setup.procs.start(baseline, "baseline", dict(os.environ), REPO)
+        settings = Settings.from_mapping(setup.env)  # what the service reads: sandbox mode
+        token = signing_token(settings)
+        service = Target("service", settings.public_url, token, DIALLED)
+        bare = Target("baseline", f"http://127.0.0.1:{base_port}", token)
+        targets = [(service, service_server), (bare, base_server)]
+        runs = asyncio.run(measure(targets, options.calls, options.concurrency, options.seed))
+        stored = harness.on_stores(count_contacts(settings.database_url), "count the contacts")
     return _outcome(options, runs, stored)
 
 
@@ -343,27 +279,14 @@ def _outcome(options: Options, runs: dict[str, tuple[Run, Run]], stored: int) ->
     figures = [
         *_latency_figures("baseline", "baseline", bare, None),
         *_latency_figures("service", "service /twilio/voice", service, P99_TARGET_MS),
-        Figure(
-            "throughput_ratio_pct",
-            "service / baseline throughput",
-            ratio * 100,
-            "%",
-            f">= {RATIO_TARGET:.0%}",
-            ratio >= RATIO_TARGET,
-        ),
+        Figure("throughput_ratio_pct", "service / baseline throughput", ratio * 100, "%",
+               f">= {RATIO_TARGET:.0%}", ratio >= RATIO_TARGET),
         Figure("p50_ratio", "service p50 / baseline p50", p50_ratio, "x"),
-        Figure(
-            "failed_requests", "failed requests (incl. warm-up)", failures, "", "0", failures == 0
-        ),
-        Figure(
-            "contacts_stored",
-            "voice contacts stored by the service",
-            stored,
-            "",
-            f"{expected:,}",
-            stored == expected,
-        ),
-    ]
+        Figure("failed_requests", "failed requests (incl. warm-up)", failures, "", "0",
+               failures == 0),
+        Figure("contacts_stored", "voice contacts stored by the service", stored, "",
+               f"{expected:,}", stored == expected),
+    ]  # fmt: skip
     answers = {
         name: dict((warm.kinds + measured.kinds).most_common())
         for name, (warm, measured) in runs.items()
@@ -371,7 +294,7 @@ def _outcome(options: Options, runs: dict[str, tuple[Run, Run]], stored: int) ->
     errors = (f"{name}: {r.first_error}" for name, pair in runs.items() for r in pair)
     first = next((error for error in errors if not error.endswith(": ")), "")
     meta: dict[str, object] = {
-        "backend": backend(options.database_url),
+        "backend": options.stores.backend,
         "calls": options.calls,
         "warmup": WARMUP,
         "concurrency": options.concurrency,
@@ -414,20 +337,21 @@ def _document(outcome: Outcome) -> dict[str, object]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.voice",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = harness.bench_parser("python -m bench.voice", __doc__)
     add = parser.add_argument
     add("--calls", type=int, default=3000, help="calls to time per target (default 3000)")
     add("--concurrency", type=int, default=64, help="concurrent callers (default 64)")
     add("--json", action="store_true", help="print JSON instead of a table")
-    add_store_options(parser, DEFAULT_REDIS_URL)
+    harness.add_store_options(parser, DEFAULT_REDIS_URL)
     add("--no-reset", action="store_true", help="do not wipe the database and Redis db first")
     add("--seed", type=int, default=2027, help="seed of callers and CallSids")
     add("--profile", type=Path, metavar="FILE", help="run the service under cProfile into FILE")
-    add("--logs", type=Path, metavar="DIR", help="keep service.log and baseline.log in DIR")
+    add(
+        "--logs",
+        type=Path,
+        metavar="DIR",
+        help="keep setup.log, service.log and baseline.log in DIR",
+    )
     add("--serve-baseline", type=int, metavar="PORT", help=argparse.SUPPRESS)
     return parser
 
@@ -435,13 +359,11 @@ def _parser() -> argparse.ArgumentParser:
 def _options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Options:
     if args.calls < 1 or args.concurrency < 1:
         parser.error("--calls and --concurrency must be at least 1")
-    database_url, redis_url = store_urls(parser, args, DEFAULT_REDIS_URL)
     return Options(
         calls=args.calls,
         concurrency=args.concurrency,
         seed=args.seed,
-        database_url=database_url,
-        redis_url=redis_url,
+        stores=harness.chosen_stores(parser, args, DEFAULT_REDIS_URL),
         reset=not args.no_reset,
         profile=args.profile,
         logs=args.logs,
@@ -456,7 +378,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         serve_baseline(args.serve_baseline)
         return 0
     options = _options(parser, args)
-    outcome = guarded(lambda: run(options))
+    outcome = harness.guarded(lambda: run(options))
     if outcome is None:
         return 2
     if args.json:
@@ -464,8 +386,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         print(_table(outcome))
     if outcome.failures:
-        print(f"error: {outcome.failures:,} of {outcome.requests:,} requests failed; "
-              f"first: {outcome.first_error}", file=sys.stderr)  # fmt: skip
+        print(
+            f"error: {outcome.failures:,} of {outcome.requests:,} requests failed; "
+            f"first: {outcome.first_error}",
+            file=sys.stderr,
+        )
         return 2
     return 0
 

@@ -16,10 +16,10 @@ import aiohttp
 import redis
 
 from bench.harness import (
+    Processes,
     Server,
     free_port,
     helpline_argv,
-    processes,
     run_command,
     service_env,
     wait_ready,
@@ -56,7 +56,7 @@ def served(work: Path) -> Iterator[Served]:
     run_command(helpline_argv("migrate"), env, work, log)
     run_command(helpline_argv("demo"), env, work, log)
     try:
-        with processes(env, work, work) as procs:
+        with Processes(env, work, work) as procs:
             serve = procs.start(helpline_argv("serve", "--port", str(port), "--no-jobs"), "serve")
             yield Served(f"http://127.0.0.1:{port}", work, env, serve)
     finally:

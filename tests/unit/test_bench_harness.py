@@ -11,17 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from bench.figures import Columns, Figure, figure_table, figures_document, percentile
 from bench.harness import (
     DEFAULT_DATABASE_URL,
-    Columns,
-    Figure,
+    Stores,
     add_store_options,
-    backend,
-    figure_table,
-    figures_document,
-    percentile,
+    chosen_stores,
     service_env,
-    store_urls,
 )
 from helpline.settings import Settings
 
@@ -118,25 +114,27 @@ def parser() -> argparse.ArgumentParser:
 
 def test_the_store_options_default_to_postgresql_or_embedded() -> None:
     made = parser()
-    defaults = store_urls(made, made.parse_args([]), "redis://127.0.0.1:6379/13")
-    assert defaults == (DEFAULT_DATABASE_URL, "redis://127.0.0.1:6379/13")
-    assert backend(defaults[0]) == "postgresql + redis"
+    defaults = chosen_stores(made, made.parse_args([]), "redis://127.0.0.1:6379/13")
+    assert defaults == Stores(DEFAULT_DATABASE_URL, "redis://127.0.0.1:6379/13")
+    assert defaults.backend == "postgresql + redis"
     chosen = made.parse_args(["--database-url", "postgresql://h/x", "--redis-url", "redis://h/2"])
-    assert store_urls(made, chosen, "redis://unused") == ("postgresql://h/x", "redis://h/2")
-    embedded = store_urls(made, made.parse_args(["--embedded"]), "redis://unused")
-    assert embedded == (None, None) and backend(None) == "sqlite + embedded redis"
+    assert chosen_stores(made, chosen, "redis://unused") == Stores(
+        "postgresql://h/x", "redis://h/2"
+    )
+    embedded = chosen_stores(made, made.parse_args(["--embedded"]), "redis://unused")
+    assert embedded == Stores() and embedded.backend == "sqlite + embedded redis"
 
 
 def test_embedded_with_a_url_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     made = parser()
     args = made.parse_args(["--embedded", "--redis-url", "redis://h/1"])
     with pytest.raises(SystemExit):
-        store_urls(made, args, "redis://unused")
+        chosen_stores(made, args, "redis://unused")
     assert "--embedded runs on SQLite" in capsys.readouterr().err
 
 
 def test_the_rota_bench_loads_no_service_library() -> None:
-    """`bench.rota` reports its process's memory: the harness must not add aiohttp & co."""
+    """`bench.rota` reports its process's memory: its figures must not bring aiohttp & co."""
     check = (
         "import sys, bench.rota; "
         "print(sorted({'aiohttp', 'redis', 'sqlalchemy'} & set(sys.modules)))"

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from bench.baseline import BASELINE_TWIML
 from bench.harness import service_env
 from bench.voice import (
-    BASELINE_TWIML,
     DEFAULT_REDIS_URL,
     DIALLED,
     Run,
@@ -85,8 +85,8 @@ def test_embedded_refuses_urls() -> None:
 def test_the_stores_default_to_postgresql_and_redis_db_14() -> None:
     parser = _parser()
     options = _options(parser, parser.parse_args(["--calls", "5"]))
-    assert options.database_url is not None and options.database_url.startswith("postgresql")
-    assert options.redis_url == DEFAULT_REDIS_URL == "redis://127.0.0.1:6379/14"
+    assert (options.stores.database_url or "").startswith("postgresql")
+    assert options.stores.redis_url == DEFAULT_REDIS_URL == "redis://127.0.0.1:6379/14"
     assert options.calls == 5 and options.reset
     embedded = _options(parser, parser.parse_args(["--embedded"]))
-    assert (embedded.database_url, embedded.redis_url) == (None, None)
+    assert embedded.stores.backend == "sqlite + embedded redis"
