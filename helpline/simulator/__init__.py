@@ -5,7 +5,8 @@ would post, signed the way Twilio signs them, follows the TwiML the service answ
 the numbers it dials, plays each callee's screening leg (the whisper) and writes down what
 everyone hears. Who picks up is an `AnswerPolicy`. Nothing here is real telephony:
 durations are simulated seconds and recording URLs are made up, so a run is deterministic
-apart from the SIDs.
+apart from the SIDs. A text (`simulate_sms`) is one signed webhook; what the service sent
+back out is read from its outbox.
 
 policy.py      who picks up (`--answer`)
 transcript.py  what happened, and the simulator's errors
@@ -13,6 +14,7 @@ forms.py       the forms Twilio posts
 webhooks.py    signed requests and the TwiML answered
 legs.py        the legs of a call and the numbers rung
 player.py      the call player
+sms.py         an SMS exchange; outbox.py reads what the service sent
 """
 
 from __future__ import annotations

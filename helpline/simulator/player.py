@@ -84,7 +84,8 @@ async def simulate_call(
         timeout=webhook_timeout,
     )
     transcript = Transcript(call_sid=new_sid("CA"), caller=caller, called=called)
-    call = _Call(Webhooks(session, endpoint, transcript, max_requests), policy, new_sid)
+    hooks = Webhooks(session, endpoint, transcript, max_requests)
+    call = _Call(hooks, transcript, policy, new_sid)
     await call.run()
     return transcript
 
@@ -98,13 +99,14 @@ class _Call:
     def __init__(
         self,
         hooks: Webhooks,
+        transcript: Transcript,
         policy: AnswerPolicy,
         new_sid: Callable[[str], str],
     ) -> None:
         self.hooks = hooks
         self.endpoint = hooks.endpoint
         self.policy = policy
-        self.transcript = hooks.transcript
+        self.transcript = transcript
         self.new_sid = new_sid
         self.attempts = 0
         self.seconds = 0

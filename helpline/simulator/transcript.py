@@ -1,4 +1,5 @@
-"""What happened in a simulated call: its transcript and outcome, and the simulator's errors."""
+"""What happened in a simulation: its record (a call's transcript) and outcome, and the
+simulator's errors."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from enum import StrEnum
 
 
 class Outcome(StrEnum):
-    """How the simulated call went, from the service's point of view."""
+    """How the simulation went, from the service's point of view."""
 
     COMPLETED = "completed"  # the service answered every webhook with valid TwiML
     APPLICATION_ERROR = "application-error"  # an HTTP error or invalid TwiML: Twilio gives up
@@ -24,19 +25,14 @@ class Exchange:
     status: int | None  # None: no answer in time
 
 
-@dataclass(slots=True)
-class Transcript:
-    """What happened in one simulated call, in order, plus its outcome."""
+@dataclass(slots=True, kw_only=True)
+class Record:
+    """What happened in one simulation, in order (lines and webhook requests), and how it
+    went."""
 
-    call_sid: str
-    caller: str
-    called: str
     entries: list[str | Exchange] = field(default_factory=list)
     outcome: Outcome = Outcome.COMPLETED
     error: str | None = None  # what went wrong, when the outcome is not COMPLETED
-    call_status: str = "completed"  # the CallStatus of the final status callback
-    duration: int = 0  # simulated seconds
-    connected: list[str] = field(default_factory=list)  # numbers the caller talked to
 
     @property
     def ok(self) -> bool:
@@ -52,7 +48,7 @@ class Transcript:
         return [entry for entry in self.entries if isinstance(entry, Exchange)]
 
     def render(self, *, with_requests: bool = False) -> str:
-        """The transcript as text, one line per event; requests indented when asked for."""
+        """The record as text, one line per event; requests indented when asked for."""
         out = []
         for entry in self.entries:
             if isinstance(entry, str):
@@ -60,6 +56,18 @@ class Transcript:
             elif with_requests:
                 out.append(f"    -> {entry.method} {entry.url}: {entry.status or 'no answer'}")
         return "\n".join(out)
+
+
+@dataclass(slots=True, kw_only=True)
+class Transcript(Record):
+    """What happened in one simulated call, in order, plus its outcome."""
+
+    call_sid: str
+    caller: str
+    called: str
+    call_status: str = "completed"  # the CallStatus of the final status callback
+    duration: int = 0  # simulated seconds
+    connected: list[str] = field(default_factory=list)  # numbers the caller talked to
 
 
 class SimulatorError(Exception):
@@ -70,6 +78,6 @@ class ServiceUnreachable(SimulatorError):
     """Nothing listens at the service's address; `transcript` holds what happened before
     (None when nothing did)."""
 
-    def __init__(self, message: str, transcript: Transcript | None = None) -> None:
+    def __init__(self, message: str, transcript: Record | None = None) -> None:
         super().__init__(message)
         self.transcript = transcript

@@ -11,7 +11,7 @@ from urllib.parse import urlencode, urljoin
 
 import aiohttp
 
-from helpline.simulator.transcript import Exchange, Outcome, ServiceUnreachable, Transcript
+from helpline.simulator.transcript import Exchange, Outcome, Record, ServiceUnreachable
 from helpline.twilio_signing import signed_headers
 
 log = logging.getLogger(__name__)
@@ -102,13 +102,13 @@ class Document:
 
 
 class Webhooks:
-    """The webhook requests of one call, noted in its transcript and capped in number."""
+    """The webhook requests of one simulation, noted in its record and capped in number."""
 
     def __init__(
         self,
         session: aiohttp.ClientSession,
         endpoint: Endpoint,
-        transcript: Transcript,
+        transcript: Record,
         max_requests: int,
     ) -> None:
         self.session = session
