@@ -14,6 +14,7 @@ from helpline.simulator import (
     DEFAULT_MAX_REQUESTS,
     SANDBOX_ACCOUNT_SID,
     AnswerPolicy,
+    Endpoint,
     PolicyError,
     ServiceUnreachable,
     simulate_call,
@@ -60,50 +61,72 @@ TwiML), 2 on bad arguments or when the service cannot be reached."""
 def register(sub: Subparsers) -> None:
     simulate = sub.add_parser("simulate", help="play the phone network against the service")
     what = simulate.add_subparsers(dest="what", required=True, metavar="WHAT")
-    call = what.add_parser(
-        "call",
-        help="ring the helpline as a foster parent would",
-        description="Ring the helpline and follow the call through the running service.",
-        epilog=_CALL_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    call = _add_common(
+        what.add_parser(
+            "call",
+            help="ring the helpline as a foster parent would",
+            description="Ring the helpline and follow the call through the running service.",
+            epilog=_CALL_EPILOG,
+        ),
+        "caller",
+        "the caller's phone",
+        "the helpline number rung",
     )
-    _add_common(call, "caller", "the caller's phone", "the helpline number rung")
     call.add_argument(
-        "--answer", default="first", metavar="POLICY",
+        "--answer",
+        default="first",
+        metavar="POLICY",
         help="who picks up (default: first); see below",
-    )  # fmt: skip
-    call.add_argument(
-        "--max-requests", type=int, default=DEFAULT_MAX_REQUESTS, metavar="N",
-        help=f"stop a call after N webhook requests (default: {DEFAULT_MAX_REQUESTS})",
-    )  # fmt: skip
-    call.set_defaults(handler=call_command)
-    sms = what.add_parser(
-        "sms",
-        help="text the helpline as a foster parent or staff member would",
-        description="Text the helpline and show what the service sends back out.",
-        epilog=_SMS_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _add_common(sms, "sender", "the sender's phone", "the helpline number texted")
+    call.add_argument(
+        "--max-requests",
+        type=int,
+        default=DEFAULT_MAX_REQUESTS,
+        metavar="N",
+        help=f"stop a call after N webhook requests (default: {DEFAULT_MAX_REQUESTS})",
+    )
+    call.set_defaults(handler=call_command)
+    sms = _add_common(
+        what.add_parser(
+            "sms",
+            help="text the helpline as a foster parent or staff member would",
+            description="Text the helpline and show what the service sends back out.",
+            epilog=_SMS_EPILOG,
+        ),
+        "sender",
+        "the sender's phone",
+        "the helpline number texted",
+    )
     sms.add_argument("text", metavar="TEXT", help="the message, e.g. 'Hei, kan noen ringe oss?'")
     sms.set_defaults(handler=sms_command)
 
 
-def _add_common(parser: argparse.ArgumentParser, dest: str, sender: str, line: str) -> None:
+def _add_common(
+    parser: argparse.ArgumentParser, dest: str, sender: str, line: str
+) -> argparse.ArgumentParser:
+    """The options of every WHAT: who, to which line, where the service is, what to show."""
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument(
-        "--from", dest=dest, required=True, metavar="NUMBER",
+        "--from",
+        dest=dest,
+        required=True,
+        metavar="NUMBER",
         help=f"{sender}, e.g. a foster parent's (+4798765432 in the demo)",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--to", dest="called", default=DEFAULT_TO, metavar="NUMBER",
+        "--to",
+        dest="called",
+        default=DEFAULT_TO,
+        metavar="NUMBER",
         help=f"{line} (default: {DEFAULT_TO}, Asker in the demo)",
-    )  # fmt: skip
+    )
     parser.add_argument(
         "--url", metavar="BASE", help="where the service listens (default: HELPLINE_PUBLIC_URL)"
     )
     parser.add_argument(
         "--show-requests", action="store_true", help="list the webhook requests in between"
     )
+    return parser
 
 
 async def call_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -115,18 +138,15 @@ async def call_command(settings: Settings, args: argparse.Namespace) -> int:
         raise CommandError(f"--answer: {error}") from None
     if args.max_requests < 1:
         raise CommandError("--max-requests must be at least 1")
-    base_url = _announce(settings, args, "a call", f"answer: {args.answer}; ")
+    endpoint = _endpoint(settings, args, "a call", f"answer: {args.answer}; ")
     async with aiohttp.ClientSession() as session:
         try:
             transcript = await simulate_call(
                 session,
-                base_url=base_url,
-                public_url=settings.public_url,
+                endpoint,
                 caller=caller,
                 called=called,
                 policy=policy,
-                auth_token=signing_token(settings),
-                account_sid=settings.twilio_account_sid or SANDBOX_ACCOUNT_SID,
                 max_requests=args.max_requests,
             )
         except ServiceUnreachable as error:
@@ -143,18 +163,11 @@ async def sms_command(settings: Settings, args: argparse.Namespace) -> int:
             await check_migrated(engine)
         except NotMigrated as error:
             raise CommandError(f"cannot read the service's outbox: {error}") from None
-        base_url = _announce(settings, args, "an SMS")
+        endpoint = _endpoint(settings, args, "an SMS")
+        outbox = ServiceOutbox(sessionmaker(engine))
         async with aiohttp.ClientSession() as session:
             transcript = await simulate_sms(
-                session,
-                ServiceOutbox(sessionmaker(engine)),
-                base_url=base_url,
-                public_url=settings.public_url,
-                sender=sender,
-                to=to,
-                body=args.text,
-                auth_token=signing_token(settings),
-                account_sid=settings.twilio_account_sid or SANDBOX_ACCOUNT_SID,
+                session, endpoint, outbox, sender=sender, to=to, body=args.text
             )
     except ServiceUnreachable as error:
         raise CommandError(f"{error}; is `helpline serve` running there?") from None
@@ -163,15 +176,22 @@ async def sms_command(settings: Settings, args: argparse.Namespace) -> int:
     return _report(transcript, args)
 
 
-def _announce(settings: Settings, args: argparse.Namespace, what: str, detail: str = "") -> str:
-    """Say what is simulated where, signed how; the base URL requests go to."""
-    base_url: str = (args.url or settings.public_url).rstrip("/")
+def _endpoint(
+    settings: Settings, args: argparse.Namespace, what: str, detail: str = ""
+) -> Endpoint:
+    """Where the service is and how to sign for it; says what is simulated where."""
+    endpoint = Endpoint.at(
+        args.url or settings.public_url,
+        public_url=settings.public_url,
+        auth_token=signing_token(settings),
+        account_sid=settings.twilio_account_sid or SANDBOX_ACCOUNT_SID,
+    )
     signing = "TWILIO_AUTH_TOKEN" if settings.twilio_auth_token else "the sandbox token"
     print(
-        f"simulating {what} to the service at {base_url} "
+        f"simulating {what} to the service at {endpoint.base_url} "
         f"({detail}signed for {settings.public_url} with {signing})"
     )
-    return base_url
+    return endpoint
 
 
 def _report(record: Record, args: argparse.Namespace) -> int:

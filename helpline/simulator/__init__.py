@@ -40,11 +40,14 @@ from helpline.simulator.transcript import (
     SimulatorError,
     Transcript,
 )
+from helpline.simulator.webhooks import WEBHOOK_TIMEOUT, Endpoint
 
 __all__ = [
     "ACCEPT_DIGIT",
     "APPLICATION_ERROR_TEXT",
     "DEFAULT_MAX_REQUESTS",
+    "WEBHOOK_TIMEOUT",
+    "Endpoint",
     "POLICY_GRAMMAR",
     "SANDBOX_ACCOUNT_SID",
     "AnswerPolicy",

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 import aiohttp
 
-from helpline.simulator.forms import SANDBOX_ACCOUNT_SID, call_params, random_sid, recording_params
+from helpline.simulator.forms import call_params, random_sid, recording_params
 from helpline.simulator.legs import End, Leg, Ring, Step
 from helpline.simulator.policy import AnswerPolicy, Reaction, canonical_phone
 from helpline.simulator.transcript import Outcome, Transcript
@@ -26,7 +26,6 @@ from helpline.simulator.webhooks import (
     method_of,
     resolve,
 )
-from helpline.web.twilio_auth import SANDBOX_AUTH_TOKEN
 
 VOICE_PATH = "/twilio/voice"
 STATUS_PATH = "/twilio/status"
@@ -34,8 +33,6 @@ STATUS_PATH = "/twilio/status"
 #: The key an accepting callee presses when the screening leg asks.
 ACCEPT_DIGIT = "1"
 DEFAULT_MAX_REQUESTS = 50
-#: Twilio gives a voice webhook 15 s to answer before it plays the application error.
-WEBHOOK_TIMEOUT = 15.0
 #: Simulated seconds of a bridged conversation and of a voicemail message.
 TALK_SECONDS = 60
 VOICEMAIL_SECONDS = 12
@@ -55,34 +52,20 @@ _NOT_SIMULATED = {
 
 async def simulate_call(
     session: aiohttp.ClientSession,
+    endpoint: Endpoint,
     *,
-    base_url: str,
     caller: str,
     called: str,
     policy: AnswerPolicy,
-    auth_token: str = SANDBOX_AUTH_TOKEN,
-    account_sid: str = SANDBOX_ACCOUNT_SID,
-    public_url: str | None = None,
     max_requests: int = DEFAULT_MAX_REQUESTS,
-    webhook_timeout: float = WEBHOOK_TIMEOUT,
     new_sid: Callable[[str], str] = random_sid,
 ) -> Transcript:
-    """Ring `called` from `caller` at the service listening on `base_url`.
+    """Ring `called` from `caller` at the service at `endpoint`.
 
-    Requests go to `base_url`; signatures are computed over `public_url` (default:
-    `base_url`) plus path and query, as the service checks them against its
-    HELPLINE_PUBLIC_URL. Absolute URLs in TwiML under `public_url` are sent to `base_url`.
     An HTTP error or invalid TwiML ends the call as Twilio would (the caller hears
     `APPLICATION_ERROR_TEXT`) and is the transcript's outcome; the final status callback
     is still sent. Raises `ServiceUnreachable` when nothing accepts the connection.
     """
-    endpoint = Endpoint(
-        base_url=base_url.rstrip("/"),
-        public_url=(public_url or base_url).rstrip("/"),
-        auth_token=auth_token,
-        account_sid=account_sid,
-        timeout=webhook_timeout,
-    )
     transcript = Transcript(call_sid=new_sid("CA"), caller=caller, called=called)
     hooks = Webhooks(session, endpoint, transcript, max_requests)
     call = _Call(hooks, transcript, policy, new_sid)

@@ -14,11 +14,9 @@ from typing import Protocol
 
 import aiohttp
 
-from helpline.simulator.forms import SANDBOX_ACCOUNT_SID, incoming_sms, random_sid
-from helpline.simulator.player import WEBHOOK_TIMEOUT
+from helpline.simulator.forms import incoming_sms, random_sid
 from helpline.simulator.transcript import Record
 from helpline.simulator.webhooks import Endpoint, Stop, Webhooks
-from helpline.web.twilio_auth import SANDBOX_AUTH_TOKEN
 
 SMS_PATH = "/twilio/sms"
 #: What Twilio does when an SMS webhook fails: it logs the error and sends nothing back.
@@ -62,39 +60,27 @@ class SmsTranscript(Record):
 
 async def simulate_sms(
     session: aiohttp.ClientSession,
+    endpoint: Endpoint,
     outbox: OutboxReader,
     *,
-    base_url: str,
     sender: str,
     to: str,
     body: str,
-    auth_token: str = SANDBOX_AUTH_TOKEN,
-    account_sid: str = SANDBOX_ACCOUNT_SID,
-    public_url: str | None = None,
-    webhook_timeout: float = WEBHOOK_TIMEOUT,
     new_sid: Callable[[str], str] = random_sid,
 ) -> SmsTranscript:
-    """Text `body` from `sender` to the helpline number `to` at the service on `base_url`.
+    """Text `body` from `sender` to the helpline number `to` at the service at `endpoint`.
 
-    Signatures are computed over `public_url` (default: `base_url`), as for a call. The
-    messages the service queued while it handled the webhook are read from `outbox` (on a
-    busy service, others queued meanwhile show too). An HTTP error or invalid TwiML is the
-    transcript's outcome; `ServiceUnreachable` when nothing accepts the connection.
+    The messages the service queued while it handled the webhook are read from `outbox`
+    (on a busy service, others queued meanwhile show too). An HTTP error or invalid TwiML
+    is the transcript's outcome; `ServiceUnreachable` when nothing accepts the connection.
     """
-    endpoint = Endpoint(
-        base_url=base_url.rstrip("/"),
-        public_url=(public_url or base_url).rstrip("/"),
-        auth_token=auth_token,
-        account_sid=account_sid,
-        timeout=webhook_timeout,
-    )
     t = SmsTranscript(message_sid=new_sid("SM"), sender=sender, to=to, body=body)
     t.entries.append(f"sms from {sender} to {to}:")
     t.entries.extend(_quoted(body))
     mark = await outbox.mark()
     replies: list[Delivered] = []
     try:
-        replies = await _post(session, endpoint, t, account_sid)
+        replies = await _post(session, endpoint, t)
     except Stop as stop:
         t.outcome, t.error = stop.outcome, stop.message
         t.entries.append(f"APPLICATION ERROR: {stop.message}")
@@ -107,10 +93,10 @@ async def simulate_sms(
 
 
 async def _post(
-    session: aiohttp.ClientSession, endpoint: Endpoint, t: SmsTranscript, account_sid: str
+    session: aiohttp.ClientSession, endpoint: Endpoint, t: SmsTranscript
 ) -> list[Delivered]:
     """The signed webhook; the `<Message>` replies of its TwiML answer."""
-    form = incoming_sms(t.message_sid, t.sender, t.to, t.body, account_sid)
+    form = incoming_sms(t.message_sid, t.sender, t.to, t.body, endpoint.account_sid)
     hooks = Webhooks(session, endpoint, t, max_requests=1)
     answer = await hooks.fetch(endpoint.public_url + SMS_PATH, "POST", form)
     replies = []

@@ -11,12 +11,16 @@ from urllib.parse import urlencode, urljoin
 
 import aiohttp
 
+from helpline.simulator.forms import SANDBOX_ACCOUNT_SID
 from helpline.simulator.transcript import Exchange, Outcome, Record, ServiceUnreachable
 from helpline.twilio_signing import signed_headers
+from helpline.web.twilio_auth import SANDBOX_AUTH_TOKEN
 
 log = logging.getLogger(__name__)
 
 _BODY_SHOWN = 500
+#: Twilio gives a webhook 15 s to answer before it gives up (a call hears the error).
+WEBHOOK_TIMEOUT = 15.0
 
 
 class Stop(Exception):
@@ -37,6 +41,22 @@ class Endpoint:
     auth_token: str
     account_sid: str
     timeout: float
+
+    @classmethod
+    def at(
+        cls,
+        base_url: str,
+        *,
+        public_url: str | None = None,
+        auth_token: str = SANDBOX_AUTH_TOKEN,
+        account_sid: str = SANDBOX_ACCOUNT_SID,
+        timeout: float = WEBHOOK_TIMEOUT,
+    ) -> Endpoint:
+        """The service listening on `base_url`: requests go there, signed with `auth_token`
+        over `public_url` (default: `base_url`) plus path and query, as the service checks
+        them against its HELPLINE_PUBLIC_URL; TwiML URLs under `public_url` go there too."""
+        public = (public_url or base_url).rstrip("/")
+        return cls(base_url.rstrip("/"), public, auth_token, account_sid, timeout)
 
     def transport(self, url: str) -> str:
         """Where to send a request for the public `url`."""

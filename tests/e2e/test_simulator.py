@@ -23,6 +23,7 @@ from helpline.settings import Settings
 from helpline.simulator import (
     APPLICATION_ERROR_TEXT,
     AnswerPolicy,
+    Endpoint,
     Outcome,
     ServiceUnreachable,
     Transcript,
@@ -199,14 +200,13 @@ async def call(
     auth_token: str = TOKEN,
     max_requests: int = 50,
 ) -> Transcript:
+    endpoint = Endpoint.at(helpline.base_url, public_url=PUBLIC, auth_token=auth_token)
     return await simulate_call(
         session,
-        base_url=helpline.base_url,
-        public_url=PUBLIC,
+        endpoint,
         caller=CALLER,
         called=HELPLINE,
         policy=AnswerPolicy.parse(answer),
-        auth_token=auth_token,
         max_requests=max_requests,
     )
 
@@ -512,7 +512,7 @@ async def test_an_unreachable_service_is_an_error_not_a_transcript(
     with pytest.raises(ServiceUnreachable, match="cannot reach the service at http://127.0.0.1:1"):
         await simulate_call(
             session,
-            base_url="http://127.0.0.1:1",
+            Endpoint.at("http://127.0.0.1:1"),
             caller=CALLER,
             called=HELPLINE,
             policy=AnswerPolicy(),
@@ -593,15 +593,9 @@ async def test_an_sms_is_signed_and_a_twiml_message_is_the_reply(
 ) -> None:
     helpline = await start()
     outbox = EmptyOutbox()
+    endpoint = Endpoint.at(helpline.base_url, public_url=PUBLIC, auth_token=TOKEN)
     transcript = await simulate_sms(
-        session,
-        outbox,
-        base_url=helpline.base_url,
-        public_url=PUBLIC,
-        sender=CALLER,
-        to=HELPLINE,
-        body="Hei",
-        auth_token=TOKEN,
+        session, endpoint, outbox, sender=CALLER, to=HELPLINE, body="Hei"
     )
 
     assert transcript.ok and outbox.marks == 1
