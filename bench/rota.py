@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import math
 import platform
 import random
 import resource
@@ -22,11 +21,11 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from functools import partial
 from typing import TypeVar
 
+from bench.figures import Columns, Figure, figure_table, figures_document, percentile
 from bench.national import NATIONAL, national
 from rota.engine import Rota
 from rota.ical import person_calendar, stints, team_calendar
@@ -40,18 +39,7 @@ STAMP = datetime(2026, 12, 1, tzinfo=UTC)  # DTSTAMP of the rendered feeds
 
 Query = tuple[str, datetime]
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Figure:
-    """One measured figure; `ok` is None when it has no target."""
-
-    key: str
-    label: str
-    value: float
-    unit: str
-    target: str = ""
-    ok: bool | None = None
+COLUMNS = Columns(label=52, value=12, unit=5)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -120,8 +108,7 @@ def _latencies(call: Callable[[str, datetime], object], queries: Sequence[Query]
 
 def _quantile(sorted_ns: Sequence[int], q: float) -> float:
     """Nearest-rank quantile, in µs."""
-    rank = max(1, math.ceil(q * len(sorted_ns)))
-    return sorted_ns[rank - 1] / 1e3
+    return percentile(sorted_ns, q) / 1e3
 
 
 def _lookups(
@@ -271,7 +258,7 @@ def _document(org: Organisation, args: argparse.Namespace, figures: list[Figure]
         "python": platform.python_version(),
         "machine": platform.machine(),
         "organisation": _describe(org),
-        "figures": {f.key: asdict(f) for f in figures},
+        "figures": figures_document(figures),
     }
 
 
@@ -282,17 +269,9 @@ def _table(org: Organisation, args: argparse.Namespace, figures: list[Figure]) -
         f"python {platform.python_version()} ({platform.machine()})",
         "organisation: " + ", ".join(f"{n:,} {what.replace('_', ' ')}" for what, n in size.items()),
         "",
-        f"{'figure':<52}{'value':>12} {'unit':<5} {'target':<10} status",
+        *figure_table(figures, COLUMNS),
     ]
-    for f in figures:
-        value = f"{f.value:,.0f}" if f.unit == "" else f"{f.value:,.{_decimals(f.value)}f}"
-        status = "" if f.ok is None else ("ok" if f.ok else "MISSED")
-        lines.append(f"{f.label:<52}{value:>12} {f.unit:<5} {f.target:<10} {status}".rstrip())
     return "\n".join(lines)
-
-
-def _decimals(value: float) -> int:
-    return 3 if abs(value) < 10 else 1
 
 
 if __name__ == "__main__":

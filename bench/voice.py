@@ -8,7 +8,7 @@ The service runs as a process of its own (`helpline migrate`, `helpline demo`, t
 `helpline serve --no-jobs`) in sandbox mode, on PostgreSQL and Redis (default: database
 `test` and Redis db 14 on 127.0.0.1, both WIPED first) or, with `--embedded`, on SQLite and
 the embedded Redis in a temporary directory. The baseline is a minimal aiohttp app in its
-own process (`--serve-baseline PORT`) that reads the body and answers a constant TwiML
+own process (`bench/baseline.py`) that reads the body and answers a constant TwiML
 document of about the service's size. Both are warmed up, then driven identically: one
 client session, `--concurrency` callers, every request signed as Twilio signs it, a
 distinct CallSid per call, callers a mix of demo foster homes and unknown numbers.
@@ -24,75 +24,39 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import random
-import signal
-import subprocess
 import sys
-import tempfile
-import time
 import uuid
 from collections import Counter
-from collections.abc import Coroutine, Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
 import aiohttp
-from aiohttp import web
-from redis.exceptions import RedisError
 from sqlalchemy import func, select
-from sqlalchemy.exc import SQLAlchemyError
-from twilio.request_validator import RequestValidator
 
-from bench.harness import (
-    BenchError,
-    Figure,
-    free_port,
-    helpline_argv,
-    percentile,
-    reset_stores,
-    tail,
-    terminated,
-)
+from bench import harness
+from bench.baseline import serve_baseline
+from bench.figures import Columns, Figure, figure_table, figures_document, percentile, platform_meta
 from helpline.commands.org import demo_text
 from helpline.db.engine import make_engine
 from helpline.db.models import ContactRow
 from helpline.settings import Settings
+from helpline.simulator.forms import incoming_call
 from helpline.web.twilio_auth import signing_token
 from rota.orgfile import parse_org
 
 VOICE_PATH = "/twilio/voice"
 DIALLED = "/twilio/voice/dialled"  # in every answer that rings the plan, not the fallback
 HELPLINE_LINE = "+4767000001"  # Asker's number in the demo organisation
-DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 RATIO_TARGET = 0.40
 P99_TARGET_MS = 50.0
 WARMUP = 200
 KNOWN_SHARE = 0.5  # share of calls from demo foster homes; the rest are unknown numbers
-REQUEST_TIMEOUT_S = 10.0
-READY_TIMEOUT_S = 60.0
-COMMAND_TIMEOUT_S = 120.0
-STOP_TIMEOUT_S = 15.0
+REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=10.0)
 REPO = Path(__file__).resolve().parent.parent
-#: Settings the service must not inherit: the benchmark runs it in sandbox mode.
-SCRUBBED_ENV = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TELEGRAM_BOT_TOKEN", "PORT")
-
-#: What the baseline answers: shaped and sized like the service's first-step TwiML.
-BASELINE_TWIML = (
-    '<?xml version="1.0" encoding="UTF-8"?><Response><Say language="nb-NO" '
-    'voice="Polly.Liv">Hei, du har ringt Fosterhjemstelefonen. Vi setter deg over til den '
-    "som har vakt for Asker nå. Er det fare for liv eller helse, legg på og ring 113 for "
-    'ambulanse eller 112 for politi.</Say><Dial action="http://127.0.0.1:8080/twilio/voice/'
-    'dialled?contact=1234&amp;step=0" answerOnBridge="true" callerId="+4767000001" '
-    'method="POST" timeout="20"><Number method="POST" url="http://127.0.0.1:8080/twilio/'
-    'voice/screen?contact=1234&amp;step=0">+4791234567</Number></Dial></Response>'
-)
-
-
-T = TypeVar("T")
+COLUMNS = Columns(label=44, value=12, unit=6, decimals=2, whole_units=("", "B"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,15 +65,6 @@ class Call:
 
     sid: str
     caller: str
-
-
-@dataclass(frozen=True, slots=True)
-class SignedRequest:
-    """A webhook POST as Twilio sends it: URL, form and `X-Twilio-Signature` header."""
-
-    url: str
-    form: dict[str, str]
-    headers: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,21 +119,6 @@ class Outcome:
 # --- pure parts --------------------------------------------------------------------------
 
 
-def incoming_call(call: Call, dialled: str = HELPLINE_LINE) -> dict[str, str]:
-    """The form Twilio posts for a new inbound call."""
-    return {
-        "CallSid": call.sid,
-        "AccountSid": "AC" + "0" * 32,
-        "From": call.caller,
-        "To": dialled,
-        "Caller": call.caller,
-        "Called": dialled,
-        "CallStatus": "ringing",
-        "Direction": "inbound",
-        "ApiVersion": "2010-04-01",
-    }
-
-
 def judge(status: int, body: str, expect: str = "") -> str:
     """The kind of an answer: "ok", "HTTP <status>", or, for a 200 without `expect`,
     "fallback (dial)" or "fallback (no dial)" (nobody is rung at all)."""
@@ -187,15 +127,6 @@ def judge(status: int, body: str, expect: str = "") -> str:
     if expect in body:
         return "ok"
     return "fallback (dial)" if "<Dial" in body else "fallback (no dial)"
-
-
-def signed_request(
-    validator: RequestValidator, base_url: str, path: str, form: dict[str, str]
-) -> SignedRequest:
-    """Sign `form` for `base_url + path` the way Twilio does (the URL is also where it goes)."""
-    url = base_url.rstrip("/") + path
-    signature = str(validator.compute_signature(url, form))
-    return SignedRequest(url, form, {"X-Twilio-Signature": signature})
 
 
 def plan_calls(
@@ -221,110 +152,7 @@ def demo_callers() -> list[str]:
     return [phone for home in parse_org(demo_text()).foster_homes for phone in home.phones]
 
 
-def service_env(
-    base: Mapping[str, str],
-    port: int,
-    data_dir: Path,
-    database_url: str | None,
-    redis_url: str | None,
-) -> dict[str, str]:
-    """The service's environment: sandbox mode, our URLs, nothing inherited from HELPLINE_*."""
-    env = {k: v for k, v in base.items() if not k.startswith("HELPLINE_") and k not in SCRUBBED_ENV}
-    env["HELPLINE_DATA_DIR"] = str(data_dir)
-    env["HELPLINE_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
-    if database_url:
-        env["HELPLINE_DATABASE_URL"] = database_url
-    if redis_url:
-        env["HELPLINE_REDIS_URL"] = redis_url
-    return env
-
-
-# --- the baseline server -----------------------------------------------------------------
-
-
-async def _baseline_answer(request: web.Request) -> web.Response:
-    await request.read()
-    return web.Response(text=BASELINE_TWIML, content_type="application/xml")
-
-
-async def _baseline_health(_request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
-
-
-def baseline_app() -> web.Application:
-    """The bare baseline: a constant TwiML answer to any POST, and `/healthz`."""
-    app = web.Application()
-    app.router.add_get("/healthz", _baseline_health)
-    app.router.add_post("/{tail:.*}", _baseline_answer)
-    return app
-
-
-def serve_baseline(port: int) -> None:
-    """Run the baseline on 127.0.0.1 until SIGTERM or SIGINT."""
-    web.run_app(baseline_app(), host="127.0.0.1", port=port, access_log=None, print=None)
-
-
-# --- processes ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Server:
-    """A started server process and the file its output goes to."""
-
-    proc: subprocess.Popen[bytes]
-    log: Path
-
-
-def run_command(argv: list[str], env: dict[str, str], cwd: Path, log: Path) -> None:
-    """Run a set-up command to completion; its output goes to `log`."""
-    with log.open("ab") as out:
-        try:
-            result = subprocess.run(
-                argv,
-                env=env,
-                cwd=cwd,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                timeout=COMMAND_TIMEOUT_S,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise BenchError(f"{' '.join(argv[2:])} took over {COMMAND_TIMEOUT_S:g} s") from None
-    if result.returncode != 0:
-        raise BenchError(f"{' '.join(argv[2:])} exited {result.returncode}:\n{tail(log)}")
-
-
-@contextmanager
-def process(argv: list[str], env: dict[str, str], cwd: Path, log: Path) -> Iterator[Server]:
-    """A server process for the block; SIGTERM (then SIGKILL) and wait when it ends."""
-    with log.open("ab") as out:
-        proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        yield Server(proc, log)
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
-async def wait_ready(session: aiohttp.ClientSession, url: str, server: Server) -> None:
-    """Poll `url` (a /healthz) until it answers 200, for at most READY_TIMEOUT_S."""
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if (code := server.proc.poll()) is not None:
-            raise BenchError(f"{url}: the server exited with {code}:\n{tail(server.log)}")
-        try:
-            async with session.get(url, timeout=aiohttp.ClientTimeout(total=2)) as response:
-                if response.status == 200:
-                    return
-        except (aiohttp.ClientError, TimeoutError):
-            pass
-        await asyncio.sleep(0.1)
-    raise BenchError(f"{url} not ready after {READY_TIMEOUT_S:g} s:\n{tail(server.log)}")
+# --- what the service stored ------------------------------------------------------------
 
 
 async def count_contacts(database_url: str) -> int:
@@ -347,39 +175,26 @@ async def drive(
     session: aiohttp.ClientSession, target: Target, calls: Sequence[Call], concurrency: int
 ) -> Run:
     """Place `calls` against `target` from `concurrency` callers; each request timed alone."""
-    validator = RequestValidator(target.token)
     run = Run([0.0] * len(calls))
-    pending = iter(range(len(calls)))
-    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
+    url = target.base_url.rstrip("/") + VOICE_PATH
 
-    async def caller() -> None:
-        for i in pending:  # one shared iterator: the next free caller takes the next call
-            request = signed_request(
-                validator, target.base_url, VOICE_PATH, incoming_call(calls[i])
+    async def place(i: int) -> None:
+        form = incoming_call(calls[i].sid, calls[i].caller, HELPLINE_LINE)
+        answer = await harness.post_signed(session, url, form, target.token, REQUEST_TIMEOUT)
+        run.latencies[i] = answer.seconds
+        if answer.error:
+            run.record(answer.error, answer.text)
+        else:
+            run.record(
+                judge(answer.status, answer.text, target.expect), answer.text, len(answer.body)
             )
-            t0 = time.perf_counter()
-            try:
-                async with session.post(
-                    request.url, data=request.form, headers=request.headers, timeout=timeout
-                ) as response:
-                    body = await response.read()
-                    status = response.status
-            except (aiohttp.ClientError, TimeoutError) as error:
-                run.latencies[i] = time.perf_counter() - t0
-                run.record(type(error).__name__, str(error) or repr(error))
-                continue
-            run.latencies[i] = time.perf_counter() - t0
-            text = body.decode("utf-8", "replace")
-            run.record(judge(status, text, target.expect), text, len(body))
 
-    t0 = time.perf_counter()
-    await asyncio.gather(*(caller() for _ in range(min(concurrency, len(calls)))))
-    run.wall_s = time.perf_counter() - t0
+    run.wall_s = await harness.fan_out(len(calls), concurrency, place)
     return run
 
 
 async def measure(
-    targets: Sequence[tuple[Target, Server]], calls: int, concurrency: int, seed: int
+    targets: Sequence[tuple[Target, harness.Server]], calls: int, concurrency: int, seed: int
 ) -> dict[str, tuple[Run, Run]]:
     """Wait for each target, warm every one up, then measure them one after the other."""
     rng = random.Random(seed)
@@ -389,7 +204,7 @@ async def measure(
     async with aiohttp.ClientSession(connector=connector) as session:
         warm: dict[str, Run] = {}
         for target, server in targets:
-            await wait_ready(session, target.base_url + "/healthz", server)
+            await harness.wait_ready(session, target.base_url + "/healthz", server)
             warm[target.name] = await drive(
                 session, target, plan_calls(WARMUP, known, rng), concurrency
             )
@@ -409,54 +224,33 @@ class Options:
     calls: int
     concurrency: int
     seed: int
-    database_url: str | None  # None: SQLite in the data directory (embedded)
-    redis_url: str | None  # None: the embedded Redis
+    stores: harness.Stores
     reset: bool = True
     profile: Path | None = None
     logs: Path | None = None
 
-    @property
-    def backend(self) -> str:
-        if self.database_url is None:
-            return "sqlite + embedded redis"
-        return f"{self.database_url.split(':')[0].split('+')[0]} + redis"
-
 
 def run(options: Options) -> Outcome:
     """Set up both servers, measure them, stop them (whatever happens); the outcome."""
-    with tempfile.TemporaryDirectory(prefix="bench-voice-") as tmp, ExitStack() as stack:
-        work = Path(tmp)
-        logs = options.logs.resolve() if options.logs else work
-        logs.mkdir(parents=True, exist_ok=True)
-        port, base_port = free_port(), free_port()
-        env = service_env(os.environ, port, work / "data", options.database_url, options.redis_url)
-        log, base_log = logs / "service.log", logs / "baseline.log"
-        if options.reset and options.database_url and options.redis_url:
-            _stores(reset_stores(options.database_url, options.redis_url), "reset the stores")
-        run_command(helpline_argv("migrate"), env, work, log)
-        run_command(helpline_argv("demo"), env, work, log)
-        serve = helpline_argv("serve", "--port", str(port), "--no-jobs")
+    prefix, stores = "bench-voice-", options.stores
+    with harness.service_setup(prefix, options.logs, stores, reset=options.reset) as setup:
+        setup.helpline("demo")
+        serve = harness.helpline_argv("serve", "--port", str(setup.port), "--no-jobs")
         if options.profile is not None:
             profile = ["-m", "cProfile", "-o", str(options.profile.resolve())]
             serve = [serve[0], *profile, *serve[1:]]
-        service_server = stack.enter_context(process(serve, env, work, log))
-        baseline = [sys.executable, "-m", "bench.voice", "--serve-baseline", str(base_port)]
-        base_server = stack.enter_context(process(baseline, dict(os.environ), REPO, base_log))
-        settings = Settings.from_mapping(env)  # what the service reads: sandbox mode
+        service_server = setup.procs.start(serve, "service")
+        base_port = harness.free_port()
+        baseline = [sys.executable, "-m", "bench.baseline", str(base_port)]
+        base_server = setup.procs.start(baseline, "baseline", dict(os.environ), REPO)
+        settings = Settings.from_mapping(setup.env)  # what the service reads: sandbox mode
         token = signing_token(settings)
         service = Target("service", settings.public_url, token, DIALLED)
         bare = Target("baseline", f"http://127.0.0.1:{base_port}", token)
         targets = [(service, service_server), (bare, base_server)]
         runs = asyncio.run(measure(targets, options.calls, options.concurrency, options.seed))
-        stored = _stores(count_contacts(settings.database_url), "count the contacts")
+        stored = harness.on_stores(count_contacts(settings.database_url), "count the contacts")
     return _outcome(options, runs, stored)
-
-
-def _stores(work: Coroutine[object, object, T], what: str) -> T:
-    try:
-        return asyncio.run(work)
-    except (SQLAlchemyError, RedisError, OSError) as error:
-        raise BenchError(f"could not {what}: {type(error).__name__}: {error}") from None
 
 
 def _latency_figures(prefix: str, label: str, run: Run, p99_target: float | None) -> list[Figure]:
@@ -485,27 +279,14 @@ def _outcome(options: Options, runs: dict[str, tuple[Run, Run]], stored: int) ->
     figures = [
         *_latency_figures("baseline", "baseline", bare, None),
         *_latency_figures("service", "service /twilio/voice", service, P99_TARGET_MS),
-        Figure(
-            "throughput_ratio_pct",
-            "service / baseline throughput",
-            ratio * 100,
-            "%",
-            f">= {RATIO_TARGET:.0%}",
-            ratio >= RATIO_TARGET,
-        ),
+        Figure("throughput_ratio_pct", "service / baseline throughput", ratio * 100, "%",
+               f">= {RATIO_TARGET:.0%}", ratio >= RATIO_TARGET),
         Figure("p50_ratio", "service p50 / baseline p50", p50_ratio, "x"),
-        Figure(
-            "failed_requests", "failed requests (incl. warm-up)", failures, "", "0", failures == 0
-        ),
-        Figure(
-            "contacts_stored",
-            "voice contacts stored by the service",
-            stored,
-            "",
-            f"{expected:,}",
-            stored == expected,
-        ),
-    ]
+        Figure("failed_requests", "failed requests (incl. warm-up)", failures, "", "0",
+               failures == 0),
+        Figure("contacts_stored", "voice contacts stored by the service", stored, "",
+               f"{expected:,}", stored == expected),
+    ]  # fmt: skip
     answers = {
         name: dict((warm.kinds + measured.kinds).most_common())
         for name, (warm, measured) in runs.items()
@@ -513,14 +294,12 @@ def _outcome(options: Options, runs: dict[str, tuple[Run, Run]], stored: int) ->
     errors = (f"{name}: {r.first_error}" for name, pair in runs.items() for r in pair)
     first = next((error for error in errors if not error.endswith(": ")), "")
     meta: dict[str, object] = {
-        "backend": options.backend,
+        "backend": options.stores.backend,
         "calls": options.calls,
         "warmup": WARMUP,
         "concurrency": options.concurrency,
         "seed": options.seed,
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "cpus": os.cpu_count(),
+        **platform_meta(),
     }
     requests = sum(len(r.latencies) for r in every)
     return Outcome(figures, failures, requests, first, answers, meta)
@@ -536,26 +315,18 @@ def _table(outcome: Outcome) -> str:
         f"warm-up={m['warmup']}  concurrency={m['concurrency']}",
         f"python {m['python']} ({m['machine']}, {m['cpus']} cpus)",
         "",
-        f"{'figure':<44}{'value':>12} {'unit':<6} {'target':<10} status",
+        *figure_table(outcome.figures, COLUMNS),
+        "",
     ]
-    for f in outcome.figures:
-        value = f"{f.value:,.0f}" if f.unit in ("", "B") else f"{f.value:,.{_decimals(f.value)}f}"
-        status = "" if f.ok is None else ("ok" if f.ok else "MISSED")
-        lines.append(f"{f.label:<44}{value:>12} {f.unit:<6} {f.target:<10} {status}".rstrip())
-    lines.append("")
     for name, kinds in outcome.answers.items():
         lines.append(f"{name} answers: " + ", ".join(f"{k} {n:,}" for k, n in kinds.items()))
     return "\n".join(lines)
 
 
-def _decimals(value: float) -> int:
-    return 2 if abs(value) < 10 else 1
-
-
 def _document(outcome: Outcome) -> dict[str, object]:
     return {
         **outcome.meta,
-        "figures": {f.key: asdict(f) for f in outcome.figures},
+        "figures": figures_document(outcome.figures),
         "answers": outcome.answers,
         "failures": {
             "count": outcome.failures,
@@ -566,22 +337,21 @@ def _document(outcome: Outcome) -> dict[str, object]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.voice",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = harness.bench_parser("python -m bench.voice", __doc__)
     add = parser.add_argument
     add("--calls", type=int, default=3000, help="calls to time per target (default 3000)")
     add("--concurrency", type=int, default=64, help="concurrent callers (default 64)")
     add("--json", action="store_true", help="print JSON instead of a table")
-    add("--database-url", help=f"default: {DEFAULT_DATABASE_URL} (its schema is wiped)")
-    add("--redis-url", help=f"default: {DEFAULT_REDIS_URL} (flushed)")
-    add("--embedded", action="store_true", help="SQLite and embedded Redis in a temp directory")
+    harness.add_store_options(parser, DEFAULT_REDIS_URL)
     add("--no-reset", action="store_true", help="do not wipe the database and Redis db first")
     add("--seed", type=int, default=2027, help="seed of callers and CallSids")
     add("--profile", type=Path, metavar="FILE", help="run the service under cProfile into FILE")
-    add("--logs", type=Path, metavar="DIR", help="keep service.log and baseline.log in DIR")
+    add(
+        "--logs",
+        type=Path,
+        metavar="DIR",
+        help="keep setup.log, service.log and baseline.log in DIR",
+    )
     add("--serve-baseline", type=int, metavar="PORT", help=argparse.SUPPRESS)
     return parser
 
@@ -589,14 +359,11 @@ def _parser() -> argparse.ArgumentParser:
 def _options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Options:
     if args.calls < 1 or args.concurrency < 1:
         parser.error("--calls and --concurrency must be at least 1")
-    if args.embedded and (args.database_url or args.redis_url):
-        parser.error("--embedded runs on SQLite and the embedded Redis: no URLs with it")
     return Options(
         calls=args.calls,
         concurrency=args.concurrency,
         seed=args.seed,
-        database_url=None if args.embedded else args.database_url or DEFAULT_DATABASE_URL,
-        redis_url=None if args.embedded else args.redis_url or DEFAULT_REDIS_URL,
+        stores=harness.chosen_stores(parser, args, DEFAULT_REDIS_URL),
         reset=not args.no_reset,
         profile=args.profile,
         logs=args.logs,
@@ -611,19 +378,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         serve_baseline(args.serve_baseline)
         return 0
     options = _options(parser, args)
-    signal.signal(signal.SIGTERM, terminated)
-    try:
-        outcome = run(options)
-    except BenchError as error:
-        print(f"error: {error}", file=sys.stderr)
+    outcome = harness.guarded(lambda: run(options))
+    if outcome is None:
         return 2
     if args.json:
         print(json.dumps(_document(outcome), indent=2, ensure_ascii=False))
     else:
         print(_table(outcome))
     if outcome.failures:
-        print(f"error: {outcome.failures:,} of {outcome.requests:,} requests failed; "
-              f"first: {outcome.first_error}", file=sys.stderr)  # fmt: skip
+        print(
+            f"error: {outcome.failures:,} of {outcome.requests:,} requests failed; "
+            f"first: {outcome.first_error}",
+            file=sys.stderr,
+        )
         return 2
     return 0
 

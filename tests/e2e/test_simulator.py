@@ -23,11 +23,13 @@ from helpline.settings import Settings
 from helpline.simulator import (
     APPLICATION_ERROR_TEXT,
     AnswerPolicy,
+    Endpoint,
     Outcome,
     ServiceUnreachable,
     Transcript,
     simulate_call,
 )
+from helpline.simulator.sms import Delivered, simulate_sms
 from helpline.web.twilio_auth import SANDBOX_AUTH_TOKEN
 
 pytestmark = pytest.mark.e2e
@@ -96,6 +98,7 @@ class ScriptedHelpline:
         app.router.add_post("/twilio/voice/voicemail", self.voicemail)
         app.router.add_post("/twilio/voice/recording", self.no_content)
         app.router.add_post("/twilio/status", self.no_content)
+        app.router.add_post("/twilio/sms", self.sms)
         return app
 
     def paths(self) -> list[str]:
@@ -153,6 +156,9 @@ class ScriptedHelpline:
     async def voicemail(self, _request: web.Request) -> web.Response:
         return twiml(f'<Say language="nb-NO">{THANKS}</Say>', "<Hangup/>")
 
+    async def sms(self, _request: web.Request) -> web.Response:
+        return twiml(f"<Message>{THANKS}</Message>", "<Redirect>/twilio/sms</Redirect>")
+
     async def no_content(self, _request: web.Request) -> web.Response:
         return web.Response(status=204)
 
@@ -194,14 +200,13 @@ async def call(
     auth_token: str = TOKEN,
     max_requests: int = 50,
 ) -> Transcript:
+    endpoint = Endpoint.at(helpline.base_url, public_url=PUBLIC, auth_token=auth_token)
     return await simulate_call(
         session,
-        base_url=helpline.base_url,
-        public_url=PUBLIC,
+        endpoint,
         caller=CALLER,
         called=HELPLINE,
         policy=AnswerPolicy.parse(answer),
-        auth_token=auth_token,
         max_requests=max_requests,
     )
 
@@ -507,7 +512,7 @@ async def test_an_unreachable_service_is_an_error_not_a_transcript(
     with pytest.raises(ServiceUnreachable, match="cannot reach the service at http://127.0.0.1:1"):
         await simulate_call(
             session,
-            base_url="http://127.0.0.1:1",
+            Endpoint.at("http://127.0.0.1:1"),
             caller=CALLER,
             called=HELPLINE,
             policy=AnswerPolicy(),
@@ -563,3 +568,46 @@ async def test_the_command_refuses_bad_arguments(argv: list[str], message: str) 
     args = parse(*argv)
     with pytest.raises(CommandError, match=message):
         await args.handler(sandbox_settings(), args)
+
+
+# --- an SMS ----------------------------------------------------------------------------------
+
+
+@dataclass
+class EmptyOutbox:
+    """The outbox of a stand-in that queues nothing: `mark` and `since` are all it needs."""
+
+    marks: int = 0
+
+    async def mark(self) -> int:
+        self.marks += 1
+        return 41
+
+    async def since(self, mark: int) -> list[Delivered]:
+        assert mark == 41
+        return []
+
+
+async def test_an_sms_is_signed_and_a_twiml_message_is_the_reply(
+    start: Start, session: aiohttp.ClientSession
+) -> None:
+    helpline = await start()
+    outbox = EmptyOutbox()
+    endpoint = Endpoint.at(helpline.base_url, public_url=PUBLIC, auth_token=TOKEN)
+    transcript = await simulate_sms(
+        session, endpoint, outbox, sender=CALLER, to=HELPLINE, body="Hei"
+    )
+
+    assert transcript.ok and outbox.marks == 1
+    assert transcript.lines == [
+        f"sms from {CALLER} to {HELPLINE}:",
+        "    Hei",
+        "(<Redirect> in an SMS answer is not simulated; skipped)",
+        f"{CALLER} (the sender) receives an SMS from {HELPLINE} (twiml, sent by Twilio):",
+        f"    {THANKS}",
+        "1 message(s) sent back out",
+    ]
+    assert all_signed(helpline) and helpline.paths() == ["/twilio/sms"]
+    form = helpline.params("/twilio/sms")
+    assert (form["From"], form["To"], form["Body"]) == (CALLER, HELPLINE, "Hei")
+    assert form["MessageSid"] == transcript.message_sid and form["MessageSid"].startswith("SM")

@@ -8,22 +8,23 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from twilio.request_validator import RequestValidator
 
 from helpline.settings import Settings
+from helpline.simulator.forms import incoming_call
+from helpline.twilio_signing import SIGNATURE_HEADER, sign
 from helpline.web.twilio_auth import signing_token
 
 
 @dataclass
 class TwilioDriver:
-    """Posts webhooks signed with the real `RequestValidator` against the public URL."""
+    """Posts webhooks signed as Twilio signs them, against the public URL."""
 
     client: TestClient[web.Request, web.Application]
     settings: Settings
     sent: list[str] = field(default_factory=list)
 
     def sign(self, url: str, params: dict[str, str]) -> str:
-        return str(RequestValidator(signing_token(self.settings)).compute_signature(url, params))
+        return sign(url, params, signing_token(self.settings))
 
     async def post(
         self, url: str, params: dict[str, str], *, signature: str | None = None
@@ -33,7 +34,7 @@ class TwilioDriver:
             url = self.settings.public_url + url
         parts = urlsplit(url)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
-        headers = {"X-Twilio-Signature": signature if signature is not None
+        headers = {SIGNATURE_HEADER: signature if signature is not None
                    else self.sign(url, params)}  # fmt: skip
         response = await self.client.post(path, data=params, headers=headers)
         self.sent.append(path)
@@ -47,17 +48,7 @@ class TwilioDriver:
 
 def incoming(call_sid: str, caller: str, dialled: str) -> dict[str, str]:
     """The form Twilio posts for a new inbound call."""
-    return {
-        "CallSid": call_sid,
-        "AccountSid": "AC" + "0" * 32,
-        "From": caller,
-        "To": dialled,
-        "Caller": caller,
-        "Called": dialled,
-        "CallStatus": "ringing",
-        "Direction": "inbound",
-        "ApiVersion": "2010-04-01",
-    }
+    return incoming_call(call_sid, caller, dialled)
 
 
 def says(element: ET.Element) -> list[str]:

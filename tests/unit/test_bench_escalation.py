@@ -6,28 +6,22 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from twilio.request_validator import RequestValidator
 
 from bench.escalation import (
     BENCH_HOME_PREFIX,
     SANDBOX_TOKEN,
-    BenchHome,
     Verdict,
     bench_org,
     bench_phones,
     check_chains,
     judge_conversation,
-    service_env,
-    sms_form,
     summarise,
     with_deadline,
 )
 from bench.harness import BenchError
 from helpline.commands.org import demo_text
-from helpline.settings import Settings
 from helpline.web.twilio_auth import SANDBOX_AUTH_TOKEN
 from rota.orgfile import parse_org
 from rota.phones import normalise_phone
@@ -152,26 +146,5 @@ def test_summary_counts_and_quantiles() -> None:
     assert empty.missing == 1 and math.isnan(empty.p99)
 
 
-def test_the_sms_form_is_signed_as_twilio_signs_it() -> None:
+def test_the_bench_signs_with_the_services_sandbox_token() -> None:
     assert SANDBOX_TOKEN == SANDBOX_AUTH_TOKEN
-    home = BenchHome("bench-0001", "+4796000000", "asker", "+4767000001")
-    form = sms_form(home, "SM" + "a" * 32)
-    assert (form["From"], form["To"], form["MessageSid"]) == (
-        home.phone,
-        home.line,
-        "SM" + "a" * 32,
-    )
-    url = "http://127.0.0.1:18080/twilio/sms"
-    validator = RequestValidator(SANDBOX_TOKEN)
-    assert validator.validate(url, form, validator.compute_signature(url, form))
-
-
-def test_service_env_is_sandboxed_and_points_at_the_stores(tmp_path: Path) -> None:
-    base = {"PATH": "/bin", "HELPLINE_ORG_FILE": "x", "TWILIO_AUTH_TOKEN": "t", "PORT": "1"}
-    env = service_env(base, 18081, tmp_path, "sqlite+aiosqlite:///x.db", "redis://h/13")
-    assert env["PATH"] == "/bin" and "HELPLINE_ORG_FILE" not in env
-    assert "TWILIO_AUTH_TOKEN" not in env and "PORT" not in env
-    settings = Settings.from_mapping(env)
-    assert settings.sandbox and settings.public_url == "http://127.0.0.1:18081"
-    embedded = service_env(base, 18081, tmp_path, None, None)
-    assert "HELPLINE_REDIS_URL" not in embedded and "HELPLINE_DATABASE_URL" not in embedded

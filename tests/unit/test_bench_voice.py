@@ -1,4 +1,4 @@
-"""The voice benchmark's pure parts: quantiles, signing, call plans, judging answers.
+"""The voice benchmark's pure parts: call plans, judging answers, its options.
 
 No servers are started and nothing is timed here.
 """
@@ -11,64 +11,24 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from twilio.request_validator import RequestValidator
 
-from bench.harness import percentile
+from bench.baseline import BASELINE_TWIML
+from bench.harness import service_env
 from bench.voice import (
-    BASELINE_TWIML,
+    DEFAULT_REDIS_URL,
     DIALLED,
-    VOICE_PATH,
-    Call,
     Run,
+    _options,
+    _parser,
     demo_callers,
-    incoming_call,
     judge,
     main,
     plan_calls,
-    service_env,
-    signed_request,
 )
 from helpline.settings import Settings
 from helpline.web.twilio_auth import SANDBOX_AUTH_TOKEN, signing_token
 
-SANDBOX_TOKEN = SANDBOX_AUTH_TOKEN
-
 BASE = "http://127.0.0.1:18080"
-
-
-def test_percentile_is_nearest_rank() -> None:
-    values = [float(v) for v in range(1, 101)]
-    assert percentile(values, 0.5) == 50.0
-    assert percentile(values, 0.99) == 99.0
-    assert percentile(values, 1.0) == 100.0
-    assert percentile(values, 0.001) == 1.0
-    assert percentile([7.0], 0.99) == 7.0
-    assert percentile([1.0, 2.0, 3.0], 0.5) == 2.0
-
-
-@pytest.mark.parametrize("q", [0.0, -0.1, 1.5])
-def test_percentile_refuses_quantiles_outside_0_1(q: float) -> None:
-    with pytest.raises(ValueError):
-        percentile([1.0], q)
-
-
-def test_percentile_refuses_no_values() -> None:
-    with pytest.raises(ValueError):
-        percentile([], 0.5)
-
-
-def test_signed_request_passes_the_real_validator() -> None:
-    form = incoming_call(Call("CA" + "1" * 32, "+4798765432"))
-    request = signed_request(RequestValidator(SANDBOX_TOKEN), BASE + "/", VOICE_PATH, form)
-    assert request.url == BASE + VOICE_PATH
-    assert request.form == form
-    signature = request.headers["X-Twilio-Signature"]
-    assert RequestValidator(SANDBOX_TOKEN).validate(request.url, form, signature)
-    assert not RequestValidator("another token").validate(request.url, form, signature)
-    assert not RequestValidator(SANDBOX_TOKEN).validate(
-        request.url, {**form, "From": "+4790000000"}, signature
-    )
-    assert not RequestValidator(SANDBOX_TOKEN).validate(BASE + "/twilio/sms", form, signature)
 
 
 def test_the_service_runs_in_sandbox_mode_signed_with_the_sandbox_token() -> None:
@@ -77,35 +37,6 @@ def test_the_service_runs_in_sandbox_mode_signed_with_the_sandbox_token() -> Non
     assert settings.sandbox
     assert signing_token(settings) == SANDBOX_AUTH_TOKEN
     assert settings.public_url == BASE
-
-
-def test_service_env_scrubs_inherited_settings() -> None:
-    inherited = {
-        "PATH": "/usr/bin",
-        "HELPLINE_ORG_FILE": "/etc/org.toml",
-        "HELPLINE_DATABASE_URL": "postgresql+asyncpg://prod/db",
-        "TWILIO_ACCOUNT_SID": "AC1",
-        "TWILIO_AUTH_TOKEN": "secret",
-        "TELEGRAM_BOT_TOKEN": "1:abc",
-        "PORT": "9999",
-    }
-    env = service_env(inherited, 18080, Path("/tmp/data"), None, None)
-    assert env == {
-        "PATH": "/usr/bin",
-        "HELPLINE_DATA_DIR": "/tmp/data",
-        "HELPLINE_PUBLIC_URL": BASE,
-    }
-    urls = service_env({}, 1, Path("/d"), "postgresql+asyncpg://h/test", "redis://h/14")
-    assert urls["HELPLINE_DATABASE_URL"] == "postgresql+asyncpg://h/test"
-    assert urls["HELPLINE_REDIS_URL"] == "redis://h/14"
-
-
-def test_incoming_call_is_twilios_form() -> None:
-    form = incoming_call(Call("CA" + "a" * 32, "+4798765432"))
-    assert form["CallSid"] == "CA" + "a" * 32
-    assert form["From"] == form["Caller"] == "+4798765432"
-    assert form["To"] == form["Called"] == "+4767000001"
-    assert form["CallStatus"] == "ringing" and form["Direction"] == "inbound"
 
 
 def test_plan_calls_distinct_sids_known_and_unknown_callers() -> None:
@@ -149,3 +80,13 @@ def test_baseline_answer_is_twiml_of_the_services_shape() -> None:
 def test_embedded_refuses_urls() -> None:
     with pytest.raises(SystemExit):
         main(["--embedded", "--database-url", "sqlite+aiosqlite:///x.db"])
+
+
+def test_the_stores_default_to_postgresql_and_redis_db_14() -> None:
+    parser = _parser()
+    options = _options(parser, parser.parse_args(["--calls", "5"]))
+    assert (options.stores.database_url or "").startswith("postgresql")
+    assert options.stores.redis_url == DEFAULT_REDIS_URL == "redis://127.0.0.1:6379/14"
+    assert options.calls == 5 and options.reset
+    embedded = _options(parser, parser.parse_args(["--embedded"]))
+    assert embedded.stores.backend == "sqlite + embedded redis"

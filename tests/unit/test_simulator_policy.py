@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpline.simulator import AnswerPolicy, PolicyError, Reaction
+from helpline.simulator.policy import AnswerPolicy, PolicyError, Reaction
 
 KARI, OLA, VAKT = "+4791234567", "+4791234568", "+4740000000"
 ACCEPT, DECLINE, NO = Reaction.ACCEPT, Reaction.DECLINE, Reaction.NO_ANSWER

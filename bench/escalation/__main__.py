@@ -1,0 +1,5 @@
+"""`python -m bench.escalation`."""
+
+from bench.escalation.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,31 @@
+"""The service's outbox read from its database: what `simulate sms` shows was sent back out
+(`helpline outbox` lists the same rows)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from helpline.db.models import OutboxRow
+from helpline.simulator.sms import Delivered
+
+
+class ServiceOutbox:
+    """An `OutboxReader` over the service's database."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def mark(self) -> int:
+        async with self._sessions() as session:
+            return int(await session.scalar(select(func.max(OutboxRow.id))) or 0)
+
+    async def since(self, mark: int) -> list[Delivered]:
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(OutboxRow).where(OutboxRow.id > mark).order_by(OutboxRow.id)
+            )
+            return [
+                Delivered(row.channel, row.to, row.sender, row.body, row.kind, row.status)
+                for row in rows
+            ]
