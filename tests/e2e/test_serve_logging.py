@@ -14,13 +14,27 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bench.harness import free_port
 from helpline.commands.org import demo_text
 from helpline.db.engine import make_engine, migrate
-from tests.e2e.test_outage import call, free_port, wait_until_up
+from tests.e2e.test_outage import call
 
 pytestmark = pytest.mark.e2e
 
 FEED_TOKEN = "Feed-t0ken_that-is-not-known"
+
+
+async def wait_until_up(base: str) -> None:
+    async with aiohttp.ClientSession() as http:
+        for _ in range(300):
+            try:
+                async with http.get(f"{base}/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError("the service did not come up")
 
 
 def mode(path: Path) -> int:
