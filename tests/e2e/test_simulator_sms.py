@@ -13,6 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from helpline import access_log
+from helpline.bootstrap import open_services
 from helpline.cli import build_parser
 from helpline.commands.common import CommandError
 from helpline.settings import Settings
@@ -84,6 +86,10 @@ async def test_a_text_gets_a_receipt_and_the_answer_of_the_staff_on_duty(
     reply = lines.index(f"{HANSEN} receives an SMS from {ASKER_LINE} (reply, sandbox):")
     assert lines[reply + 1].endswith("Fosterhjemstelefonen: Vi ringer deg om fem minutter.")
     assert not any(line.startswith(f"{HANSEN} (the sender)") for line in lines)
+    async with open_services(service.settings, with_redis=False) as services:
+        async with services.sessions() as session:
+            reads = await access_log.entries(session)
+    assert [(e.source, e.action) for e in reads] == [("cli", "outbox.list")] * 2
 
 
 async def test_a_text_signed_for_another_url_is_refused_and_nothing_is_sent(
