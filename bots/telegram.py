@@ -131,7 +131,7 @@ def _update_problem(update: Update) -> str | None:
     if query is not None:
         if not isinstance(query.id, str) or not query.id or not isinstance(query.data, str | None):
             return "callback_query"
-        if not _id(query.from_user.id):
+        if query.from_user is None or not _id(query.from_user.id):
             return "callback_query.from"
         if query.message is not None:
             return _message_problem(query.message, "callback_query.message")
@@ -139,7 +139,9 @@ def _update_problem(update: Update) -> str | None:
 
 
 def _message_problem(message: MaybeInaccessibleMessage, where: str) -> str | None:
-    if not _id(message.message_id) or not _id(message.chat.id):
+    # PTB leaves a missing required field None (typed as present): check before reading.
+    chat: object = message.chat
+    if not _id(message.message_id) or chat is None or not _id(message.chat.id):
         return where
     if not isinstance(message.chat.type, str):
         return f"{where}.chat.type"

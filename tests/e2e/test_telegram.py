@@ -266,7 +266,13 @@ def _malformed(fake: FakeTelegram) -> list[tuple[str, bytes]]:
         ("a lone surrogate", update({"text": "Hei \ud800"})),
         ("a date past all time", update({"date": 10**20})),
         ("from a string", update({"from": "someone"})),
-    ]
+        ("no chat", update({"chat": None})),
+        ("a button on a message without a chat", json.dumps({"update_id": 901, "callback_query": {
+            "id": "q1", "from": {"id": 5, "is_bot": False, "first_name": "X"},
+            "data": "take:1", "message": {"message_id": 1, "date": 0}}}).encode()),
+        ("a button without a sender", json.dumps({"update_id": 902, "callback_query": {
+            "id": "q2", "data": "take:1"}}).encode()),
+    ]  # fmt: skip
 
 
 async def test_a_malformed_telegram_body_is_400_and_stores_nothing(world: World) -> None:
