@@ -12,7 +12,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
-from rota.calendar import HolidayCalendar
+from rota.holidays import HolidayCalendar
 from rota.model import (
     ChainEntry,
     CoverageRule,
