@@ -138,14 +138,21 @@ class Rota:
     ) -> list[_Row]:
         bvv_id = self._bvv.get(kommune_id)
         bvv_table = self._staffing.table(bvv_id, start, end) if bvv_id is not None else NOBODY
+        segments = self._layout.segments(rules, start, end)
+        tables = self._tables(segments, start, end)
         rows: list[_Row] = []
-        for a, b, team in self._layout.segments(rules, start, end):
+        for a, b, team in segments:
             if team is None:  # a gap: only the barnevernvakt (if any) and the fallback
                 self._walk(rows, (a, b, None), NOBODY, bvv_table)
                 continue
-            mine = self._staffing.table(team, start, end)
-            self._walk(rows, (a, b, team), mine, bvv_table if team != bvv_id else NOBODY)
+            bvv = bvv_table if team != bvv_id else NOBODY
+            self._walk(rows, (a, b, team), tables[team], bvv)
         return rows
+
+    def _tables(self, segments: list[Segment], start: datetime, end: datetime) -> dict[str, Table]:
+        """The staff table over [start, end) of every team covering one of the segments."""
+        teams = {team for _, _, team in segments if team is not None}
+        return {team: self._staffing.table(team, start, end) for team in teams}
 
     def _walk(self, rows: list[_Row], segment: Segment, mine: Table, bvv: Table) -> None:
         """Add the rows of one covered segment, split where either team's staff changes."""
@@ -163,12 +170,14 @@ class Rota:
             t = e
 
     def _holes(self, rules: KommuneRules, start: datetime, end: datetime) -> list[_Interval]:
+        segments = self._layout.segments(rules, start, end)
+        tables = self._tables(segments, start, end)
         holes: list[_Interval] = []
-        for a, b, team in self._layout.segments(rules, start, end):
+        for a, b, team in segments:
             if team is None:
                 _add(holes, a, b)
                 continue
-            table = self._staffing.table(team, start, end)
+            table = tables[team]
             if table.callable:
                 continue
             for s, e, staff in _pieces(table, a, b):
