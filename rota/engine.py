@@ -157,14 +157,12 @@ class Rota:
     def _walk(self, rows: list[_Row], segment: Segment, mine: Table, bvv: Table) -> None:
         """Add the rows of one covered segment, split where either team's staff changes."""
         t, b, team = segment
-        mb, ms, ob, os = mine.bounds, mine.staff, bvv.bounds, bvv.staff
-        chains, entries = self._chains, self._staffing.entries
+        mb, ms, ok, ob, os = mine.bounds, mine.staff, mine.staffed, bvv.bounds, bvv.staff
+        chains = self._chains
         i, j = bisect_right(mb, t) - 1, bisect_right(ob, t) - 1
         while t < b:
             e = min(mb[i + 1], ob[j + 1], b)
-            staff = ms[i]
-            covered = staff is not None and entries[staff][0] is not None
-            _extend(rows, (t, e, team, chains[(staff, os[j])], covered))
+            _extend(rows, (t, e, team, chains[(ms[i], os[j])], ok[i]))
             i += mb[i + 1] == e
             j += ob[j + 1] == e
             t = e

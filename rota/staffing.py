@@ -37,11 +37,14 @@ class Table:
 
     bounds: list[datetime]
     staff: list[StaffKey | None]
-    callable: bool  # every piece has a primary to call
+    staffed: list[bool]  # the piece has a primary to call
+    callable: bool  # every piece has
 
 
 #: Nobody, over all time.
-NOBODY = Table([datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)], [None], False)
+NOBODY = Table(
+    [datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)], [None], [False], False
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,8 +138,8 @@ class Staffing:
             else:
                 staff.append(now)
                 bounds.append(t)
-        callable_ = all(s is not None and self.entries[s][0] is not None for s in staff)
-        return Table(bounds, staff, callable_)
+        staffed = [s is not None and self.entries[s][0] is not None for s in staff]
+        return Table(bounds, staff, staffed, all(staffed))
 
     def _entries(self, key: StaffKey) -> Staff:
         team_id, primary, backup = key
