@@ -61,12 +61,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(dict(os.environ))
         configure_logging(settings, verbose=args.verbose)
         result: int = asyncio.run(args.handler(settings, args))
+        sys.stdout.flush()  # a pipe is block-buffered: the write that fails may be this one
         return result
     except (CommandError, SettingsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        return _stdout_closed()
     except KeyboardInterrupt:
         return 130
+
+
+def _stdout_closed() -> int:
+    """The reader left early (`helpline calendars | head -1`): end quietly, as `head` expects.
+
+    Python's recipe (the `signal` docs, "Note on SIGPIPE"): point stdout at devnull, so the
+    flush at exit of what is still buffered cannot fail again. 141 is what a shell reports
+    for a program ended by SIGPIPE.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 141
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ async def schedule_deadline(services: Services, contact_id: int, step: int, due:
             key=deadline_key(contact_id, step, due),
             # saq keeps `scheduled` as a float score in Redis (typed int); a whole-second
             # value would add up to a second. The margin covers clock skew between workers.
-            scheduled=due.timestamp() + SCHEDULE_MARGIN,  # type: ignore[arg-type]
+            scheduled=due.timestamp() + SCHEDULE_MARGIN,  # type: ignore[arg-type]  # a float score
             retries=5,  # would find nothing to do
             retry_delay=2.0,
             timeout=60,

@@ -15,6 +15,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from rota.memo import Memo
+
 OSLO = "Europe/Oslo"
 
 
@@ -61,3 +63,15 @@ def add_days(instant: datetime, days: int, tz: ZoneInfo) -> datetime:
     """Move `instant` by whole days keeping its wall-clock time (DST-safe)."""
     local = instant.astimezone(tz)
     return local_instant(local.date() + timedelta(days=days), local.time().replace(fold=0), tz)
+
+
+def utc(at: datetime) -> datetime:
+    """`at` in UTC; a naive datetime is refused, it names no instant."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"naive datetime {at.isoformat()}: pass an aware instant")
+    return at.astimezone(UTC)
+
+
+def utc_instants(tz: ZoneInfo, limit: int) -> Memo[tuple[date, time], datetime]:
+    """`local_instant` in UTC as a memo: (local date, wall-clock time) -> instant."""
+    return Memo(lambda key: local_instant(key[0], key[1], tz).astimezone(UTC), limit)

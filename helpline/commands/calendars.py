@@ -14,7 +14,7 @@ from helpline.commands.common import CommandError, Subparsers, require_org
 from helpline.db.engine import check_migrated
 from helpline.db.register import calendar_feeds, rotate_feed
 from helpline.settings import Settings
-from helpline.web.calendar import feed_path
+from helpline.web.feeds import feed_path
 
 
 def register(sub: Subparsers) -> None:

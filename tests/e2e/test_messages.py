@@ -122,8 +122,8 @@ async def test_staff_answer_by_sms_is_relayed_without_their_number(
     assert directions == [("in", "foster_parent"), ("out", "staff")]
     async with services.sessions() as session, session.begin():
         detail = await read_contact(session, contact.id, ADMIN)
-    assert detail is not None
-    assert [m["body"] for m in detail["messages"]] == [  # type: ignore[attr-defined]
+    assert detail is not None and isinstance(messages := detail["messages"], list)
+    assert [m["body"] for m in messages] == [
         "Kan noen ringe meg?", "Hei! Jeg ringer deg om fem minutter."]  # fmt: skip
     assert (detail["seconds_to_answer"], detail["seconds_to_first_answer"]) == (0, 0)
     clock.now = MONDAY_10 + timedelta(minutes=2)  # a new window: told at once

@@ -66,7 +66,8 @@ async def test_a_day_call_reaches_the_kommunes_primary_who_takes_it(
 
     greeting = says(start)[0]
     assert "Fosterhjemstelefonen" in greeting and "113" in greeting and "112" in greeting
-    assert start.find("Say").get("language") == "nb-NO"  # type: ignore[union-attr]
+    say = start.find("Say")
+    assert say is not None and say.get("language") == "nb-NO"
     dial = start.find("Dial")
     assert dial is not None
     assert dial.get("timeout") == "20" and dial.get("answerOnBridge") == "true"

@@ -13,7 +13,7 @@ from helpline.bootstrap import Services
 from helpline.commands.org import demo_text, load_text
 from helpline.db.engine import make_engine
 from helpline.db.register import calendar_feeds, rotate_feed
-from helpline.web.calendar import feed_path
+from helpline.web.feeds import feed_path
 from tests.conftest import app_client
 
 pytestmark = pytest.mark.integration

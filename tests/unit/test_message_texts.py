@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
@@ -71,9 +72,30 @@ def test_every_text_is_norwegian_and_complete(name: str) -> None:
     assert "None" not in text
 
 
-@pytest.mark.parametrize("name", sorted(TEXTS))
-def test_no_text_names_a_child(name: str) -> None:
-    assert CHILD not in TEXTS[name]
+@pytest.mark.parametrize(
+    "relay",
+    [
+        lambda body: mt.staff_notification(HOME, KOMMUNE, body, "K7"),
+        lambda body: mt.staff_notification(HOME, KOMMUNE, body, "K7", telegram=True),
+        lambda body: mt.escalation_notification(HOME, KOMMUNE, body, "K7", "Kari", 10),
+        lambda body: mt.escalation_notification(
+            HOME, KOMMUNE, body, "K7", "Kari", 10, telegram=True
+        ),
+        lambda body: mt.follow_up(HOME, KOMMUNE, body, "K7"),
+    ],
+    ids=["notification", "notification_telegram", "escalation", "escalation_telegram", "follow_up"],
+)
+def test_a_child_named_by_a_foster_parent_stays_inside_the_quoted_message(
+    relay: Callable[[str], str],
+) -> None:
+    # The service holds no child: a child's name can only come in a foster parent's own
+    # words, the one free text these texts take. It reaches the staff on duty as the quote
+    # itself and nowhere else in the text (no preview, no subject line). The texts that
+    # take no message body cannot carry it; the exhausted alert leaves the message out.
+    body = f"{CHILD} har rømt igjen og svarer ikke på telefonen. Kan noen ringe meg?"
+    text = relay(body)
+    assert f"«{body}»" in text
+    assert text.count(CHILD) == 1
 
 
 def test_the_receipt_names_the_person_on_duty_by_first_name_with_emergency_numbers() -> None:

@@ -10,8 +10,8 @@ from typing import Protocol
 
 import pytest
 
-from rota.calendar import HolidayCalendar
 from rota.engine import Rota, UnknownKommune, UnknownTeam
+from rota.holidays import HolidayCalendar
 from rota.model import ChainEntry, Coverage, Kommune, Override, Rotation, Team
 from tests.unit.rota_fixtures import (
     DUTY_PHONE,

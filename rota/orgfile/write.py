@@ -1,0 +1,145 @@
+"""Writing an organisation file: an `Organisation` back to TOML in the layout of DESIGN.md."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import tomli_w
+
+from rota.model import (
+    Coverage,
+    CoverageRule,
+    FosterHome,
+    HelplineConfig,
+    Kommune,
+    Organisation,
+    Override,
+    Person,
+    Rotation,
+    Team,
+)
+from rota.orgfile.values import (
+    format_days,
+    format_duration,
+    format_local,
+    format_month_day,
+    format_season,
+    format_time,
+)
+from rota.wallclock import zone
+
+_INLINE_WIDTH = 80
+_HEADER = (
+    "# Fosterhjemstelefonen: organisation and rota.\n"
+    "# Times are wall-clock in the timezone of [helpline].\n"
+)
+
+
+def dump_org(org: Organisation) -> str:
+    """Write `org` in the file format `parse_org` reads; `parse_org(dump_org(org)) == org`
+    for any organisation that `parse_org` produced."""
+    tz = zone(org.helpline.timezone)
+    chunks = [_HEADER, _table("[helpline]", _helpline_doc(org.helpline))]
+    chunks += [_table("[[kommune]]", _kommune_doc(k)) for k in org.kommuner]
+    chunks += [_table("[[team]]", _team_doc(t)) for t in org.teams]
+    chunks += [_table("[[person]]", _person_doc(p)) for p in org.people]
+    chunks += [_coverage_table(c) for c in org.coverage]
+    chunks += [_table("[[rotation]]", _rotation_doc(r, tz)) for r in org.rotations]
+    chunks += [_table("[[override]]", _override_doc(o, tz)) for o in org.overrides]
+    chunks += [_table("[[foster_home]]", _foster_home_doc(h)) for h in org.foster_homes]
+    return "\n".join(chunks)
+
+
+_Doc = dict[str, str | list[str]]
+
+
+def _table(header: str, doc: _Doc) -> str:
+    # Keys are our own bare words; tomli_w encodes each string value. Writing the lines
+    # here keeps the layout of DESIGN.md: one [[section]] per entry, short lists inline.
+    return header + "\n" + "".join(f"{key} = {_value(value)}\n" for key, value in doc.items())
+
+
+def _value(value: str | list[str]) -> str:
+    if isinstance(value, str):
+        return _literal(value)
+    inline = "[" + ", ".join(_literal(item) for item in value) + "]"
+    if len(inline) <= _INLINE_WIDTH:
+        return inline
+    return "[\n" + "".join(f"  {_literal(item)},\n" for item in value) + "]"
+
+
+def _literal(value: str) -> str:
+    return tomli_w.dumps({"v": value}).removeprefix("v = ").rstrip("\n")
+
+
+def _helpline_doc(config: HelplineConfig) -> _Doc:
+    return {
+        "timezone": config.timezone,
+        "fallback_phone": config.fallback_phone,
+        "message_deadline": format_duration(config.message_deadline),
+        "extra_holidays": [format_month_day(day) for day in config.extra_holidays],
+    }
+
+
+def _kommune_doc(kommune: Kommune) -> _Doc:
+    return {"id": kommune.id, "name": kommune.name, "numbers": list(kommune.numbers)}
+
+
+def _team_doc(team: Team) -> _Doc:
+    doc: _Doc = {
+        "id": team.id,
+        "name": team.name,
+        "kind": team.kind,
+        "kommuner": list(team.kommuner),
+    }
+    if team.duty_phone is not None:
+        doc["duty_phone"] = team.duty_phone
+    return doc
+
+
+def _person_doc(person: Person) -> _Doc:
+    return {
+        "id": person.id,
+        "name": person.name,
+        "phone": person.phone,
+        "teams": list(person.teams),
+    }
+
+
+def _coverage_table(coverage: Coverage) -> str:
+    rules = "".join(f"  {_rule_inline(rule)},\n" for rule in coverage.rules)
+    return f"{_table('[[coverage]]', {'kommune': coverage.kommune})}rules = [\n{rules}]\n"
+
+
+def _rule_inline(rule: CoverageRule) -> str:
+    fields = {
+        "days": format_days(rule.days),
+        "from": format_time(rule.start),
+        "to": format_time(rule.end),
+        "team": rule.team,
+    }
+    if rule.season is not None:
+        fields["season"] = format_season(rule.season)
+    return "{ " + ", ".join(f"{key} = {_literal(value)}" for key, value in fields.items()) + " }"
+
+
+def _rotation_doc(rotation: Rotation, tz: ZoneInfo) -> _Doc:
+    return {
+        "team": rotation.team,
+        "members": list(rotation.members),
+        "start": format_local(rotation.start, tz),
+        "every": format_duration(rotation.every),
+    }
+
+
+def _override_doc(override: Override, tz: ZoneInfo) -> _Doc:
+    return {
+        "team": override.team,
+        "person": override.person,
+        "from": format_local(override.start, tz),
+        "to": format_local(override.end, tz),
+    }
+
+
+def _foster_home_doc(home: FosterHome) -> _Doc:
+    return {"id": home.id, "name": home.name, "kommune": home.kommune, "phones": list(home.phones)}
