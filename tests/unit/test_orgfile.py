@@ -298,7 +298,7 @@ def test_the_demo_organisation_parses() -> None:
     assert [(o.start, o.end) for o in org.overrides] == [
         (datetime(2026, 12, 24, 8, tzinfo=OSLO), datetime(2026, 12, 27, 8, tzinfo=OSLO))
     ]
-    assert 4 <= len(org.foster_homes) <= 6
+    assert 4 <= len(org.foster_homes) <= 8
     assert all(h.name.startswith("Familien ") for h in org.foster_homes)
     assert all(3 <= sum(t.id in p.teams for p in org.people) <= 4 for t in org.teams)
 

@@ -414,3 +414,17 @@ def test_the_directory_of_an_organisation_without_groups() -> None:
     assert directory.groups == {} and directory.groups_by_number == {}
     assert directory.network_number is None
     assert directory.groups_of("hansen") == ()
+
+
+def test_the_demo_has_a_ressursfamilie_in_asker_and_a_nettverk() -> None:
+    org = parse_org(demo_text())
+    family, network = org.groups
+    assert (family.kind, family.kommune, family.number) == (
+        "ressursfamilie",
+        "asker",
+        "+4767000091",
+    )
+    assert family.hub is not None and 3 <= len(family.members) <= 5 and family.staff
+    assert network.kind == "nettverk" and network.hub is None and network.number is None
+    assert org.helpline.network_number == "+4767000090"
+    assert org.helpline.quiet_hours == QuietHours(time(21), time(8))
