@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from helpline.commands import calendars, duty, log, org, run, simulate, telegram
+from helpline.commands import calendars, duty, groups, log, org, run, simulate, telegram
 from helpline.commands.common import CommandError
 from helpline.settings import Settings, SettingsError, read_dotenv
 
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     log.register(sub)
     telegram.register(sub)
     simulate.register(sub)
+    groups.register(sub)
     return parser
 
 
