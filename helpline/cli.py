@@ -13,6 +13,7 @@ from helpline.commands import (
     access,
     calendars,
     duty,
+    groups,
     log,
     org,
     retention,
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     telegram.register(sub)
     simulate.register(sub)
     retention.register(sub)
+    groups.register(sub)
     return parser
 
 

@@ -11,6 +11,7 @@ from datetime import datetime, time, timedelta
 from typing import Literal
 
 TeamKind = Literal["kommune", "barnevernvakt"]
+GroupKind = Literal["ressursfamilie", "nettverk"]
 Role = Literal["primary", "backup", "barnevernvakt", "fallback"]
 
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -50,6 +51,40 @@ class FosterHome:
     name: str
     kommune: str
     phones: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Foster homes that stand together: a ressursfamilie, or a nettverk.
+
+    A ressursfamilie is an experienced foster family (`hub`, its own foster home) with the
+    foster homes linked to it (`members`); a nettverk has members only (`hub` is None).
+    `staff` are the people who follow and moderate the group. `number` is the group's own
+    number (E.164); without one it is reached through the helpline's network number.
+    """
+
+    id: str
+    name: str
+    kind: GroupKind
+    kommune: str
+    hub: str | None
+    members: tuple[str, ...]
+    staff: tuple[str, ...]
+    number: str | None = None
+
+    @property
+    def homes(self) -> tuple[str, ...]:
+        """Every foster home in the group: the hub first, then the members."""
+        return self.members if self.hub is None else (self.hub, *self.members)
+
+
+@dataclass(frozen=True, slots=True)
+class QuietHours:
+    """A daily wall-clock span [start, end); it wraps midnight when `end` is before `start`
+    (21:00-08:00). Info messages wait through it, group SMS too; help never waits."""
+
+    start: time
+    end: time
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,11 +171,15 @@ class HelplineConfig:
     timezone: str = "Europe/Oslo"
     message_deadline: timedelta = timedelta(minutes=10)
     extra_holidays: tuple[MonthDay, ...] = ()
+    # The network: the number of groups without their own, of invitations and answers.
+    network_number: str | None = None
+    quiet_hours: QuietHours = QuietHours(time(21), time(8))
+    ressursfamilie_size: int = 5  # more linked homes than this is warned about (1:5)
 
 
 @dataclass(frozen=True, slots=True)
 class Organisation:
-    """The whole setup: register, coverage and rotas. Tuples keep the file order."""
+    """The whole setup: register, coverage, rotas and groups. Tuples keep the file order."""
 
     helpline: HelplineConfig
     kommuner: tuple[Kommune, ...] = ()
@@ -150,6 +189,7 @@ class Organisation:
     rotations: tuple[Rotation, ...] = ()
     overrides: tuple[Override, ...] = ()
     foster_homes: tuple[FosterHome, ...] = ()
+    groups: tuple[Group, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rota.model import FosterHome, Kommune, Organisation, Person, Team
+from rota.model import FosterHome, Group, Kommune, Organisation, Person, Team
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +33,19 @@ class Directory:
             t.duty_phone: t for t in org.teams if t.duty_phone
         }
         self.homes = {h.id: h for h in org.foster_homes}
+        self.groups = {g.id: g for g in org.groups}
+        self.groups_by_number = {g.number: g for g in org.groups if g.number}
+        self.network_number = org.helpline.network_number
+        homes_groups: dict[str, list[Group]] = {}
+        for group in org.groups:
+            for home in group.homes:
+                homes_groups.setdefault(home, []).append(group)
+        self._groups_of_home = {home: tuple(groups) for home, groups in homes_groups.items()}
         self._first = org.kommuner[0] if org.kommuner else None
+
+    def groups_of(self, home_id: str) -> tuple[Group, ...]:
+        """The groups a foster home belongs to, as hub or member, in file order."""
+        return self._groups_of_home.get(home_id, ())
 
     def identify(self, caller: str | None, dialled: str | None, default: str | None) -> Caller:
         """A known foster home belongs to its kommune; an unknown caller to the kommune

@@ -13,6 +13,7 @@ from helpline.commands.common import CommandError, Subparsers, require_org
 from helpline.db.engine import check_migrated
 from helpline.db.register import replace_organisation
 from helpline.settings import Settings
+from rota.checks import warnings
 from rota.orgfile import OrgFileError, dump_org, parse_org
 
 
@@ -80,6 +81,8 @@ async def _load_and_report(settings: Settings, text: str, source: str) -> int:
     print(
         f"loaded {source} (version {version}): {len(org.kommuner)} kommuner, "
         f"{len(org.teams)} teams, {len(org.people)} people, "
-        f"{len(org.foster_homes)} foster homes"
+        f"{len(org.foster_homes)} foster homes, {len(org.groups)} groups"
     )
+    for warning in warnings(org):
+        print(f"warning: {warning}", file=sys.stderr)
     return 0

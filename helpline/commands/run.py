@@ -26,6 +26,7 @@ from helpline.jobs import make_worker, running_worker
 from helpline.logs import MaskingAccessLogger
 from helpline.settings import Settings
 from helpline.web.app import create_app
+from rota.checks import warnings
 from rota.orgfile import OrgFileError
 
 log = logging.getLogger(__name__)
@@ -161,6 +162,9 @@ async def _load_org_file(services: Services, path: Path) -> None:
     try:
         version = await load_file(services, path)
         log.info("loaded %s as version %d", path, version)
+        loaded = await services.organisation()
+        for warning in warnings(loaded.org) if loaded else ():
+            log.warning("HELPLINE_ORG_FILE: %s", warning)
     except (OrgFileError, OSError) as error:
         # Keep serving the last good organisation: a broken file must not stop the phones.
         log.error("HELPLINE_ORG_FILE not loaded, keeping the current organisation:\n%s", error)

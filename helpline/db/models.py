@@ -1,56 +1,23 @@
 """SQLAlchemy tables. Storage only: no logic lives here (STYLE.md habit 7).
 
 The schema is created and changed by Alembic migrations only (`helpline/migrations`).
+The network's tables that outlive reloads live in `helpline.db.network`; they are
+re-exported here, so importing this module registers every table.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import (
-    BigInteger,
-    DateTime,
-    ForeignKey,
-    Integer,
-    String,
-    Text,
-    TypeDecorator,
-    UniqueConstraint,
-)
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
 
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Aware datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike.
-
-    SQLite has no time zones: values are stored as naive UTC and tagged UTC on the way
-    back. PostgreSQL stores `timestamptz`. A naive datetime is refused.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime refused: store aware datetimes only")
-        utc = value.astimezone(UTC)
-        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        assert isinstance(value, datetime)
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
-
-class Base(DeclarativeBase):
-    pass
+from helpline.db.base import Base as Base
+from helpline.db.base import UTCDateTime as UTCDateTime
+from helpline.db.network import BroadcastRow as BroadcastRow
+from helpline.db.network import GroupMessageRow as GroupMessageRow
+from helpline.db.network import GroupMuteRow as GroupMuteRow
+from helpline.db.network import OptOutRow as OptOutRow
 
 
 class OrgMeta(Base):
@@ -64,6 +31,9 @@ class OrgMeta(Base):
     fallback_phone: Mapped[str] = mapped_column(String(32))
     message_deadline_seconds: Mapped[int] = mapped_column(Integer)
     extra_holidays: Mapped[str] = mapped_column(Text)  # "12-24,12-31"
+    network_number: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    quiet_hours: Mapped[str] = mapped_column(String(11), default="21:00-08:00")  # wall-clock
+    ressursfamilie_size: Mapped[int] = mapped_column(Integer, default=5)
 
 
 class KommuneRow(Base):
@@ -176,6 +146,43 @@ class FosterHomePhoneRow(Base):
     position: Mapped[int] = mapped_column(Integer)
 
 
+class GroupRow(Base):
+    """A ressursfamilie (with its hub, a foster home) or a nettverk."""
+
+    __tablename__ = "groups"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))  # "ressursfamilie" or "nettverk"
+    kommune_id: Mapped[str] = mapped_column(ForeignKey("kommuner.id", ondelete="CASCADE"))
+    hub_id: Mapped[str | None] = mapped_column(
+        ForeignKey("foster_homes.id", ondelete="CASCADE"), nullable=True
+    )
+    number: Mapped[str | None] = mapped_column(String(32), nullable=True, unique=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class GroupMemberRow(Base):
+    __tablename__ = "group_members"
+    group_id: Mapped[str] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    foster_home_id: Mapped[str] = mapped_column(
+        ForeignKey("foster_homes.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class GroupStaffRow(Base):
+    __tablename__ = "group_staff"
+    group_id: Mapped[str] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[str] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+
+
 class CalendarFeedRow(Base):
     """A team's or person's duty calendar feed, reached by an unguessable token; only the
     token's SHA-256 is stored. Kept across reloads; `calendars rotate` issues a new one."""
@@ -276,6 +283,16 @@ class OutboxRow(Base):
     buttons: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON [[label, data]]
     reply_to: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # The network (issue 9). The class decides what may hold a message back: "help" is
+    # never held, opted out or queued behind "group" and "info" (broadcasts, invitations).
+    msg_class: Mapped[str] = mapped_column(String(10), default="help")
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)  # held
+    broadcast_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    group_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    segments: Mapped[int | None] = mapped_column(Integer, nullable=True)  # SMS parts
+    disable_notification: Mapped[bool] = mapped_column(default=False)  # Telegram, silently
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    error_code: Mapped[int | None] = mapped_column(Integer, nullable=True)  # Twilio/Telegram
 
 
 class MessageRow(Base):
@@ -302,6 +319,8 @@ class TelegramLinkRow(Base):
     kind: Mapped[str] = mapped_column(String(12))  # "person" or "foster_home"
     target_id: Mapped[str] = mapped_column(String(64), index=True)
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The user blocked the bot (403): help falls back to SMS until they write again.
+    blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class LinkTokenRow(Base):

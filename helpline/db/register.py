@@ -24,6 +24,7 @@ from rota.model import (
     Coverage,
     CoverageRule,
     FosterHome,
+    Group,
     HelplineConfig,
     Kommune,
     Organisation,
@@ -33,10 +34,14 @@ from rota.model import (
     Season,
     Team,
 )
+from rota.orgfile.values import format_quiet_hours, parse_quiet_hours
 
 _T = TypeVar("_T", bound=m.Base)
 
 _REGISTER_TABLES: tuple[type[m.Base], ...] = (
+    m.GroupStaffRow,
+    m.GroupMemberRow,
+    m.GroupRow,
     m.FosterHomePhoneRow,
     m.FosterHomeRow,
     m.OverrideRow,
@@ -86,6 +91,9 @@ async def read_organisation(session: AsyncSession) -> Organisation | None:
             timezone=meta.timezone,
             message_deadline=timedelta(seconds=meta.message_deadline_seconds),
             extra_holidays=_parse_month_days(meta.extra_holidays),
+            network_number=meta.network_number,
+            quiet_hours=parse_quiet_hours(meta.quiet_hours),
+            ressursfamilie_size=meta.ressursfamilie_size,
         ),
         kommuner=rows.kommuner(),
         teams=rows.teams(),
@@ -94,6 +102,7 @@ async def read_organisation(session: AsyncSession) -> Organisation | None:
         rotations=rows.rotations(),
         overrides=rows.overrides(),
         foster_homes=rows.foster_homes(),
+        groups=rows.groups(),
     )
 
 
@@ -141,6 +150,9 @@ def _meta_row(config: HelplineConfig, version: int, now: datetime) -> m.OrgMeta:
         fallback_phone=config.fallback_phone,
         message_deadline_seconds=int(config.message_deadline.total_seconds()),
         extra_holidays=",".join(f"{mo:02d}-{d:02d}" for mo, d in config.extra_holidays),
+        network_number=config.network_number,
+        quiet_hours=format_quiet_hours(config.quiet_hours),
+        ressursfamilie_size=config.ressursfamilie_size,
     )
 
 
@@ -184,6 +196,16 @@ def _register_rows(org: Organisation) -> list[m.Base]:
         rows += [
             m.FosterHomePhoneRow(foster_home_id=f.id, phone=p, position=j)
             for j, p in enumerate(f.phones)
+        ]
+    for i, g in enumerate(org.groups):
+        rows.append(m.GroupRow(id=g.id, name=g.name, kind=g.kind, kommune_id=g.kommune,
+                               hub_id=g.hub, number=g.number, position=i))  # fmt: skip
+        rows += [
+            m.GroupMemberRow(group_id=g.id, foster_home_id=h, position=j)
+            for j, h in enumerate(g.members)
+        ]
+        rows += [
+            m.GroupStaffRow(group_id=g.id, person_id=p, position=j) for j, p in enumerate(g.staff)
         ]
     return rows
 
@@ -272,6 +294,17 @@ class _Rows:
             lambda r: r.foster_home_id,
             lambda r: r.phone,
         )
+        self.group_rows = await all_of(m.GroupRow, m.GroupRow.position)
+        self.group_members = _group(
+            await all_of(m.GroupMemberRow, m.GroupMemberRow.position),
+            lambda r: r.group_id,
+            lambda r: r.foster_home_id,
+        )
+        self.group_staff = _group(
+            await all_of(m.GroupStaffRow, m.GroupStaffRow.position),
+            lambda r: r.group_id,
+            lambda r: r.person_id,
+        )
 
     def kommuner(self) -> tuple[Kommune, ...]:
         return tuple(Kommune(r.id, r.name, tuple(self.numbers[r.id])) for r in self.kommune_rows)
@@ -329,6 +362,21 @@ class _Rows:
         return tuple(
             FosterHome(r.id, r.name, r.kommune_id, tuple(self.home_phones[r.id]))
             for r in self.home_rows
+        )
+
+    def groups(self) -> tuple[Group, ...]:
+        return tuple(
+            Group(
+                r.id,
+                r.name,
+                "ressursfamilie" if r.kind == "ressursfamilie" else "nettverk",
+                r.kommune_id,
+                r.hub_id,
+                tuple(self.group_members[r.id]),
+                tuple(self.group_staff[r.id]),
+                r.number,
+            )
+            for r in self.group_rows
         )
 
 

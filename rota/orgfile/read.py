@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable, Collection, Mapping
-from datetime import timedelta
 from typing import TypeVar, cast
 from zoneinfo import ZoneInfoNotFoundError
 
@@ -19,6 +18,7 @@ from rota.model import (
     Coverage,
     CoverageRule,
     FosterHome,
+    Group,
     HelplineConfig,
     Kommune,
     Organisation,
@@ -28,6 +28,7 @@ from rota.model import (
     Team,
     TeamKind,
 )
+from rota.orgfile.network import GroupReader, NumberClaims
 from rota.orgfile.table import (
     SECTIONS,
     Entry,
@@ -46,6 +47,7 @@ from rota.orgfile.values import (
     parse_duration,
     parse_month_day,
     parse_period,
+    parse_quiet_hours,
     parse_season,
     parse_time,
 )
@@ -55,7 +57,7 @@ from rota.wallclock import OSLO, zone
 T = TypeVar("T")
 
 _TEAM_KINDS: tuple[TeamKind, ...] = ("kommune", "barnevernvakt")
-_DEFAULT_DEADLINE = timedelta(minutes=10)
+_DEFAULTS = HelplineConfig(fallback_phone="")
 
 
 def parse_org(text: str) -> Organisation:
@@ -83,10 +85,11 @@ class _Parser:
         self.team_kommuner: dict[str, tuple[str, ...] | None] = {}  # None: unreadable
         self.person_teams: dict[str, tuple[str, ...]] = {}
         self.home_ids: dict[str, str] = {}
-        self.number_owner: dict[str, str] = {}  # helpline number -> kommune id
+        self.numbers = NumberClaims()  # helpline, network and group numbers
         self.home_phone_owner: dict[str, str] = {}  # foster home phone -> foster home id
         self.covered: dict[str, str] = {}  # kommune id -> its coverage entry
         self.rotated: dict[str, str] = {}  # team id -> its rotation entry
+        self.groups = GroupReader(self.kommune_ids, self.home_ids, self.person_teams, self.numbers)
 
     def organisation(self, data: Mapping[str, object]) -> Organisation:
         for key in data:
@@ -103,6 +106,7 @@ class _Parser:
             rotations=self.each(data, "rotation", self.rotation),
             overrides=self.each(data, "override", self.override),
             foster_homes=self.each(data, "foster_home", self.foster_home),
+            groups=self.each(data, "group", self.group),
         )
 
     def each(
@@ -155,11 +159,19 @@ class _Parser:
         fallback = entry.parsed("fallback_phone", normalise_phone)
         deadline = entry.parsed("message_deadline", parse_duration, required=False)
         extra = entry.parsed_list("extra_holidays", parse_month_day, required=False)
+        network = entry.parsed("network_number", normalise_phone, required=False)
+        if network is not None:
+            self.numbers.claim(entry, "network_number", [network], "the helpline's network_number")
+        quiet = entry.parsed("quiet_hours", parse_quiet_hours, required=False)
+        size = entry.integer("ressursfamilie_size", minimum=1, required=False)
         return HelplineConfig(
             fallback_phone=fallback or "",
             timezone=timezone,
-            message_deadline=deadline or _DEFAULT_DEADLINE,
+            message_deadline=deadline or _DEFAULTS.message_deadline,
             extra_holidays=tuple(extra or ()),
+            network_number=network,
+            quiet_hours=quiet or _DEFAULTS.quiet_hours,
+            ressursfamilie_size=size or _DEFAULTS.ressursfamilie_size,
         )
 
     def kommune(self, index: int, table: Mapping[str, object]) -> Kommune | None:
@@ -170,20 +182,11 @@ class _Parser:
         if id_ is None:
             return None
         self.kommune_ids.setdefault(id_, entry.name)
-        self.claim_numbers(entry, id_, numbers or [])
+        # A call to a helpline number is routed by the kommune that owns the number.
+        self.numbers.claim(entry, "numbers", numbers or [], f"kommune {id_!r}")
         if name is None or numbers is None:
             return None
         return Kommune(id_, name, tuple(numbers))
-
-    def claim_numbers(self, entry: Entry, kommune: str, numbers: list[str]) -> None:
-        # A call to a helpline number is routed by the kommune that owns the number.
-        for index, number in enumerate(numbers):
-            owner = self.number_owner.setdefault(number, kommune)
-            if owner != kommune:
-                message = f"{mask_phone(number)} is already claimed by kommune {owner!r}"
-                entry.error("numbers", message)
-            elif number in numbers[:index]:
-                entry.error("numbers", f"{mask_phone(number)} is listed twice")
 
     def team(self, index: int, table: Mapping[str, object]) -> Team | None:
         entry = Entry(entry_name("team", index, table, "id"), "team", table, self.errors)
@@ -360,6 +363,10 @@ class _Parser:
         if name is None or kommune is None or not phones:
             return None
         return FosterHome(id_, name, kommune, tuple(phones))
+
+    def group(self, index: int, table: Mapping[str, object]) -> Group | None:
+        entry = Entry(entry_name("group", index, table, "id"), "group", table, self.errors)
+        return self.groups.group(entry)
 
     def claim_home_phones(self, entry: Entry, home: str, phones: list[str]) -> None:
         # A caller's number must identify one foster home, or routing cannot pick a kommune.

@@ -12,7 +12,15 @@ T = TypeVar("T")
 
 #: The fields each kind of table may have (`rule`: one coverage rule).
 FIELDS: dict[str, tuple[str, ...]] = {
-    "helpline": ("timezone", "fallback_phone", "message_deadline", "extra_holidays"),
+    "helpline": (
+        "timezone",
+        "fallback_phone",
+        "message_deadline",
+        "extra_holidays",
+        "network_number",
+        "quiet_hours",
+        "ressursfamilie_size",
+    ),
     "kommune": ("id", "name", "numbers"),
     "team": ("id", "name", "kind", "kommuner", "duty_phone"),
     "person": ("id", "name", "phone", "teams"),
@@ -21,6 +29,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "rotation": ("team", "members", "start", "every"),
     "override": ("team", "person", "from", "to"),
     "foster_home": ("id", "name", "kommune", "phones"),
+    "group": ("id", "name", "kind", "kommune", "hub", "members", "staff", "number"),
 }
 SECTIONS = tuple(key for key in FIELDS if key != "rule")
 
@@ -132,6 +141,18 @@ class Entry:
             return None
         items = [self._check_text(key, item) for item in value]
         return None if None in items else cast(list[str], items)
+
+    def integer(self, key: str, *, minimum: int, required: bool = True) -> int | None:
+        value = self.get(key, required)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.error(key, f"expected an integer, got {describe(value)}")
+            return None
+        if value < minimum:
+            self.error(key, f"must be at least {minimum}, got {value}")
+            return None
+        return value
 
     def parsed(self, key: str, parse: Callable[[str], T], *, required: bool = True) -> T | None:
         text = self.text(key, required=required)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from rota.model import DAY_WORDS, WEEKDAYS, MonthDay, Season
+from rota.model import DAY_WORDS, WEEKDAYS, MonthDay, QuietHours, Season
 from rota.wallclock import local_instant
 
 #: Canonical order of day words when a rule is written back.
@@ -23,6 +23,7 @@ _TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
 _MONTH_DAY = re.compile(r"(\d{2})-(\d{2})")
 _LOCAL_DATETIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})[T ](.+)")
 _DURATION = re.compile(r"(?:\d+[wdhms])+")
+_SPAN = re.compile(r"(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})")
 
 
 def parse_time(text: str) -> time:
@@ -57,6 +58,21 @@ def parse_season(text: str) -> Season:
         raise ValueError(
             f"invalid season {text!r}: expected MM-DD..MM-DD, e.g. 06-01..08-31"
         ) from None
+
+
+def parse_quiet_hours(text: str) -> QuietHours:
+    """`HH:MM-HH:MM`, wall-clock; it may wrap midnight (21:00-08:00)."""
+    problem = "expected HH:MM-HH:MM, e.g. 21:00-08:00"
+    match = _SPAN.fullmatch(text.strip())
+    try:
+        if match is None:
+            raise ValueError
+        start, end = parse_time(match[1]), parse_time(match[2])
+    except ValueError:
+        raise ValueError(f"invalid quiet hours {text!r}: {problem}") from None
+    if start == end:
+        raise ValueError(f"invalid quiet hours {text!r}: must not start and end at the same time")
+    return QuietHours(start, end)
 
 
 def parse_days(text: str) -> frozenset[str]:
@@ -135,6 +151,10 @@ def format_month_day(month_day: MonthDay) -> str:
 
 def format_season(season: Season) -> str:
     return f"{format_month_day(season.start)}..{format_month_day(season.end)}"
+
+
+def format_quiet_hours(span: QuietHours) -> str:
+    return f"{span.start:%H:%M}-{span.end:%H:%M}"
 
 
 def format_days(days: frozenset[str]) -> str:

@@ -10,6 +10,7 @@ from rota.model import (
     Coverage,
     CoverageRule,
     FosterHome,
+    Group,
     HelplineConfig,
     Kommune,
     Organisation,
@@ -23,6 +24,7 @@ from rota.orgfile.values import (
     format_duration,
     format_local,
     format_month_day,
+    format_quiet_hours,
     format_season,
     format_time,
 )
@@ -47,10 +49,11 @@ def dump_org(org: Organisation) -> str:
     chunks += [_table("[[rotation]]", _rotation_doc(r, tz)) for r in org.rotations]
     chunks += [_table("[[override]]", _override_doc(o, tz)) for o in org.overrides]
     chunks += [_table("[[foster_home]]", _foster_home_doc(h)) for h in org.foster_homes]
+    chunks += [_table("[[group]]", _group_doc(g)) for g in org.groups]
     return "\n".join(chunks)
 
 
-_Doc = dict[str, str | list[str]]
+_Doc = dict[str, str | int | list[str]]
 
 
 def _table(header: str, doc: _Doc) -> str:
@@ -59,9 +62,11 @@ def _table(header: str, doc: _Doc) -> str:
     return header + "\n" + "".join(f"{key} = {_value(value)}\n" for key, value in doc.items())
 
 
-def _value(value: str | list[str]) -> str:
+def _value(value: str | int | list[str]) -> str:
     if isinstance(value, str):
         return _literal(value)
+    if isinstance(value, int):
+        return str(value)
     inline = "[" + ", ".join(_literal(item) for item in value) + "]"
     if len(inline) <= _INLINE_WIDTH:
         return inline
@@ -73,12 +78,17 @@ def _literal(value: str) -> str:
 
 
 def _helpline_doc(config: HelplineConfig) -> _Doc:
-    return {
+    doc: _Doc = {
         "timezone": config.timezone,
         "fallback_phone": config.fallback_phone,
         "message_deadline": format_duration(config.message_deadline),
         "extra_holidays": [format_month_day(day) for day in config.extra_holidays],
     }
+    if config.network_number is not None:
+        doc["network_number"] = config.network_number
+    doc["quiet_hours"] = format_quiet_hours(config.quiet_hours)
+    doc["ressursfamilie_size"] = config.ressursfamilie_size
+    return doc
 
 
 def _kommune_doc(kommune: Kommune) -> _Doc:
@@ -143,3 +153,14 @@ def _override_doc(override: Override, tz: ZoneInfo) -> _Doc:
 
 def _foster_home_doc(home: FosterHome) -> _Doc:
     return {"id": home.id, "name": home.name, "kommune": home.kommune, "phones": list(home.phones)}
+
+
+def _group_doc(group: Group) -> _Doc:
+    doc: _Doc = {"id": group.id, "name": group.name, "kind": group.kind, "kommune": group.kommune}
+    if group.hub is not None:
+        doc["hub"] = group.hub
+    doc["members"] = list(group.members)
+    doc["staff"] = list(group.staff)
+    if group.number is not None:
+        doc["number"] = group.number
+    return doc

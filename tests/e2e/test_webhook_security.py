@@ -18,7 +18,7 @@ from helpline.commands.org import demo_text, load_text
 from helpline.db.models import ApiTokenRow, AttemptRow, Base, ContactRow, OutboxRow
 from helpline.db.register import rotate_feed
 from helpline.web.api import token_hash
-from helpline.web.calendar import feed_path
+from helpline.web.feeds import feed_path
 from helpline.web.twilio_auth import signing_token
 from helpline.web.twilio_params import ROUTES
 from tests.conftest import FrozenClock, app_client

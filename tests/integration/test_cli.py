@@ -165,3 +165,18 @@ def test_link_telegram_prints_a_one_time_link_and_texts_it(
     assert code == 2 and "unknown person 'nobody'" in err
     code, _, err = run(capsys, "telegram", "set-webhook")
     assert code == 2 and "TELEGRAM_BOT_TOKEN" in err
+
+
+def test_load_warns_about_an_oversized_ressursfamilie_and_loads_it(
+    cli: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    big = demo_text().replace("ressursfamilie_size = 5", "ressursfamilie_size = 2")
+    (cli / "big.toml").write_text(big, encoding="utf-8")
+    code, out, err = run(capsys, "load", "big.toml")
+    assert code == 0 and "loaded big.toml (version 1)" in out and "2 groups" in out
+    assert err == (
+        "warning: group 'asker-rf-nilsen': field 'members': 3 foster homes are linked to this"
+        " ressursfamilie, more than ressursfamilie_size (2)\n"
+    )
+    code, _, err = run(capsys, "demo")
+    assert code == 0 and err == ""

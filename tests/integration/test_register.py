@@ -1,7 +1,7 @@
 """The organisation register on a real database (SQLite, or PostgreSQL in CI)."""
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,8 @@ from helpline.commands.org import demo_text, load_text
 from helpline.commands.run import ready_to_serve
 from helpline.db import models as m
 from helpline.db.register import calendar_feeds, read_organisation
-from rota.orgfile import OrgFileError, parse_org
+from rota.model import QuietHours
+from rota.orgfile import OrgFileError, dump_org, parse_org
 
 pytestmark = pytest.mark.integration
 
@@ -103,3 +104,32 @@ async def test_serve_loads_the_org_file_and_keeps_the_last_good_one_when_broken(
     still = await services.organisation()
     assert still is not None and still.version == 1
     assert "HELPLINE_ORG_FILE not loaded" in caplog.text and "field 'kind'" in caplog.text
+
+
+async def test_groups_and_the_network_settings_come_back_as_loaded(services: Services) -> None:
+    org = parse_org(demo_text())
+    assert org.groups and org.helpline.network_number  # the demo has both
+    variant = replace(
+        org,
+        helpline=replace(org.helpline, network_number=None, ressursfamilie_size=2,
+                         quiet_hours=QuietHours(time(22, 30), time(6, 45))),
+        groups=(replace(org.groups[0], members=(), staff=org.groups[0].staff[::-1]),
+                replace(org.groups[1], members=org.groups[1].members[::-1])),
+    )  # fmt: skip
+    for version, expected in enumerate([org, variant, org], 1):
+        assert await load_text(services, dump_org(expected)) == version
+        async with services.sessions() as session:
+            assert await read_organisation(session) == expected
+
+
+async def test_serve_logs_the_warnings_of_the_org_file(
+    services: Services, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    big = tmp_path / "big.toml"
+    big.write_text(demo_text().replace("ressursfamilie_size = 5", "ressursfamilie_size = 1"))
+    await ready_to_serve(replace(services, settings=replace(services.settings, org_file=big)))
+    [warning] = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert warning.getMessage() == (
+        "HELPLINE_ORG_FILE: group 'asker-rf-nilsen': field 'members': 3 foster homes are linked"
+        " to this ressursfamilie, more than ressursfamilie_size (1)"
+    )

@@ -17,11 +17,14 @@ from rota.model import (
     Coverage,
     CoverageRule,
     FosterHome,
+    Group,
+    GroupKind,
     HelplineConfig,
     Kommune,
     Organisation,
     Override,
     Person,
+    QuietHours,
     Rotation,
     Season,
     Team,
@@ -295,7 +298,7 @@ def test_the_demo_organisation_parses() -> None:
     assert [(o.start, o.end) for o in org.overrides] == [
         (datetime(2026, 12, 24, 8, tzinfo=OSLO), datetime(2026, 12, 27, 8, tzinfo=OSLO))
     ]
-    assert 4 <= len(org.foster_homes) <= 6
+    assert 4 <= len(org.foster_homes) <= 8
     assert all(h.name.startswith("Familien ") for h in org.foster_homes)
     assert all(3 <= sum(t.id in p.teams for p in org.people) <= 4 for t in org.teams)
 
@@ -1224,13 +1227,16 @@ days_words = st.sets(st.sampled_from(sorted(DAY_WORDS)), min_size=1, max_size=3)
 
 
 KINDS: list[TeamKind] = ["kommune", "barnevernvakt"]
+GROUP_KINDS: list[GroupKind] = ["ressursfamilie", "nettverk"]
+minutes = st.builds(time, st.integers(0, 23), st.integers(0, 59))
+quiet_spans = st.builds(QuietHours, minutes, minutes).filter(lambda span: span.start != span.end)
 
 
 class _Phones:
     """Distinct valid numbers: every 9xxxxxxx is a Norwegian mobile."""
 
     def __init__(self, draw: st.DrawFn) -> None:
-        unique = st.lists(st.integers(0, 9_999_999), min_size=24, max_size=24, unique=True)
+        unique = st.lists(st.integers(0, 9_999_999), min_size=32, max_size=32, unique=True)
         self._pool = iter(draw(unique))
 
     def new(self) -> str:
@@ -1322,6 +1328,35 @@ def rotas(
 
 
 @st.composite
+def groups(
+    draw: st.DrawFn, kommune_ids: list[str], homes: list[str], people: list[str], phones: _Phones
+) -> tuple[Group, ...]:
+    if not homes or not people:
+        return ()
+    made = []
+    for group in draw(st.lists(ids, max_size=2, unique=True)):
+        kind = draw(st.sampled_from(GROUP_KINDS))
+        hub = draw(st.sampled_from(homes)) if kind == "ressursfamilie" else None
+        others = [home for home in homes if home != hub]
+        members = draw(st.lists(st.sampled_from(others), unique=True)) if others else []
+        if kind == "nettverk" and not members:
+            members = [others[0]]
+        made.append(
+            Group(
+                group,
+                draw(names),
+                kind,
+                draw(st.sampled_from(kommune_ids)),
+                hub,
+                tuple(members),
+                tuple(draw(st.lists(st.sampled_from(people), min_size=1, unique=True))),
+                phones.new() if draw(st.booleans()) else None,
+            )
+        )
+    return tuple(made)
+
+
+@st.composite
 def organisations(draw: st.DrawFn) -> Organisation:
     tz_name = draw(st.sampled_from(["Europe/Oslo", "UTC", "America/New_York"]))
     phones = _Phones(draw)
@@ -1338,8 +1373,16 @@ def organisations(draw: st.DrawFn) -> Organisation:
         timezone=tz_name,
         message_deadline=timedelta(seconds=draw(st.integers(1, 3 * 86_400))),
         extra_holidays=tuple(draw(st.lists(month_days, max_size=3))),
+        network_number=phones.new() if draw(st.booleans()) else None,
+        quiet_hours=draw(quiet_spans),
+        ressursfamilie_size=draw(st.integers(1, 12)),
     )
-    return Organisation(helpline, kommuner, teams, people, coverage, rotations, overrides, homes)
+    network = draw(
+        groups([k.id for k in kommuner], [h.id for h in homes], [p.id for p in people], phones)
+    )
+    return Organisation(
+        helpline, kommuner, teams, people, coverage, rotations, overrides, homes, network
+    )
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

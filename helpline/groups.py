@@ -1,0 +1,51 @@
+"""Storage of the network's groups: which members are muted.
+
+A mute names the group and the foster home by id and outlives reloads of the register.
+Whether a home may be muted in a group is decided by `routing.groups.membership`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CursorResult, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from helpline.db.models import GroupMuteRow
+
+
+async def mute(session: AsyncSession, group_id: str, home_id: str, now: datetime, by: str) -> bool:
+    """Mute the home in the group; False when it was muted already (that mute stands).
+
+    Insert-or-nothing, so two staff muting at once both succeed and one row is kept."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(GroupMuteRow)
+        .values(group_id=group_id, foster_home_id=home_id, muted_at=now, muted_by=by)
+        .on_conflict_do_nothing(index_elements=["group_id", "foster_home_id"])
+    )
+    result = await session.execute(statement)
+    assert isinstance(result, CursorResult)
+    return result.rowcount == 1
+
+
+async def unmute(session: AsyncSession, group_id: str, home_id: str) -> bool:
+    """Lift the mute; False when the home was not muted."""
+    result = await session.execute(
+        delete(GroupMuteRow).where(
+            GroupMuteRow.group_id == group_id, GroupMuteRow.foster_home_id == home_id
+        )
+    )
+    assert isinstance(result, CursorResult)
+    return result.rowcount == 1
+
+
+async def is_muted(session: AsyncSession, group_id: str, home_id: str) -> bool:
+    """Are the home's messages to the group stored and not relayed?"""
+    found = await session.scalar(
+        select(GroupMuteRow.muted_at).where(
+            GroupMuteRow.group_id == group_id, GroupMuteRow.foster_home_id == home_id
+        )
+    )
+    return found is not None

@@ -1,0 +1,196 @@
+"""Groups on a real database: mutes and the network's other state outlive reloads, and the
+`group` commands."""
+
+import asyncio
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from helpline.bootstrap import Services, open_services
+from helpline.cli import main
+from helpline.commands.org import demo_text, load_text
+from helpline.db import models as m
+from helpline.groups import is_muted, mute, unmute
+from helpline.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+FAMILY = "asker-rf-nilsen"
+
+
+async def test_a_mute_is_kept_once_and_outlives_reloads(services: Services) -> None:
+    await load_text(services, demo_text())
+    first = services.clock()
+    async with services.sessions() as session, session.begin():
+        assert await mute(session, FAMILY, "hansen", first, "cli")
+        assert not await mute(session, FAMILY, "hansen", first + timedelta(hours=1), "kari")
+        assert await is_muted(session, FAMILY, "hansen")
+        assert not await is_muted(session, FAMILY, "johansen")
+        assert not await is_muted(session, "baerum-nettverk", "hansen")
+    assert await load_text(services, demo_text()) == 2
+    async with services.sessions() as session, session.begin():
+        row = await session.get(m.GroupMuteRow, (FAMILY, "hansen"))
+        assert row is not None and (row.muted_at, row.muted_by) == (first, "cli")
+        assert await unmute(session, FAMILY, "hansen")
+        assert not await unmute(session, FAMILY, "hansen")
+        assert not await is_muted(session, FAMILY, "hansen")
+
+
+async def test_the_networks_state_outlives_reloads_and_the_register_is_replaced(
+    services: Services,
+) -> None:
+    await load_text(services, demo_text())
+    now = services.clock()
+    async with services.sessions() as session, session.begin():
+        session.add_all([
+            m.GroupMuteRow(group_id=FAMILY, foster_home_id="haugen", muted_at=now),
+            m.OptOutRow(channel="sms", address="+4798765432", scope=f"group:{FAMILY}",
+                        source="keyword", created_at=now),
+            m.GroupMessageRow(group_id=FAMILY, foster_home_id="hansen", channel="sms",
+                              body="Hei alle", created_at=now),
+            m.BroadcastRow(created_at=now, created_by="cli", audience="kommune:asker",
+                           body="Nettverkstreff", send_at=now, status="scheduled"),
+        ])  # fmt: skip
+    without_groups = demo_text().split("# --- The network")[0]
+    assert await load_text(services, without_groups) == 2
+    async with services.sessions() as session:
+        counts = [
+            await session.scalar(select(func.count()).select_from(table))
+            for table in (m.GroupMuteRow, m.OptOutRow, m.GroupMessageRow, m.BroadcastRow,
+                          m.GroupRow, m.GroupMemberRow, m.GroupStaffRow)
+        ]  # fmt: skip
+        message = await session.scalar(select(m.GroupMessageRow))
+        broadcast = await session.scalar(select(m.BroadcastRow))
+    assert counts == [1, 1, 1, 1, 0, 0, 0]
+    assert message is not None and (message.relayed, message.muted) == (False, False)
+    assert broadcast is not None and broadcast.kind == "broadcast"
+
+
+async def test_an_opt_out_is_unique_per_channel_address_and_scope(services: Services) -> None:
+    now = services.clock()
+
+    def opt_out(scope: str) -> m.OptOutRow:
+        return m.OptOutRow(channel="sms", address="+4798765432", scope=scope, source="keyword",
+                           created_at=now)  # fmt: skip
+
+    async with services.sessions() as session, session.begin():
+        session.add_all([opt_out("network"), opt_out(f"group:{FAMILY}")])
+    with pytest.raises(IntegrityError):
+        async with services.sessions() as session, session.begin():
+            session.add(opt_out("network"))
+
+
+# --- the command line ---------------------------------------------------------------------
+
+
+async def _demo(settings: Settings) -> None:
+    async with open_services(settings, with_redis=False) as services:
+        async with services.engine.begin() as connection:
+            for table in reversed(m.Base.metadata.sorted_tables):
+                await connection.execute(table.delete())
+        await load_text(services, demo_text())
+
+
+async def _mutes(settings: Settings) -> list[tuple[str, str]]:
+    async with open_services(settings, with_redis=False) as services:
+        async with services.sessions() as session:
+            rows = await session.scalars(select(m.GroupMuteRow))
+            return sorted((row.group_id, row.foster_home_id) for row in rows)
+
+
+@pytest.fixture
+def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Settings:
+    """The demo loaded, and the environment pointing the command line at it."""
+    asyncio.run(_demo(settings))
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    monkeypatch.setenv("HELPLINE_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("HELPLINE_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("HELPLINE_REDIS_URL", settings.redis_url or "")
+    return settings
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_group_list_as_json_and_as_a_table(
+    cli: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "group", "list", "--json")
+    assert code == 0
+    assert json.loads(out) == {
+        "network_number": "+4767000090",
+        "groups": [
+            {"id": FAMILY, "name": "Ressursfamilien Nilsen", "kind": "ressursfamilie",
+             "kommune": "asker", "hub": "nilsen", "member_count": 3, "number": "+4767000091"},
+            {"id": "baerum-nettverk", "name": "Fosterhjemsnettverket i Bærum",
+             "kind": "nettverk", "kommune": "baerum", "hub": None, "member_count": 3,
+             "number": None},
+        ],
+    }  # fmt: skip
+    code, out, _ = run(capsys, "group", "list")
+    header, family, network, footer = out.splitlines()
+    assert code == 0 and header.split() == [
+        "ID", "NAME", "KIND", "KOMMUNE", "HUB", "MEMBERS", "NUMBER"]  # fmt: skip
+    assert family.split() == [FAMILY, "Ressursfamilien", "Nilsen", "ressursfamilie", "asker",
+                              "nilsen", "3", "+4767000091"]  # fmt: skip
+    assert network.split()[-4:] == ["baerum", "-", "3", "-"]
+    assert footer == "network number (groups without their own): +4767000090"
+
+
+def test_group_mute_and_unmute_are_idempotent(
+    cli: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "group", "mute", FAMILY, "hansen") == (
+        0, f"muted foster home 'hansen' in group '{FAMILY}': their messages are stored and"
+        " not relayed\n", "")  # fmt: skip
+    code, out, _ = run(capsys, "group", "mute", FAMILY, "hansen")
+    assert (code, out) == (0, f"foster home 'hansen' in group '{FAMILY}' was already muted\n")
+    assert run(capsys, "group", "mute", FAMILY, "nilsen")[0] == 0  # the hub, too
+    assert asyncio.run(_mutes(cli)) == [(FAMILY, "hansen"), (FAMILY, "nilsen")]
+    code, out, _ = run(capsys, "group", "unmute", FAMILY, "hansen")
+    assert (code, out) == (0, f"unmuted foster home 'hansen' in group '{FAMILY}'\n")
+    code, out, _ = run(capsys, "group", "unmute", FAMILY, "hansen")
+    assert (code, out) == (0, f"foster home 'hansen' in group '{FAMILY}' was not muted\n")
+    assert asyncio.run(_mutes(cli)) == [(FAMILY, "nilsen")]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["mute", "asker-rf-nilson", "hansen"],
+         "unknown group 'asker-rf-nilson' (did you mean 'asker-rf-nilsen'?)"),
+        (["mute", FAMILY, "hanssen"], "unknown foster home 'hanssen' (did you mean 'hansen'?)"),
+        (["mute", FAMILY, "olsen"], f"foster home 'olsen' is not in group '{FAMILY}' (its"
+         " homes: nilsen, hansen, johansen, haugen)"),
+        (["unmute", "baerum-nettverk", "hansen"],
+         "foster home 'hansen' is not in group 'baerum-nettverk'"),
+    ],
+)  # fmt: skip
+def test_group_mute_refuses_what_is_not_a_member_and_changes_nothing(
+    cli: Settings, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    code, out, err = run(capsys, "group", *argv)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"error: {message}")
+    assert asyncio.run(_mutes(cli)) == []
+
+
+def test_group_commands_need_a_loaded_organisation(
+    cli: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def empty() -> None:
+        async with open_services(cli, with_redis=False) as services:
+            async with services.engine.begin() as connection:
+                for table in reversed(m.Base.metadata.sorted_tables):
+                    await connection.execute(table.delete())
+
+    asyncio.run(empty())
+    code, _, err = run(capsys, "group", "mute", FAMILY, "hansen")
+    assert code == 2 and "no organisation is loaded" in err
