@@ -18,36 +18,21 @@ from sqlalchemy.engine import Connection, Engine
 
 from helpline.bootstrap import open_services
 from helpline.cli import main
-from helpline.db.models import AccessLogRow, ApiTokenRow, Base
+from helpline.db.models import AccessLogRow, ApiTokenRow
 from helpline.settings import Settings
+from tests.integration.cli_support import empty_stores, point_cli_at, run
 
 pytestmark = pytest.mark.integration
 
 CLI_ACTOR = f"cli:{getpass.getuser()}"
 
 
-async def _empty(settings: Settings) -> None:
-    async with open_services(settings, with_redis=False) as services:
-        async with services.engine.begin() as connection:
-            for table in reversed(Base.metadata.sorted_tables):
-                await connection.execute(table.delete())
-
-
 @pytest.fixture
 def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Settings:
     """An empty register, and the environment pointing the command line at it."""
-    asyncio.run(_empty(settings))
-    monkeypatch.chdir(tmp_path)  # no stray .env
-    monkeypatch.setenv("HELPLINE_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("HELPLINE_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("HELPLINE_REDIS_URL", settings.redis_url or "")
+    asyncio.run(empty_stores(settings))
+    point_cli_at(settings, monkeypatch, tmp_path)
     return settings
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def rows(settings: Settings, model: Any) -> list[Any]:

@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from helpline.bootstrap import Services, open_services
-from helpline.cli import main
 from helpline.commands.org import demo_text, load_text
 from helpline.db import models as m
 from helpline.groups import is_muted, mute, unmute
 from helpline.settings import Settings
+from tests.integration.cli_support import point_cli_at, run
 
 pytestmark = pytest.mark.integration
 
@@ -106,17 +106,8 @@ async def _mutes(settings: Settings) -> list[tuple[str, str]]:
 def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Settings:
     """The demo loaded, and the environment pointing the command line at it."""
     asyncio.run(_demo(settings))
-    monkeypatch.chdir(tmp_path)  # no stray .env
-    monkeypatch.setenv("HELPLINE_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("HELPLINE_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("HELPLINE_REDIS_URL", settings.redis_url or "")
+    point_cli_at(settings, monkeypatch, tmp_path)
     return settings
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_group_list_as_json_and_as_a_table(
