@@ -11,6 +11,7 @@ from helpline.bootstrap import open_services
 from helpline.cli import main
 from helpline.db.models import Base, ContactRow, MessageRow, OutboxRow, WebhookEventRow
 from helpline.settings import Settings
+from tests.integration.cli_support import point_cli_at
 
 pytestmark = pytest.mark.integration
 
@@ -56,10 +57,7 @@ async def _content(settings: Settings) -> tuple[object, ...]:
 @pytest.fixture
 def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Settings:
     asyncio.run(_old_conversation(settings))
-    monkeypatch.chdir(tmp_path)  # no stray .env
-    monkeypatch.setenv("HELPLINE_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("HELPLINE_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("HELPLINE_REDIS_URL", settings.redis_url or "")
+    point_cli_at(settings, monkeypatch, tmp_path)
     return settings
 
 
