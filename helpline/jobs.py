@@ -23,7 +23,7 @@ from helpline.effects import apply_effects
 from helpline.messages import Conversations, Effects
 from rota.wallclock import OSLO, zone
 from routing import texts
-from routing.calls import CallPlan
+from routing.call_plan import CallPlan
 
 log = logging.getLogger(__name__)
 

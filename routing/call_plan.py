@@ -1,4 +1,4 @@
-"""Live call routing decisions: the frozen dial plan and what happens after each attempt.
+"""The frozen dial plan of a call and what happens after each attempt (pure decisions).
 
 A call's plan is frozen from the on-duty chain when the call starts (STYLE.md habit 4):
 a rota edited mid-call never reroutes a ringing call.

@@ -1,7 +1,7 @@
-"""The phone line's state: each webhook step loads the contact, asks `routing`, stores.
+"""The phone line's steps: each webhook step loads the contact, asks `routing`, stores.
 
 Functions here take an open session (inside `events.once`) and return the TwiML to
-answer; the pure decisions live in `routing.calls`, the words in `routing.texts`.
+answer; the pure decisions live in `routing.call_plan`, the words in `routing.texts`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from helpline.twiml import VoiceTwiml
 from rota.model import ChainEntry
 from rota.phones import e164_or_none, mask_phone
 from routing import texts
-from routing.calls import (
+from routing.call_plan import (
     CallPlan,
     Connected,
     Dial,
