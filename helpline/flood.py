@@ -26,7 +26,7 @@ from routing.ports import Party
 from routing.replies import short_code
 
 if TYPE_CHECKING:  # messages imports this module; this one needs its types only
-    from helpline.messages import Conversations
+    from helpline.messages import MessageWork
 
 log = logging.getLogger(__name__)
 
@@ -67,22 +67,22 @@ class FloodGate:
         return int(count)
 
 
-def _gate(conv: Conversations) -> FloodGate:
+def _gate(conv: MessageWork) -> FloodGate:
     return FloodGate(conv.services.redis)
 
 
-def _span(conv: Conversations) -> timedelta:
+def _span(conv: MessageWork) -> timedelta:
     return timedelta(seconds=conv.services.settings.followup_batch)
 
 
-async def opened(conv: Conversations, contact: ContactRow) -> None:
+async def opened(conv: MessageWork, contact: ContactRow) -> None:
     """A new conversation's first notice opens its follow-up window: follow-ups in the
     same window come in one batch notice."""
     contact.followup_notified_at = conv.now
     await _gate(conv).claim_followup_window(contact.id, decide.window_at(conv.now, _span(conv)))
 
 
-async def follow_up(conv: Conversations, contact: ContactRow, message: MessageRow) -> None:
+async def follow_up(conv: MessageWork, contact: ContactRow, message: MessageRow) -> None:
     """A further message in an open conversation: notify now, or in the window's batch."""
     window = decide.window_at(conv.now, _span(conv))
     claimed = await _gate(conv).claim_followup_window(contact.id, window)
@@ -94,7 +94,7 @@ async def follow_up(conv: Conversations, contact: ContactRow, message: MessageRo
 
 
 async def notify_pending(
-    conv: Conversations, contact: ContactRow, current: MessageRow | None = None
+    conv: MessageWork, contact: ContactRow, current: MessageRow | None = None
 ) -> int:
     """One notice of every follow-up staff were not told of (and `current`, the message
     being handled); returns how many it told. Runs again safely: the stored mark moves
@@ -126,7 +126,7 @@ async def notify_pending(
     return len(notice.bodies)
 
 
-async def _move_mark(conv: Conversations, contact: ContactRow, to: datetime) -> bool:
+async def _move_mark(conv: MessageWork, contact: ContactRow, to: datetime) -> bool:
     before = contact.followup_notified_at
     result = await conv.session.execute(
         update(ContactRow)
@@ -142,13 +142,13 @@ async def _move_mark(conv: Conversations, contact: ContactRow, to: datetime) -> 
     return True
 
 
-async def floods(conv: Conversations, line: str) -> bool:
+async def floods(conv: MessageWork, line: str) -> bool:
     """Count a new conversation from an unknown number on `line`; over the hourly cap?"""
     count = await _gate(conv).count_unknown(line, decide.window_at(conv.now, decide.HOUR))
     return decide.floods(count, conv.services.settings.unknown_per_hour)
 
 
-async def join(conv: Conversations, sender: str, line: str, body: str, channel: str) -> None:
+async def join(conv: MessageWork, sender: str, line: str, body: str, channel: str) -> None:
     """Over the cap: the message joins the line's open flood conversation (opening it,
     and alerting the coordinators once); the sender gets the neutral receipt once."""
     contact = await conv.session.scalar(

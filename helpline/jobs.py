@@ -20,7 +20,7 @@ from helpline import flood, retention
 from helpline.bootstrap import Services
 from helpline.db.models import ContactRow, MessageRow
 from helpline.effects import apply_effects
-from helpline.messages import Conversations, Effects
+from helpline.messages import Effects, MessageWork
 from rota.wallclock import OSLO, zone
 from routing import texts
 from routing.call_plan import CallPlan
@@ -110,7 +110,7 @@ async def message_deadline(ctx: Context, *, contact_id: int) -> None:
         )
         if contact is None or contact.message_plan is None:
             return
-        work = Conversations(services, session, loaded, services.clock(), effects)
+        work = MessageWork(services, session, loaded, services.clock(), effects)
         await work.on_deadline(contact)
     await apply_effects(services, effects)
 
@@ -134,7 +134,7 @@ async def sweep_conversations(ctx: Context) -> int:
             )
             if contact is None or contact.answered_at is not None:
                 continue
-            work = Conversations(services, session, loaded, services.clock(), effects)
+            work = MessageWork(services, session, loaded, services.clock(), effects)
             await work.on_shift_change(contact)
             await work.on_deadline(contact)
         await apply_effects(services, effects)
@@ -157,7 +157,7 @@ async def followup_batch(ctx: Context, *, contact_id: int) -> int:
         )
         if contact is None or contact.message_plan is None:
             return 0
-        work = Conversations(services, session, loaded, services.clock(), effects)
+        work = MessageWork(services, session, loaded, services.clock(), effects)
         told = await flood.notify_pending(work, contact)
     await apply_effects(services, effects)
     return told

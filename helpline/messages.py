@@ -77,7 +77,7 @@ class Staff:
 
 
 @dataclass
-class Conversations:
+class MessageWork:
     """One unit of work: a session, the organisation, the time, and the effects."""
 
     services: Services

@@ -20,7 +20,7 @@ from helpline.db.events import once
 from helpline.db.models import OutboxRow, TelegramLinkRow
 from helpline.effects import apply_effects
 from helpline.linking import redeem
-from helpline.messages import Conversations, Effects, Party, Staff
+from helpline.messages import Effects, MessageWork, Party, Staff
 from helpline.web.keys import SERVICES
 from helpline.web.twilio_auth import TWILIO_PARAMS
 from rota.phones import e164_or_none
@@ -57,7 +57,7 @@ async def sms(request: web.Request) -> web.Response:
     effects = Effects()
 
     async def work(session: AsyncSession) -> str:
-        conv = Conversations(services, session, loaded, services.clock(), effects)
+        conv = MessageWork(services, session, loaded, services.clock(), effects)
         staff = staff_by_phone(loaded, sender)
         if staff is not None:
             await conv.from_staff(staff, body)
@@ -120,7 +120,7 @@ def update_handler(services: Services) -> Callable[[Update], Awaitable[None]]:
         effects = Effects()
 
         async def work(session: AsyncSession) -> str:
-            conv = Conversations(services, session, loaded, services.clock(), effects)
+            conv = MessageWork(services, session, loaded, services.clock(), effects)
             await route_update(conv, update)
             return ""
 
@@ -138,7 +138,7 @@ def from_private_chat(update: Update) -> bool:
     return update.message is not None and update.message.chat.type == Chat.PRIVATE
 
 
-async def route_update(conv: Conversations, update: Update) -> None:
+async def route_update(conv: MessageWork, update: Update) -> None:
     """Dispatch a Telegram update: a button, a /start link, staff or a foster parent."""
     if update.callback_query is not None:
         await _button(conv, update.callback_query)
@@ -146,18 +146,18 @@ async def route_update(conv: Conversations, update: Update) -> None:
         await _message(conv, update.message, update.message.text)
 
 
-async def _linked(conv: Conversations, user_id: int) -> TelegramLinkRow | None:
+async def _linked(conv: MessageWork, user_id: int) -> TelegramLinkRow | None:
     return await conv.session.get(TelegramLinkRow, user_id)
 
 
-def _staff(conv: Conversations, link: TelegramLinkRow, chat_id: int) -> Staff | None:
+def _staff(conv: MessageWork, link: TelegramLinkRow, chat_id: int) -> Staff | None:
     person = conv.loaded.directory.people.get(link.target_id)
     if link.kind != "person" or person is None:
         return None
     return Staff(person.id, person.phone, person.name, Party("telegram", str(chat_id)))
 
 
-async def _message(conv: Conversations, message: Message, text: str) -> None:
+async def _message(conv: MessageWork, message: Message, text: str) -> None:
     chat = Party("telegram", str(message.chat.id))
     user = message.from_user
     if text.startswith("/start"):
@@ -182,7 +182,7 @@ async def _message(conv: Conversations, message: Message, text: str) -> None:
     await conv.from_foster_parent(home, home.phones[0], "", text, "telegram", message.chat.id)
 
 
-async def _replied_contact(conv: Conversations, message: Message) -> int | None:
+async def _replied_contact(conv: MessageWork, message: Message) -> int | None:
     """The conversation a Telegram reply answers: the notification it replies to."""
     original = message.reply_to_message
     if original is None:
@@ -196,7 +196,7 @@ async def _replied_contact(conv: Conversations, message: Message) -> int | None:
     )
 
 
-async def _button(conv: Conversations, query: CallbackQuery) -> None:
+async def _button(conv: MessageWork, query: CallbackQuery) -> None:
     link = await _linked(conv, query.from_user.id)
     message = query.message
     staff = _staff(conv, link, message.chat.id) if link and message else None
