@@ -67,8 +67,10 @@ class Effects:
 
 
 @dataclass(frozen=True, slots=True)
-class Staff:
-    """A staff member writing in: by person id when known, always by phone."""
+class StaffSender:
+    """The staff member who sent a message: by person id when known, always by phone.
+
+    (Not `rota.engine.Staff`, a team's (primary, backup) pair at an instant.)"""
 
     person: str | None
     phone: str
@@ -239,7 +241,7 @@ class MessageWork:
     # -- a staff member writes ----------------------------------------------------------
 
     async def from_staff(
-        self, staff: Staff, text: str, reply_to_contact: int | None = None
+        self, staff: StaffSender, text: str, reply_to_contact: int | None = None
     ) -> None:
         """A staff member's SMS or Telegram text: answer, take, close, or get help."""
         command: StaffCommand = parse_staff(text, self.services.settings.categories)
@@ -265,7 +267,7 @@ class MessageWork:
             case _:  # Stop() from staff: nothing to relay
                 self.send(staff.reply_to, say.missing_code(), None, kind="help")
 
-    async def _bare(self, staff: Staff, answer: str) -> None:
+    async def _bare(self, staff: StaffSender, answer: str) -> None:
         mine = await self.open_for(staff)
         if len(mine) == 1:
             await self._answer(staff, short_code(mine[0].id), answer)
@@ -275,7 +277,7 @@ class MessageWork:
         else:
             self.send(staff.reply_to, say.no_open(), None, kind="help")
 
-    async def open_for(self, staff: Staff) -> list[ContactRow]:
+    async def open_for(self, staff: StaffSender) -> list[ContactRow]:
         """Open conversations this staff member has, or was notified of and nobody took."""
         rows = await self.session.scalars(
             select(ContactRow).where(
@@ -287,7 +289,7 @@ class MessageWork:
         )  # fmt: skip
         return [c for c in rows if involved(c, staff)]
 
-    async def _contact_for(self, staff: Staff, code: str) -> ContactRow | None:
+    async def _contact_for(self, staff: StaffSender, code: str) -> ContactRow | None:
         contact_id = code_contact_id(code)
         contact = await self.session.get(ContactRow, contact_id) if contact_id else None
         if (
@@ -299,7 +301,7 @@ class MessageWork:
             return None
         return contact
 
-    async def _answer(self, staff: Staff, code: str, answer: str) -> None:
+    async def _answer(self, staff: StaffSender, code: str, answer: str) -> None:
         contact = await self._contact_for(staff, code)
         if contact is None:
             return
@@ -318,7 +320,7 @@ class MessageWork:
         self.record(contact, "out", party.channel, "staff", staff.name, answer)
         self.send(party, say.relayed_reply(staff.name, answer), contact, kind="reply")
 
-    def _acknowledge(self, contact: ContactRow, staff: Staff) -> None:
+    def _acknowledge(self, contact: ContactRow, staff: StaffSender) -> None:
         if contact.answered_at is not None:
             return
         state = state_of(contact)
@@ -329,7 +331,7 @@ class MessageWork:
             due = state.last_notified_at + plan_of(contact).deadline
             self.effects.cancelled.append((contact.id, state.notified_steps - 1, due))
 
-    async def _tell_taken(self, contact: ContactRow, staff: Staff) -> None:
+    async def _tell_taken(self, contact: ContactRow, staff: StaffSender) -> None:
         notice = say.taken_notice(short_code(contact.id), contact.foster_home_name,
                                   contact.kommune_name, staff.name)  # fmt: skip
         for entry in taken_notices(plan_of(contact), state_of(contact), staff.phone):
@@ -337,7 +339,7 @@ class MessageWork:
                 continue
             self.send(await self.party_of(entry), notice, contact, kind="taken")
 
-    async def _close(self, staff: Staff, code: str, category: str) -> None:
+    async def _close(self, staff: StaffSender, code: str, category: str) -> None:
         contact = await self._contact_for(staff, code)
         if contact is None:
             return
@@ -452,7 +454,7 @@ def state_of(contact: ContactRow) -> ConversationState:
     )
 
 
-def involved(contact: ContactRow, staff: Staff) -> bool:
+def involved(contact: ContactRow, staff: StaffSender) -> bool:
     """Is `staff` one of those notified, or the one who took it?"""
     if contact.acknowledged_phone is not None:
         return contact.acknowledged_phone == staff.phone

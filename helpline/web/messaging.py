@@ -20,7 +20,7 @@ from helpline.db.events import once
 from helpline.db.models import OutboxRow, TelegramLinkRow
 from helpline.effects import apply_effects
 from helpline.linking import redeem
-from helpline.messages import Effects, MessageWork, Party, Staff
+from helpline.messages import Effects, MessageWork, Party, StaffSender
 from helpline.web.keys import SERVICES
 from helpline.web.twilio_auth import TWILIO_PARAMS
 from rota.phones import e164_or_none
@@ -73,14 +73,14 @@ async def sms(request: web.Request) -> web.Response:
     return web.Response(text=answer, content_type="application/xml")
 
 
-def staff_by_phone(loaded: LoadedOrg, phone: str) -> Staff | None:
+def staff_by_phone(loaded: LoadedOrg, phone: str) -> StaffSender | None:
     """A staff member by their own phone, or whoever carries a team's duty phone."""
     person = loaded.directory.people_by_phone.get(phone)
     if person is not None:
-        return Staff(person.id, phone, person.name, Party("sms", phone))
+        return StaffSender(person.id, phone, person.name, Party("sms", phone))
     team = loaded.directory.teams_by_duty_phone.get(phone)
     if team is not None:
-        return Staff(None, phone, team.name, Party("sms", phone))
+        return StaffSender(None, phone, team.name, Party("sms", phone))
     return None
 
 
@@ -150,11 +150,11 @@ async def _linked(conv: MessageWork, user_id: int) -> TelegramLinkRow | None:
     return await conv.session.get(TelegramLinkRow, user_id)
 
 
-def _staff(conv: MessageWork, link: TelegramLinkRow, chat_id: int) -> Staff | None:
+def _staff(conv: MessageWork, link: TelegramLinkRow, chat_id: int) -> StaffSender | None:
     person = conv.loaded.directory.people.get(link.target_id)
     if link.kind != "person" or person is None:
         return None
-    return Staff(person.id, person.phone, person.name, Party("telegram", str(chat_id)))
+    return StaffSender(person.id, person.phone, person.name, Party("telegram", str(chat_id)))
 
 
 async def _message(conv: MessageWork, message: Message, text: str) -> None:
