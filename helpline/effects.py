@@ -83,7 +83,7 @@ async def apply_effects(services: Services, effects: Effects) -> None:
         try:
             job = await services.queue.job(deadline_key(contact_id, step, due))
             if job is not None:
-                await services.queue.abort(job, "acknowledged")
+                await services.queue.abort(job, "taken")
         except Exception as error:  # a job that still runs re-checks and does nothing
             log.warning("deadline of conversation %d not cancelled: %s", contact_id,
                         type(error).__name__)  # fmt: skip

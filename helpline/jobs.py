@@ -116,7 +116,7 @@ async def message_deadline(ctx: Context, *, contact_id: int) -> None:
 
 
 async def sweep_conversations(ctx: Context) -> int:
-    """Every minute: move unacknowledged conversations at a shift change, and escalate
+    """Every minute: move conversations nobody has taken at a shift change, and escalate
     any whose deadline job was lost. Returns how many conversations were looked at."""
     services = ctx["services"]
     loaded = await services.organisation()

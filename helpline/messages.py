@@ -249,11 +249,11 @@ class MessageWork:
             command = Reply(short_code(reply_to_contact), command.text)
         match command:
             case Reply(code=code, text=answer):
-                await self._answer(staff, code, answer)
+                await self._reply(staff, code, answer)
             case Take(code=code):
                 contact = await self._contact_for(staff, code)
                 if contact is not None:
-                    self._acknowledge(contact, staff)
+                    self._take(contact, staff)
                     await self._tell_taken(contact, staff)
                     self.send(staff.reply_to, say.taken_by_you(code), contact, kind="help")
             case Close(code=code, category=category):
@@ -270,7 +270,7 @@ class MessageWork:
     async def _bare(self, staff: StaffSender, answer: str) -> None:
         mine = await self.open_for(staff)
         if len(mine) == 1:
-            await self._answer(staff, short_code(mine[0].id), answer)
+            await self._reply(staff, short_code(mine[0].id), answer)
         elif mine:
             listing = [(short_code(c.id), c.foster_home_name) for c in mine]
             self.send(staff.reply_to, say.several_open(listing), None, kind="help")
@@ -301,7 +301,7 @@ class MessageWork:
             return None
         return contact
 
-    async def _answer(self, staff: StaffSender, code: str, answer: str) -> None:
+    async def _reply(self, staff: StaffSender, code: str, answer: str) -> None:
         contact = await self._contact_for(staff, code)
         if contact is None:
             return
@@ -312,7 +312,7 @@ class MessageWork:
             self.send(staff.reply_to, say.flood_no_reply(code), contact, kind="help")
             return
         if contact.answered_at is None:
-            self._acknowledge(contact, staff)
+            self._take(contact, staff)
             await self._tell_taken(contact, staff)
         contact.first_answer_at = contact.first_answer_at or self.now
         contact.outcome = "answered"
@@ -320,7 +320,7 @@ class MessageWork:
         self.record(contact, "out", party.channel, "staff", staff.name, answer)
         self.send(party, say.relayed_reply(staff.name, answer), contact, kind="reply")
 
-    def _acknowledge(self, contact: ContactRow, staff: StaffSender) -> None:
+    def _take(self, contact: ContactRow, staff: StaffSender) -> None:
         if contact.answered_at is not None:
             return
         state = state_of(contact)
@@ -344,7 +344,7 @@ class MessageWork:
         if contact is None:
             return
         if contact.closed_at is None:
-            self._acknowledge(contact, staff)
+            self._take(contact, staff)
             contact.closed_at = self.now
             contact.ended_at = self.now
             contact.category = category
@@ -417,7 +417,7 @@ class MessageWork:
         return True
 
     async def on_shift_change(self, contact: ContactRow) -> None:
-        """Move an unacknowledged conversation to whoever is on duty now."""
+        """Move a conversation nobody has taken to whoever is on duty now."""
         if contact.kommune_id is None:
             return
         new_chain = self.loaded.rota.on_duty(contact.kommune_id, self.now)
@@ -447,7 +447,7 @@ def plan_of(contact: ContactRow) -> MessagePlan:
 def state_of(contact: ContactRow) -> ConversationState:
     return ConversationState(
         notified_steps=contact.notified_steps,
-        acknowledged_at=contact.answered_at,
+        taken_at=contact.answered_at,
         closed_at=contact.closed_at,
         last_notified_at=contact.last_notified_at or contact.started_at,
         exhausted_at=contact.exhausted_at,

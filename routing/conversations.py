@@ -28,7 +28,7 @@ from rota.model import ChainEntry
 
 @dataclass(frozen=True, slots=True)
 class MessagePlan:
-    """Whom to notify, in order, and how long each has to acknowledge.
+    """Whom to notify, in order, and how long each has to take it.
 
     Never empty: an on-duty chain always ends with the fallback number."""
 
@@ -67,7 +67,7 @@ class ConversationState:
     `last_notified_at` is when the latest was (the opening time while it is 0)."""
 
     notified_steps: int
-    acknowledged_at: datetime | None
+    taken_at: datetime | None
     closed_at: datetime | None
     last_notified_at: datetime
     exhausted_at: datetime | None = None
@@ -76,7 +76,7 @@ class ConversationState:
         if self.notified_steps < 0:
             raise ValueError("notified_steps cannot be negative")
         for instant in (
-            self.acknowledged_at,
+            self.taken_at,
             self.closed_at,
             self.last_notified_at,
             self.exhausted_at,
@@ -86,8 +86,8 @@ class ConversationState:
 
     @property
     def settled(self) -> bool:
-        """Acknowledged or closed: escalation is over for good."""
-        return self.acknowledged_at is not None or self.closed_at is not None
+        """Taken or closed: escalation is over for good."""
+        return self.taken_at is not None or self.closed_at is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +113,7 @@ class Escalate:
 
 @dataclass(frozen=True, slots=True)
 class Exhausted:
-    """Everyone in the chain was notified and nobody acknowledged: alert them all."""
+    """Everyone in the chain was notified and nobody took it: alert them all."""
 
     entries: tuple[ChainEntry, ...]
 
@@ -167,7 +167,7 @@ def current(plan: MessagePlan, state: ConversationState) -> ChainEntry | None:
 def on_deadline(plan: MessagePlan, state: ConversationState, now: datetime) -> DeadlineDecision:
     """What a deadline job does when it runs at `now`, however late or often it runs.
 
-    Escalates only an open, unacknowledged conversation whose latest deadline has passed,
+    Escalates only an open conversation nobody has taken whose latest deadline has passed,
     to the first step not yet notified; alerts once when every step was notified."""
     if state.settled or state.exhausted_at is not None:
         return Nothing()
@@ -183,7 +183,7 @@ def on_deadline(plan: MessagePlan, state: ConversationState, now: datetime) -> D
 def on_shift_change(
     plan: MessagePlan, state: ConversationState, new_chain: tuple[ChainEntry, ...], now: datetime
 ) -> ShiftDecision:
-    """Move an open, unacknowledged conversation to the new person on duty.
+    """Move an open conversation nobody has taken to the new person on duty.
 
     Reassigns when the person notified last is not the new chain's primary (by person and
     phone: a duty phone handed to the next person counts as a new person). Nothing when the

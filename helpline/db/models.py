@@ -204,6 +204,10 @@ class ContactRow(Base):
     helpline_number: Mapped[str] = mapped_column(String(32))
     call_sid: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # When a staff member took the contact (pressed 1 on a call; took, answered or closed
+    # a conversation), and who: the code's one word is "taken". The columns keep their
+    # older names (answered_at, answered_by, acknowledged_phone): the API serves them and
+    # renaming them would need a migration.
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     answered_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
@@ -218,7 +222,7 @@ class ContactRow(Base):
     notified_steps: Mapped[int] = mapped_column(Integer, default=0)
     last_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     exhausted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    acknowledged_phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    acknowledged_phone: Mapped[str | None] = mapped_column(String(32), nullable=True)  # taker
     first_answer_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     category: Mapped[str | None] = mapped_column(String(40), nullable=True)

@@ -165,7 +165,7 @@ async def test_escalation_after_the_deadline_then_everyone_is_alerted(
     assert contact.exhausted_at is not None and contact.urgent
 
 
-async def test_an_acknowledged_conversation_never_escalates(
+async def test_a_taken_conversation_never_escalates(
     twilio: TwilioDriver, services: Services, clock: FrozenClock
 ) -> None:
     sms = Sms(twilio)
@@ -231,7 +231,7 @@ async def test_a_forged_sms_is_403_and_changes_nothing(
     assert await contacts(services) == [] and await outbox(services) == []
 
 
-async def test_at_a_shift_change_an_unacknowledged_conversation_moves_on(
+async def test_at_a_shift_change_a_conversation_nobody_took_moves_on(
     twilio: TwilioDriver, services: Services, clock: FrozenClock
 ) -> None:
     evening = datetime(2026, 11, 23, 20, 55, tzinfo=UTC)  # 21:55 in Oslo: asker-bvt

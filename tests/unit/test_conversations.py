@@ -48,7 +48,7 @@ OPENED = oslo(2026, 3, 10, 21, 0)
 OPENED_UTC = utc(2026, 3, 10, 20, 0)
 T = {m: OPENED_UTC + m * MIN for m in range(0, 121)}  # minutes after opening, in UTC
 
-ACKED = utc(2026, 3, 10, 20, 4)
+TAKEN = utc(2026, 3, 10, 20, 4)
 CLOSED = utc(2026, 3, 10, 20, 30)
 
 
@@ -56,11 +56,11 @@ def state(
     notified: int,
     last: datetime,
     *,
-    acknowledged: datetime | None = None,
+    taken: datetime | None = None,
     closed: datetime | None = None,
     exhausted: datetime | None = None,
 ) -> ConversationState:
-    return ConversationState(notified, acknowledged, closed, last, exhausted)
+    return ConversationState(notified, taken, closed, last, exhausted)
 
 
 OPEN = state(1, OPENED)  # Kari was notified when the message came in
@@ -106,8 +106,8 @@ DEADLINES = [
     pytest.param(state(4, T[30]), T[39], Nothing(), id="fallback-still-has-time"),
     pytest.param(state(4, T[30]), T[40], Exhausted(CHAIN), id="exhausted"),
     pytest.param(state(4, T[30], exhausted=T[40]), T[90], Nothing(), id="exhausted-alerts-once"),
-    pytest.param(state(1, OPENED, acknowledged=ACKED), T[10], Nothing(), id="acknowledged"),
-    pytest.param(state(2, T[10], acknowledged=T[12]), T[60], Nothing(), id="acknowledged-late"),
+    pytest.param(state(1, OPENED, taken=TAKEN), T[10], Nothing(), id="taken"),
+    pytest.param(state(2, T[10], taken=T[12]), T[60], Nothing(), id="taken-late"),
     pytest.param(state(1, OPENED, closed=CLOSED), T[40], Nothing(), id="closed"),
     pytest.param(state(0, OPENED), T[9], Nothing(), id="lost-first-notification-waits"),
     pytest.param(state(0, OPENED), T[10], Escalate(0, KARI, T[20], None), id="lost-first"),
@@ -220,8 +220,8 @@ SHIFTS = [
         Reassign(MessagePlan((OMAR, FALLBACK), DEADLINE), Notify(0, OMAR, SHIFT + DEADLINE), KARI),
         id="to-the-night-team",
     ),
-    pytest.param(state(1, OPENED, acknowledged=ACKED), NEW_DAY, Nothing(), id="acknowledged"),
-    pytest.param(state(1, OPENED, closed=ACKED), NEW_DAY, Nothing(), id="closed"),
+    pytest.param(state(1, OPENED, taken=TAKEN), NEW_DAY, Nothing(), id="taken"),
+    pytest.param(state(1, OPENED, closed=TAKEN), NEW_DAY, Nothing(), id="closed"),
     pytest.param(OPEN, (), Nothing(), id="nobody-to-move-to"),
 ]
 
@@ -253,7 +253,7 @@ def test_a_reassigned_conversation_escalates_in_its_new_plan() -> None:
     assert on_shift_change(decision.plan, moved, NEW_DAY, SHIFT + MIN) == Nothing()
 
 
-TAKEN = [
+TAKEN_NOTICES = [
     pytest.param(state(3, T[20]), OLA.phone, [KARI, NINA], id="taker-left-out"),
     pytest.param(state(1, OPENED), KARI.phone, [], id="only-the-taker-was-told"),
     pytest.param(state(2, T[10]), FALLBACK.phone, [KARI, OLA], id="taker-not-notified-yet"),
@@ -262,7 +262,7 @@ TAKEN = [
 ]
 
 
-@pytest.mark.parametrize(("conversation", "taker", "expected"), TAKEN)
+@pytest.mark.parametrize(("conversation", "taker", "expected"), TAKEN_NOTICES)
 def test_taken_notices(
     conversation: ConversationState, taker: str, expected: list[ChainEntry]
 ) -> None:
