@@ -12,15 +12,21 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from saq import CronJob, Job, Worker
+from saq import CronJob, Worker
 from saq.types import Context as SaqContext
 from sqlalchemy import select
 
-from helpline import flood, retention
+from helpline import deadlines, flood, retention
 from helpline.bootstrap import Services
 from helpline.db.models import ContactRow, MessageRow
-from helpline.effects import apply_effects
-from helpline.messages import Effects, MessageWork
+from helpline.effects import (
+    DEADLINE_JOB,
+    FOLLOWUP_BATCH_JOB,
+    VOICEMAIL_NOTICE_JOB,
+    Effects,
+    apply_effects,
+)
+from helpline.messages import MessageWork
 from rota.wallclock import OSLO, zone
 from routing import texts
 from routing.call_plan import CallPlan
@@ -111,7 +117,7 @@ async def message_deadline(ctx: Context, *, contact_id: int) -> None:
         if contact is None or contact.message_plan is None:
             return
         work = MessageWork(services, session, loaded, services.clock(), effects)
-        await work.on_deadline(contact)
+        await deadlines.deadline(work, contact)
     await apply_effects(services, effects)
 
 
@@ -135,8 +141,8 @@ async def sweep_conversations(ctx: Context) -> int:
             if contact is None or contact.answered_at is not None:
                 continue
             work = MessageWork(services, session, loaded, services.clock(), effects)
-            await work.on_shift_change(contact)
-            await work.on_deadline(contact)
+            await deadlines.shift_change(work, contact)
+            await deadlines.deadline(work, contact)
         await apply_effects(services, effects)
     return len(ids)
 
@@ -193,21 +199,6 @@ async def purge_content(ctx: Context) -> int:
     return counts.contacts
 
 
-async def enqueue_voicemail_notice(services: Services, contact_id: int) -> None:
-    """Queue the voicemail notice of a contact (once per contact while it is pending)."""
-    await services.queue.enqueue(
-        Job(
-            function="notify_voicemail",
-            kwargs={"contact_id": contact_id},
-            key=f"voicemail:{contact_id}",
-            retries=10,
-            retry_delay=5.0,
-            retry_backoff=True,
-            timeout=60,
-        )
-    )
-
-
 def make_worker(services: Services) -> Worker[Context]:
     """A saq worker with our jobs; `services` reach them through the job context."""
 
@@ -218,12 +209,12 @@ def make_worker(services: Services) -> Worker[Context]:
         services.queue,
         functions=[
             watch_coverage,
-            notify_voicemail,
+            (VOICEMAIL_NOTICE_JOB, notify_voicemail),
             sweep_voicemail_notices,
             deliver_outbox,
-            message_deadline,
+            (DEADLINE_JOB, message_deadline),
             sweep_conversations,
-            followup_batch,
+            (FOLLOWUP_BATCH_JOB, followup_batch),
             sweep_followups,
             purge_content,
         ],  # fmt: skip

@@ -18,16 +18,19 @@ from bots.telegram import NotAnUpdate, webhook_secret_ok
 from helpline.bootstrap import LoadedOrg, Services
 from helpline.db.events import once
 from helpline.db.models import OutboxRow, TelegramLinkRow
-from helpline.effects import apply_effects
+from helpline.effects import Effects, apply_effects
+from helpline.foster_messages import from_foster_parent
 from helpline.linking import redeem
-from helpline.messages import Effects, MessageWork, Party, StaffSender
+from helpline.messages import MessageWork
+from helpline.staff_messages import from_staff, staff_command
 from helpline.web.keys import SERVICES
 from helpline.web.twilio_auth import TWILIO_PARAMS
 from rota.phones import e164_or_none
 from routing import message_texts as say
 from routing.buttons import UNKNOWN_CHOICE, Category, Close, Take, Unknown, parse_button
-from routing.ports import Button
-from routing.replies import short_code
+from routing.effects import AnswerButton, EditButtons, Outgoing
+from routing.ports import Party
+from routing.staff_commands import StaffSender, button_command, category_buttons
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +63,12 @@ async def sms(request: web.Request) -> web.Response:
         conv = MessageWork(services, session, loaded, services.clock(), effects)
         staff = staff_by_phone(loaded, sender)
         if staff is not None:
-            await conv.from_staff(staff, body)
+            await from_staff(conv, staff, body)
         elif not body.strip():
-            conv.send(Party("sms", sender), say.empty_message(), None, kind="help")
+            _help(conv, Party("sms", sender), say.empty_message())
         else:
             home = loaded.directory.homes_by_phone.get(sender)
-            await conv.from_foster_parent(home, sender, dialled, body, "sms", None)
+            await from_foster_parent(conv, home, sender, dialled, body, "sms", None)
         return EMPTY_TWIML
 
     answer = await once(services.sessions, services.clock, f"sms:{form['MessageSid']}", work)
@@ -164,22 +167,26 @@ async def _message(conv: MessageWork, message: Message, text: str) -> None:
         token = text.removeprefix("/start").strip()
         kind = await redeem(conv.session, token, user.id, message.chat.id, conv.now) if (
             token and user) else None  # fmt: skip
-        conv.send(chat, say.linked(kind) if kind else say.link_invalid(), None, kind="help")
+        _help(conv, chat, say.linked(kind) if kind else say.link_invalid())
         return
     link = await _linked(conv, user.id) if user else None
     if link is None:
-        conv.send(chat, say.unknown_telegram_user(), None, kind="help")
+        _help(conv, chat, say.unknown_telegram_user())
         return
     staff = _staff(conv, link, message.chat.id)
     if staff is not None:
-        replied = await _replied_contact(conv, message)
-        await conv.from_staff(staff, text, reply_to_contact=replied)
+        await from_staff(conv, staff, text, await _replied_contact(conv, message))
         return
     home = conv.loaded.directory.homes.get(link.target_id)
     if home is None:  # the foster home left the register
-        conv.send(chat, say.unknown_telegram_user(), None, kind="help")
+        _help(conv, chat, say.unknown_telegram_user())
         return
-    await conv.from_foster_parent(home, home.phones[0], "", text, "telegram", message.chat.id)
+    await from_foster_parent(conv, home, home.phones[0], "", text, "telegram", message.chat.id)
+
+
+def _help(conv: MessageWork, party: Party, text: str) -> None:
+    """Answer input that reaches no conversation (an empty SMS, an unlinked user)."""
+    conv.send(Outgoing(party, text, "help", None), None)
 
 
 async def _replied_contact(conv: MessageWork, message: Message) -> int | None:
@@ -201,23 +208,20 @@ async def _button(conv: MessageWork, query: CallbackQuery) -> None:
     message = query.message
     staff = _staff(conv, link, message.chat.id) if link and message else None
     if staff is None or message is None:
-        conv.effects.button_answers.append((query.id, say.unknown_telegram_user()))
+        conv.effects.after.append(AnswerButton(query.id, say.unknown_telegram_user()))
         return
     categories = conv.services.settings.categories
     choice = parse_button(query.data, len(categories))
     if isinstance(choice, Unknown):
-        conv.effects.button_answers.append((query.id, UNKNOWN_CHOICE))
+        conv.effects.after.append(AnswerButton(query.id, UNKNOWN_CHOICE))
         return
-    conv.effects.button_answers.append((query.id, ""))
-    code = short_code(choice.contact_id)
+    conv.effects.after.append(AnswerButton(query.id, ""))
     match choice:
         case Take():
-            await conv.from_staff(staff, f"#{code} JA")
+            await staff_command(conv, staff, button_command(choice, categories))
         case Close():
-            buttons = tuple(
-                Button(c, Category(choice.contact_id, i).data) for i, c in enumerate(categories)
-            )
-            conv.effects.button_edits.append((message.chat.id, message.message_id, buttons))
-        case Category(index=index):
-            await conv.from_staff(staff, f"#{code} LUKK {categories[index]}")
-            conv.effects.button_edits.append((message.chat.id, message.message_id, ()))
+            buttons = category_buttons(choice.contact_id, categories)
+            conv.effects.after.append(EditButtons(message.chat.id, message.message_id, buttons))
+        case Category():
+            await staff_command(conv, staff, button_command(choice, categories))
+            conv.effects.after.append(EditButtons(message.chat.id, message.message_id, ()))

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from helpline import call_steps
 from helpline.bootstrap import Services
 from helpline.db.events import once
-from helpline.jobs import enqueue_voicemail_notice
+from helpline.effects import enqueue_voicemail_notice
 from helpline.web.keys import SERVICES, TWIML
 from helpline.web.twilio_auth import TWILIO_PARAMS
 from helpline.web.twilio_params import TwilioParams

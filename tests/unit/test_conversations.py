@@ -12,15 +12,19 @@ from hypothesis import strategies as st
 
 from rota.model import ChainEntry
 from routing.conversations import (
+    Closed,
     ConversationState,
     DeadlineDecision,
+    Decision,
     Escalate,
     Exhausted,
     MessagePlan,
     Nothing,
     Notify,
     Reassign,
+    Replied,
     ShiftDecision,
+    Taken,
     advance,
     current,
     due_at,
@@ -277,3 +281,32 @@ def test_taken_notices_go_once_per_phone() -> None:
 
 def test_advance_on_nothing_keeps_the_state() -> None:
     assert advance(OPEN, Nothing(), T[3]) is OPEN
+
+
+STAFF_DECISIONS = [
+    pytest.param(OPEN, Taken(OLA.phone, OLA.name),
+                 replace(OPEN, taken_at=T[4], taken_phone=OLA.phone, taken_by=OLA.name),
+                 id="taken"),
+    pytest.param(replace(OPEN, taken_at=T[2], taken_phone=KARI.phone, taken_by=KARI.name),
+                 Taken(OLA.phone, OLA.name),
+                 replace(OPEN, taken_at=T[2], taken_phone=KARI.phone, taken_by=KARI.name),
+                 id="taken-twice-keeps-the-first"),
+    pytest.param(OPEN, Replied(), replace(OPEN, first_reply_at=T[4], outcome="answered"),
+                 id="replied"),
+    pytest.param(replace(OPEN, first_reply_at=T[1], outcome="answered"), Replied(),
+                 replace(OPEN, first_reply_at=T[1], outcome="answered"), id="replied-again"),
+    pytest.param(OPEN, Closed("skole"),
+                 replace(OPEN, closed_at=T[4], category="skole", outcome="closed"), id="closed"),
+    pytest.param(replace(OPEN, first_reply_at=T[1], outcome="answered"), Closed("skole"),
+                 replace(OPEN, first_reply_at=T[1], outcome="answered", closed_at=T[4],
+                         category="skole"), id="closed-after-an-answer"),
+    pytest.param(state(1, OPENED, closed=CLOSED), Closed("helse"), state(1, OPENED, closed=CLOSED),
+                 id="closed-twice-keeps-the-first"),
+    pytest.param(state(4, T[30]), Exhausted(CHAIN),
+                 replace(state(4, T[30], exhausted=T[4]), urgent=True), id="exhausted-is-urgent"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("before", "decision", "after"), STAFF_DECISIONS)
+def test_advance(before: ConversationState, decision: Decision, after: ConversationState) -> None:
+    assert advance(before, decision, T[4]) == after
