@@ -280,6 +280,9 @@ class OutboxRow(Base):
     buttons: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON [[label, data]]
     reply_to: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # When the latest attempt claimed it (status sending): a crash leaves it so, and the
+    # sweep tries it again after routing.delivery.SENDING_TIMEOUT.
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class MessageRow(Base):
