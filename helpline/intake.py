@@ -20,7 +20,7 @@ from rota.model import FosterHome
 from rota.phones import mask_phone
 from routing import lifecycle
 from routing.call_plan import freeze_plan
-from routing.callers import Routed, route_contact
+from routing.callers import Routed, conversation_line, route_contact
 from routing.conversations import freeze_message_plan
 
 
@@ -66,8 +66,7 @@ async def start_conversation(work: MessageWork, home: FosterHome | None, sender:
     """Open a conversation: freeze the on-duty chain of its kommune as its plan."""
     routed = route(work.loaded, sender, dialled or None, work.services.settings.default_kommune,
                    work.now, home)  # fmt: skip
-    kommune = routed.kommune
-    line = dialled or (kommune.numbers[0] if kommune and kommune.numbers else "")
+    line = conversation_line(routed, dialled)
     return await open_conversation(
         work.session, routed, work.loaded, channel=channel, caller=sender,
         line=line or work.default_sender(), now=work.now, chat_id=chat_id, flood=as_flood,

@@ -29,7 +29,7 @@ from helpline.effects import (
 from helpline.messages import MessageWork
 from rota.wallclock import OSLO, zone
 from routing import texts
-from routing.call_plan import CallPlan
+from routing.call_plan import CallPlan, voicemail_audience
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ async def notify_voicemail(ctx: Context, *, contact_id: int) -> int:
     tz = zone(loaded.org.helpline.timezone if loaded else OSLO)
     body = texts.voicemail_sms(contact.foster_home_name, contact.kommune_name,
                                contact.started_at.astimezone(tz), contact.caller)  # fmt: skip
-    phones = dict.fromkeys(step.phone for step in CallPlan.from_json(contact.plan).steps)
+    phones = voicemail_audience(CallPlan.from_json(contact.plan))
     fresh = [p for p in phones if not await services.outbox.already_queued(contact_id, p, KIND)]
     async with services.sessions() as session, session.begin():
         rows = [services.outbox.queue(session, channel="sms", to=phone, body=body, kind=KIND,

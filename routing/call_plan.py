@@ -94,6 +94,11 @@ def after_attempt(plan: CallPlan, index: int, accepted: bool) -> NextAction:
     return TakeVoicemail()
 
 
+def voicemail_audience(plan: CallPlan) -> list[str]:
+    """Who gets the SMS about a voicemail: everyone in the call's chain, once per phone."""
+    return list(dict.fromkeys(step.phone for step in plan.steps))
+
+
 def screening(digits: str, taken: bool) -> Screening:
     """The key the staff member pressed: 1 takes the call, unless someone already took it;
     anything else (no key, their voicemail) passes it on."""

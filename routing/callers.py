@@ -67,6 +67,13 @@ class Routed:
     chain: tuple[ChainEntry, ...]
 
 
+def conversation_line(routed: Routed, dialled: str) -> str:
+    """The helpline number a conversation speaks from: the one written to, else the
+    kommune's first ("" when neither is known: the service's first number then)."""
+    kommune = routed.kommune
+    return dialled or (kommune.numbers[0] if kommune and kommune.numbers else "")
+
+
 def fallback_entry(phone: str) -> ChainEntry:
     """The chain entry of the fallback number: the last resort, never nobody."""
     return ChainEntry("fallback", None, None, FALLBACK_NAME, phone)

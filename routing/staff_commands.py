@@ -21,6 +21,7 @@ from datetime import datetime
 
 from routing import buttons
 from routing import message_texts as say
+from routing.callers import Directory
 from routing.conversations import (
     Closed,
     Conversation,
@@ -61,6 +62,26 @@ class StaffSender:
     phone: str
     name: str
     reply_to: Party  # where answers to them go (the channel they wrote from)
+
+
+def staff_by_phone(directory: Directory, phone: str) -> StaffSender | None:
+    """Who writes from `phone`, if staff: a person by their own phone, or whoever carries
+    a team's duty phone (then by phone only, named as the team)."""
+    person = directory.people_by_phone.get(phone)
+    if person is not None:
+        return StaffSender(person.id, phone, person.name, Party("sms", phone))
+    team = directory.teams_by_duty_phone.get(phone)
+    if team is not None:
+        return StaffSender(None, phone, team.name, Party("sms", phone))
+    return None
+
+
+def staff_on_telegram(directory: Directory, person_id: str, chat_id: int) -> StaffSender | None:
+    """The person whose linked Telegram chat `chat_id` writes, if they are still staff."""
+    person = directory.people.get(person_id)
+    if person is None:
+        return None
+    return StaffSender(person.id, person.phone, person.name, Party("telegram", str(chat_id)))
 
 
 def read_staff_text(text: str, categories: Sequence[str], replied_to: int | None) -> StaffCommand:

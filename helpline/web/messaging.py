@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import CallbackQuery, Chat, Message, Update
 
 from bots.telegram import NotAnUpdate, webhook_secret_ok
-from helpline.bootstrap import LoadedOrg, Services
+from helpline.bootstrap import Services
 from helpline.db.events import once
 from helpline.db.models import OutboxRow, TelegramLinkRow
 from helpline.effects import Effects, apply_effects
@@ -30,7 +30,13 @@ from routing import message_texts as say
 from routing.buttons import UNKNOWN_CHOICE, Category, Close, Take, Unknown, parse_button
 from routing.effects import AnswerButton, EditButtons, Outgoing
 from routing.ports import Party
-from routing.staff_commands import StaffSender, button_command, category_buttons
+from routing.staff_commands import (
+    StaffSender,
+    button_command,
+    category_buttons,
+    staff_by_phone,
+    staff_on_telegram,
+)
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +67,7 @@ async def sms(request: web.Request) -> web.Response:
 
     async def work(session: AsyncSession) -> str:
         conv = MessageWork(services, session, loaded, services.clock(), effects)
-        staff = staff_by_phone(loaded, sender)
+        staff = staff_by_phone(loaded.directory, sender)
         if staff is not None:
             await from_staff(conv, staff, body)
         elif not body.strip():
@@ -74,17 +80,6 @@ async def sms(request: web.Request) -> web.Response:
     answer = await once(services.sessions, services.clock, f"sms:{form['MessageSid']}", work)
     await apply_effects(services, effects)
     return web.Response(text=answer, content_type="application/xml")
-
-
-def staff_by_phone(loaded: LoadedOrg, phone: str) -> StaffSender | None:
-    """A staff member by their own phone, or whoever carries a team's duty phone."""
-    person = loaded.directory.people_by_phone.get(phone)
-    if person is not None:
-        return StaffSender(person.id, phone, person.name, Party("sms", phone))
-    team = loaded.directory.teams_by_duty_phone.get(phone)
-    if team is not None:
-        return StaffSender(None, phone, team.name, Party("sms", phone))
-    return None
 
 
 # -- Telegram ------------------------------------------------------------------------------
@@ -154,10 +149,9 @@ async def _linked(conv: MessageWork, user_id: int) -> TelegramLinkRow | None:
 
 
 def _staff(conv: MessageWork, link: TelegramLinkRow, chat_id: int) -> StaffSender | None:
-    person = conv.loaded.directory.people.get(link.target_id)
-    if link.kind != "person" or person is None:
+    if link.kind != "person":
         return None
-    return StaffSender(person.id, person.phone, person.name, Party("telegram", str(chat_id)))
+    return staff_on_telegram(conv.loaded.directory, link.target_id, chat_id)
 
 
 async def _message(conv: MessageWork, message: Message, text: str) -> None:

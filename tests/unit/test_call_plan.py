@@ -3,6 +3,8 @@ each `<Dial>`, and the end of the call."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from rota.model import ChainEntry
@@ -18,6 +20,7 @@ from routing.call_plan import (
     first_action,
     freeze_plan,
     screening,
+    voicemail_audience,
 )
 from tests.unit.rota_fixtures import DUTY_PHONE, FALLBACK, FALLBACK_PHONE
 
@@ -86,3 +89,8 @@ ENDS = [
 @pytest.mark.parametrize(("status", "outcome", "expected"), ENDS)
 def test_ended_outcome(status: str, outcome: str, expected: str | None) -> None:
     assert ended_outcome(status, outcome) == expected
+
+
+def test_a_voicemail_is_told_to_everyone_in_the_chain_once() -> None:
+    twice = freeze_plan((KARI, BVV, replace(BVV, role="primary"), FALLBACK))
+    assert voicemail_audience(twice) == [KARI.phone, DUTY_PHONE, FALLBACK_PHONE]

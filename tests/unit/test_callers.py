@@ -8,7 +8,13 @@ import pytest
 
 from rota.engine import Rota
 from rota.model import ChainEntry, FosterHome
-from routing.callers import Directory, Routed, fallback_entry, route_contact
+from routing.callers import (
+    Directory,
+    Routed,
+    conversation_line,
+    fallback_entry,
+    route_contact,
+)
 from tests.unit.rota_fixtures import FALLBACK, FALLBACK_PHONE, NAME, ORG, PHONE, utc
 
 HANSEN = FosterHome("hansen", "Familien Hansen", "asker", ("+4798765432",))
@@ -66,3 +72,10 @@ def test_without_any_kommune_the_fallback_alone_is_rung() -> None:
     routed = route_contact(Directory(empty), Rota(empty), "+4790000001", None, None, MONDAY_10)
     assert routed == Routed(None, None, (FALLBACK,))
     assert fallback_entry(FALLBACK_PHONE) == FALLBACK
+
+
+def test_a_conversation_speaks_from_the_number_written_to_else_its_kommunes() -> None:
+    asker = route("+4798765432", None)
+    assert conversation_line(asker, "+4767000002") == "+4767000002"
+    assert conversation_line(asker, "") == "+4767000001"  # Telegram: no number written to
+    assert conversation_line(Routed(None, None, (FALLBACK,)), "") == ""

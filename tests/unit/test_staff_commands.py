@@ -9,6 +9,7 @@ import pytest
 
 from routing import buttons
 from routing import message_texts as say
+from routing.callers import Directory
 from routing.conversations import Conversation
 from routing.effects import CancelDeadline, Logged, Outcome, Outgoing
 from routing.ports import Party
@@ -31,6 +32,8 @@ from routing.staff_commands import (
     named_contact,
     on_staff_command,
     read_staff_text,
+    staff_by_phone,
+    staff_on_telegram,
 )
 from tests.unit.message_fixtures import (
     DEADLINE,
@@ -44,7 +47,7 @@ from tests.unit.message_fixtures import (
     at,
     hansen,
 )
-from tests.unit.rota_fixtures import DUTY_PHONE, FALLBACK
+from tests.unit.rota_fixtures import DUTY_PHONE, FALLBACK, NAME, ORG, PHONE
 
 KARI_WRITES = StaffSender("kari", KARI.phone, KARI.name, KARI_SMS)
 OLA_WRITES = StaffSender("ola", OLA.phone, OLA.name, OLA_SMS)
@@ -285,3 +288,15 @@ def test_buttons_are_the_commands_they_stand_for() -> None:
 def test_named_contact() -> None:
     assert [named_contact(c) for c in (Take("K7"), Reply("K12", "x"), Close("K3", "skole"),
                                        Bare("x"), Stop())] == [7, 12, 3, None, None]  # fmt: skip
+
+
+def test_who_writes_from_a_phone_or_a_linked_chat() -> None:
+    directory = Directory(ORG)
+    assert staff_by_phone(directory, PHONE["kari"]) == StaffSender(
+        "kari", PHONE["kari"], NAME["kari"], Party("sms", PHONE["kari"]))  # fmt: skip
+    assert staff_by_phone(directory, DUTY_PHONE) == StaffSender(
+        None, DUTY_PHONE, "Barnevernvakta Vest", Party("sms", DUTY_PHONE))  # fmt: skip
+    assert staff_by_phone(directory, "+4798765432") is None  # a foster parent
+    assert staff_on_telegram(directory, "kari", 5001) == StaffSender(
+        "kari", PHONE["kari"], NAME["kari"], Party("telegram", "5001"))  # fmt: skip
+    assert staff_on_telegram(directory, "left-the-register", 5001) is None
