@@ -205,9 +205,9 @@ class ContactRow(Base):
     call_sid: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     # When a staff member took the contact (pressed 1 on a call; took, answered or closed
-    # a conversation), and who: the code's one word is "taken". The columns keep their
-    # older names (answered_at, answered_by, acknowledged_phone): the API serves them and
-    # renaming them would need a migration.
+    # a conversation), and who: the code's one word is "taken" (ConversationState.taken_at,
+    # taken_by, taken_phone). The columns keep their older names (answered_at, answered_by,
+    # acknowledged_phone): the API serves the first two, and renaming needs a migration.
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     answered_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
