@@ -1,22 +1,54 @@
 """Carrying out a unit of work's effects after its transaction committed: deliver the
-queued messages, schedule and cancel the durable deadline jobs, schedule follow-up batches."""
+queued messages, schedule and cancel the durable jobs, answer Telegram buttons.
+
+The effects are `routing.effects` values; the jobs they start are named here once
+(`DEADLINE_JOB`, ...), for the enqueuers below and the worker's registration in
+`helpline.jobs`.
+"""
 
 from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from saq import Job
 
 from helpline.bootstrap import Services
-from helpline.messages import Effects
+from helpline.db.models import OutboxRow
+from routing.effects import (
+    AfterCommit,
+    AnswerButton,
+    CancelDeadline,
+    EditButtons,
+    ScheduleDeadline,
+    ScheduleFollowupBatch,
+)
 from routing.ports import ChannelError
 
 log = logging.getLogger(__name__)
 
+#: A conversation's deadline passed: escalate or alert (`helpline.jobs.message_deadline`).
+DEADLINE_JOB = "message_deadline"
+#: A follow-up window ended: its batch notice (`helpline.jobs.followup_batch`).
+FOLLOWUP_BATCH_JOB = "followup_batch"
+#: A voicemail was left: SMS the chain how to call back (`helpline.jobs.notify_voicemail`).
+VOICEMAIL_NOTICE_JOB = "notify_voicemail"
+
+_E = TypeVar("_E", bound=AfterCommit)
 
 SCHEDULE_MARGIN = 0.05  # seconds after the deadline a job becomes due
+
+
+@dataclass
+class Effects:
+    """What to do once the transaction has committed: the outbox rows to deliver, and
+    the jobs and button answers the decisions asked for, in order."""
+
+    rows: list[OutboxRow] = field(default_factory=list)
+    after: list[AfterCommit] = field(default_factory=list)
 
 
 def deadline_key(contact_id: int, step: int, due: datetime) -> str:
@@ -24,16 +56,16 @@ def deadline_key(contact_id: int, step: int, due: datetime) -> str:
     return f"deadline:{contact_id}:{step}:{math.ceil(due.timestamp())}"
 
 
-async def schedule_deadline(services: Services, contact_id: int, step: int, due: datetime) -> None:
+async def schedule_deadline(services: Services, deadline: ScheduleDeadline) -> None:
     """A durable job that runs `message_deadline` for the conversation at `due`."""
     await services.queue.enqueue(
         Job(
-            function="message_deadline",
-            kwargs={"contact_id": contact_id},
-            key=deadline_key(contact_id, step, due),
+            function=DEADLINE_JOB,
+            kwargs={"contact_id": deadline.contact_id},
+            key=deadline_key(deadline.contact_id, deadline.step, deadline.due),
             # saq keeps `scheduled` as a float score in Redis (typed int); a whole-second
             # value would add up to a second. The margin covers clock skew between workers.
-            scheduled=due.timestamp() + SCHEDULE_MARGIN,  # type: ignore[arg-type]  # a float score
+            scheduled=deadline.due.timestamp() + SCHEDULE_MARGIN,  # type: ignore[arg-type]  # a float score
             retries=5,  # would find nothing to do
             retry_delay=2.0,
             timeout=60,
@@ -46,18 +78,31 @@ def followup_key(contact_id: int, window: int) -> str:
     return f"followup:{contact_id}:{window}"
 
 
-async def schedule_followup_batch(
-    services: Services, contact_id: int, window: int, due: datetime
-) -> None:
+async def schedule_followup_batch(services: Services, batch: ScheduleFollowupBatch) -> None:
     """A durable job that sends the window's batch notice (`followup_batch`) at `due`."""
     await services.queue.enqueue(
         Job(
-            function="followup_batch",
-            kwargs={"contact_id": contact_id},
-            key=followup_key(contact_id, window),
-            scheduled=due.timestamp() + SCHEDULE_MARGIN,  # type: ignore[arg-type]  # a float, as above
+            function=FOLLOWUP_BATCH_JOB,
+            kwargs={"contact_id": batch.contact_id},
+            key=followup_key(batch.contact_id, batch.window),
+            scheduled=batch.due.timestamp() + SCHEDULE_MARGIN,  # type: ignore[arg-type]  # a float, as above
             retries=5,  # a repeated run finds nothing left to tell
             retry_delay=2.0,
+            timeout=60,
+        )
+    )
+
+
+async def enqueue_voicemail_notice(services: Services, contact_id: int) -> None:
+    """Queue the voicemail notice of a contact (once per contact while it is pending)."""
+    await services.queue.enqueue(
+        Job(
+            function=VOICEMAIL_NOTICE_JOB,
+            kwargs={"contact_id": contact_id},
+            key=f"voicemail:{contact_id}",
+            retries=10,
+            retry_delay=5.0,
+            retry_backoff=True,
             timeout=60,
         )
     )
@@ -66,27 +111,31 @@ async def schedule_followup_batch(
 async def apply_effects(services: Services, effects: Effects) -> None:
     """Deliver, schedule and cancel; Redis trouble is logged, the sweep job catches up."""
     await services.outbox.deliver([row.id for row in effects.rows])
-    for contact_id, step, due in effects.deadlines:
+    for deadline in _of(effects, ScheduleDeadline):
         try:
-            await schedule_deadline(services, contact_id, step, due)
+            await schedule_deadline(services, deadline)
         except Exception as error:  # the every-minute sweep escalates without the job
-            log.error("deadline of conversation %d not scheduled: %s", contact_id,
+            log.error("deadline of conversation %d not scheduled: %s", deadline.contact_id,
                       type(error).__name__)  # fmt: skip
-    for contact_id, window, due in effects.followup_batches:
+    for batch in _of(effects, ScheduleFollowupBatch):
         try:
-            await schedule_followup_batch(services, contact_id, window, due)
+            await schedule_followup_batch(services, batch)
         except Exception as error:  # the every-minute follow-up sweep sends it instead
-            log.error("follow-up batch of conversation %d not scheduled: %s", contact_id,
+            log.error("follow-up batch of conversation %d not scheduled: %s", batch.contact_id,
                       type(error).__name__)  # fmt: skip
     await _buttons(services, effects)
-    for contact_id, step, due in effects.cancelled:
+    for cancel in _of(effects, CancelDeadline):
         try:
-            job = await services.queue.job(deadline_key(contact_id, step, due))
+            job = await services.queue.job(deadline_key(cancel.contact_id, cancel.step, cancel.due))
             if job is not None:
-                await services.queue.abort(job, "acknowledged")
+                await services.queue.abort(job, "taken")
         except Exception as error:  # a job that still runs re-checks and does nothing
-            log.warning("deadline of conversation %d not cancelled: %s", contact_id,
+            log.warning("deadline of conversation %d not cancelled: %s", cancel.contact_id,
                         type(error).__name__)  # fmt: skip
+
+
+def _of(effects: Effects, kind: type[_E]) -> list[_E]:
+    return [effect for effect in effects.after if isinstance(effect, kind)]
 
 
 async def _buttons(services: Services, effects: Effects) -> None:
@@ -94,9 +143,10 @@ async def _buttons(services: Services, effects: Effects) -> None:
     if bot is None:
         return
     try:
-        for query_id, text in effects.button_answers:
-            await bot.answer_button(callback_query_id=query_id, text=text)
-        for chat_id, message_id, buttons in effects.button_edits:
-            await bot.edit_buttons(chat_id=chat_id, message_id=message_id, buttons=buttons)
+        for answer in _of(effects, AnswerButton):
+            await bot.answer_button(callback_query_id=answer.query_id, text=answer.text)
+        for edit in _of(effects, EditButtons):
+            await bot.edit_buttons(chat_id=edit.chat_id, message_id=edit.message_id,
+                                   buttons=edit.buttons)  # fmt: skip
     except ChannelError as error:  # a button spinner is cosmetic; the decision is stored
         log.warning("Telegram button answer failed: %s", error)

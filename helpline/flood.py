@@ -11,22 +11,18 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 from sqlalchemy import or_, select, update
 
+from helpline import intake
 from helpline.db.models import ContactRow, MessageRow, OutboxRow
+from helpline.messages import MessageWork
 from rota.phones import mask_phone
 from routing import flood as decide
-from routing import message_texts as say
-from routing.conversations import MessagePlan
-from routing.ports import Party
-from routing.replies import short_code
-
-if TYPE_CHECKING:  # messages imports this module; this one needs its types only
-    from helpline.messages import Conversations
+from routing import lifecycle
+from routing.effects import Logged, ScheduleFollowupBatch
 
 log = logging.getLogger(__name__)
 
@@ -67,22 +63,22 @@ class FloodGate:
         return int(count)
 
 
-def _gate(conv: Conversations) -> FloodGate:
+def _gate(conv: MessageWork) -> FloodGate:
     return FloodGate(conv.services.redis)
 
 
-def _span(conv: Conversations) -> timedelta:
+def _span(conv: MessageWork) -> timedelta:
     return timedelta(seconds=conv.services.settings.followup_batch)
 
 
-async def opened(conv: Conversations, contact: ContactRow) -> None:
+async def opened(conv: MessageWork, contact: ContactRow) -> None:
     """A new conversation's first notice opens its follow-up window: follow-ups in the
     same window come in one batch notice."""
     contact.followup_notified_at = conv.now
     await _gate(conv).claim_followup_window(contact.id, decide.window_at(conv.now, _span(conv)))
 
 
-async def follow_up(conv: Conversations, contact: ContactRow, message: MessageRow) -> None:
+async def follow_up(conv: MessageWork, contact: ContactRow, message: MessageRow) -> None:
     """A further message in an open conversation: notify now, or in the window's batch."""
     window = decide.window_at(conv.now, _span(conv))
     claimed = await _gate(conv).claim_followup_window(contact.id, window)
@@ -90,11 +86,11 @@ async def follow_up(conv: Conversations, contact: ContactRow, message: MessageRo
     if isinstance(decision, decide.NotifyNow):
         await notify_pending(conv, contact, message)
     else:
-        conv.effects.followup_batches.append((contact.id, window.index, decision.due_at))
+        conv.effects.after.append(ScheduleFollowupBatch(contact.id, window.index, decision.due_at))
 
 
 async def notify_pending(
-    conv: Conversations, contact: ContactRow, current: MessageRow | None = None
+    conv: MessageWork, contact: ContactRow, current: MessageRow | None = None
 ) -> int:
     """One notice of every follow-up staff were not told of (and `current`, the message
     being handled); returns how many it told. Runs again safely: the stored mark moves
@@ -116,17 +112,17 @@ async def notify_pending(
     if notice is None:
         return 0
     if not await _move_mark(conv, contact, notice.notified_up_to):
-        if current is None:
-            return 0  # another run told them
-        notice = decide.Notice((current.body,), notice.notified_up_to)  # never drop this one
-    text = say.follow_up_batch(contact.foster_home_name, contact.kommune_name, notice.bodies,
-                               short_code(contact.id))  # fmt: skip
-    for entry in conv.targets(contact):
-        conv.send(await conv.party_of(entry), text, contact, kind="follow_up")
+        notice = decide.after_lost_mark(notice, current.body if current else None)
+        if notice is None:
+            return 0
+    conversation = conv.view(contact)
+    outcome = lifecycle.followups_told(conversation, notice.bodies,
+                                       await conv.chats(conversation.plan))  # fmt: skip
+    await conv.carry_out(outcome, contact)
     return len(notice.bodies)
 
 
-async def _move_mark(conv: Conversations, contact: ContactRow, to: datetime) -> bool:
+async def _move_mark(conv: MessageWork, contact: ContactRow, to: datetime) -> bool:
     before = contact.followup_notified_at
     result = await conv.session.execute(
         update(ContactRow)
@@ -142,13 +138,13 @@ async def _move_mark(conv: Conversations, contact: ContactRow, to: datetime) -> 
     return True
 
 
-async def floods(conv: Conversations, line: str) -> bool:
+async def floods(conv: MessageWork, line: str) -> bool:
     """Count a new conversation from an unknown number on `line`; over the hourly cap?"""
     count = await _gate(conv).count_unknown(line, decide.window_at(conv.now, decide.HOUR))
     return decide.floods(count, conv.services.settings.unknown_per_hour)
 
 
-async def join(conv: Conversations, sender: str, line: str, body: str, channel: str) -> None:
+async def join(conv: MessageWork, sender: str, line: str, body: str, channel: str) -> None:
     """Over the cap: the message joins the line's open flood conversation (opening it,
     and alerting the coordinators once); the sender gets the neutral receipt once."""
     contact = await conv.session.scalar(
@@ -158,24 +154,25 @@ async def join(conv: Conversations, sender: str, line: str, body: str, channel: 
             ContactRow.helpline_number == line,
         ).order_by(ContactRow.id.desc()).limit(1).with_for_update()
     )  # fmt: skip
+    settings = conv.services.settings
+    logged = Logged("in", channel, "foster_parent", mask_phone(sender), body)
     if contact is None:
-        contact = await conv.start(None, sender, line, channel, None, as_flood=True)
-        conv.record(contact, "in", channel, "foster_parent", mask_phone(sender), body)
-        await conv.notify_first(contact, body)
+        contact = await intake.start_conversation(conv, None, sender, line, channel, None,
+                                                  as_flood=True)  # fmt: skip
+        conv.record(contact, logged)
+        await intake.notify_opened(conv, contact, body)
         await opened(conv, contact)
-        alert = say.flood_alert(contact.kommune_name, short_code(contact.id),
-                                conv.services.settings.unknown_per_hour)  # fmt: skip
-        for phone in conv.services.settings.coordinators:
-            conv.send(Party("sms", phone), alert, contact, kind="flood_alert")
+        alert = lifecycle.flood_opened(conv.view(contact), settings.coordinators,
+                                       settings.unknown_per_hour)  # fmt: skip
+        await conv.carry_out(alert, contact)
         log.warning("flood: unknown numbers over the hourly cap on a helpline number; "
                     "conversation %d collects them", contact.id)  # fmt: skip
         return
-    message = conv.record(contact, "in", channel, "foster_parent", mask_phone(sender), body)
+    message = conv.record(contact, logged)
     await follow_up(conv, contact, message)
     told = await conv.session.scalar(
         select(OutboxRow.id).where(OutboxRow.contact_id == contact.id, OutboxRow.to == sender,
                                    OutboxRow.kind == "receipt").limit(1)
     )  # fmt: skip
-    if told is None:
-        minutes = say.whole_minutes(MessagePlan.from_json(contact.message_plan or "").deadline)
-        conv.send(Party("sms", sender), say.neutral_receipt(minutes), contact, kind="receipt")
+    receipt = lifecycle.flood_receipt(conv.view(contact), sender, told=told is not None)
+    await conv.carry_out(receipt, contact)

@@ -12,18 +12,24 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from saq import CronJob, Job, Worker
+from saq import CronJob, Worker
 from saq.types import Context as SaqContext
 from sqlalchemy import select
 
-from helpline import flood, retention
+from helpline import deadlines, flood, retention
 from helpline.bootstrap import Services
 from helpline.db.models import ContactRow, MessageRow
-from helpline.effects import apply_effects
-from helpline.messages import Conversations, Effects
+from helpline.effects import (
+    DEADLINE_JOB,
+    FOLLOWUP_BATCH_JOB,
+    VOICEMAIL_NOTICE_JOB,
+    Effects,
+    apply_effects,
+)
+from helpline.messages import MessageWork
 from rota.wallclock import OSLO, zone
 from routing import texts
-from routing.calls import CallPlan
+from routing.call_plan import CallPlan, voicemail_audience
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +76,7 @@ async def notify_voicemail(ctx: Context, *, contact_id: int) -> int:
     tz = zone(loaded.org.helpline.timezone if loaded else OSLO)
     body = texts.voicemail_sms(contact.foster_home_name, contact.kommune_name,
                                contact.started_at.astimezone(tz), contact.caller)  # fmt: skip
-    phones = dict.fromkeys(step.phone for step in CallPlan.from_json(contact.plan).steps)
+    phones = voicemail_audience(CallPlan.from_json(contact.plan))
     fresh = [p for p in phones if not await services.outbox.already_queued(contact_id, p, KIND)]
     async with services.sessions() as session, session.begin():
         rows = [services.outbox.queue(session, channel="sms", to=phone, body=body, kind=KIND,
@@ -110,13 +116,13 @@ async def message_deadline(ctx: Context, *, contact_id: int) -> None:
         )
         if contact is None or contact.message_plan is None:
             return
-        work = Conversations(services, session, loaded, services.clock(), effects)
-        await work.on_deadline(contact)
+        work = MessageWork(services, session, loaded, services.clock(), effects)
+        await deadlines.deadline(work, contact)
     await apply_effects(services, effects)
 
 
 async def sweep_conversations(ctx: Context) -> int:
-    """Every minute: move unacknowledged conversations at a shift change, and escalate
+    """Every minute: move conversations nobody has taken at a shift change, and escalate
     any whose deadline job was lost. Returns how many conversations were looked at."""
     services = ctx["services"]
     loaded = await services.organisation()
@@ -134,9 +140,9 @@ async def sweep_conversations(ctx: Context) -> int:
             )
             if contact is None or contact.answered_at is not None:
                 continue
-            work = Conversations(services, session, loaded, services.clock(), effects)
-            await work.on_shift_change(contact)
-            await work.on_deadline(contact)
+            work = MessageWork(services, session, loaded, services.clock(), effects)
+            await deadlines.shift_change(work, contact)
+            await deadlines.deadline(work, contact)
         await apply_effects(services, effects)
     return len(ids)
 
@@ -157,7 +163,7 @@ async def followup_batch(ctx: Context, *, contact_id: int) -> int:
         )
         if contact is None or contact.message_plan is None:
             return 0
-        work = Conversations(services, session, loaded, services.clock(), effects)
+        work = MessageWork(services, session, loaded, services.clock(), effects)
         told = await flood.notify_pending(work, contact)
     await apply_effects(services, effects)
     return told
@@ -193,21 +199,6 @@ async def purge_content(ctx: Context) -> int:
     return counts.contacts
 
 
-async def enqueue_voicemail_notice(services: Services, contact_id: int) -> None:
-    """Queue the voicemail notice of a contact (once per contact while it is pending)."""
-    await services.queue.enqueue(
-        Job(
-            function="notify_voicemail",
-            kwargs={"contact_id": contact_id},
-            key=f"voicemail:{contact_id}",
-            retries=10,
-            retry_delay=5.0,
-            retry_backoff=True,
-            timeout=60,
-        )
-    )
-
-
 def make_worker(services: Services) -> Worker[Context]:
     """A saq worker with our jobs; `services` reach them through the job context."""
 
@@ -218,12 +209,12 @@ def make_worker(services: Services) -> Worker[Context]:
         services.queue,
         functions=[
             watch_coverage,
-            notify_voicemail,
+            (VOICEMAIL_NOTICE_JOB, notify_voicemail),
             sweep_voicemail_notices,
             deliver_outbox,
-            message_deadline,
+            (DEADLINE_JOB, message_deadline),
             sweep_conversations,
-            followup_batch,
+            (FOLLOWUP_BATCH_JOB, followup_batch),
             sweep_followups,
             purge_content,
         ],  # fmt: skip

@@ -1,83 +1,55 @@
-"""Message conversations (henvendelser by SMS or Telegram): the service side.
+"""Message conversations (henvendelser by SMS or Telegram): the unit of work.
 
-Handlers load state, ask `routing` (replies, conversations, message_texts) and store the
-result; every message to send is queued in the same transaction (see `outbox`) and the
-deadline jobs to schedule are collected in `Effects`, carried out after the commit.
+The service side decides nothing. A handler loads the conversation (`view`) and the
+Telegram chats of its staff (`chats`), asks `routing` (`staff_commands`, `lifecycle`,
+`conversations`) and carries the `Outcome` out (`carry_out`): the new state is stored
+through the one compare-and-set claim, messages are logged and queued in the outbox in
+the same transaction, and jobs are collected in `Effects`, run after the commit.
+
+Handlers: `helpline.foster_messages` (a foster parent writes), `helpline.staff_messages`
+(staff write or tap a button), `helpline.deadlines` (deadline jobs and shift changes),
+`helpline.flood` (follow-up batches and unknown numbers over the cap).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.elements import ColumnElement
 
-from helpline import flood
 from helpline.bootstrap import LoadedOrg, Services
-from helpline.db.models import ContactRow, MessageRow, OutboxRow, TelegramLinkRow
-from rota.model import ChainEntry, FosterHome, Kommune
-from rota.phones import mask_phone
-from routing import message_texts as say
-from routing.conversations import (
-    ConversationState,
-    Escalate,
-    Exhausted,
-    MessagePlan,
-    Notify,
-    Reassign,
-    freeze_message_plan,
-    notified,
-    notify_first,
-    on_deadline,
-    on_shift_change,
-    taken_notices,
-)
-from routing.ports import Button
-from routing.ports import Party as Party  # the web handlers import it from here
-from routing.replies import (
-    Bare,
-    Close,
-    ParseError,
-    Reply,
-    StaffCommand,
-    Take,
-    UnknownCategory,
-    code_contact_id,
-    parse_staff,
-    short_code,
-)
+from helpline.db.models import ContactRow, MessageRow, TelegramLinkRow
+from helpline.effects import Effects
+from routing.conversations import Conversation, ConversationState, MessagePlan
+from routing.effects import Logged, Outcome, Outgoing
+from routing.recipients import TelegramChats, foster_party
 
 MESSAGE_CHANNELS = ("sms", "telegram")
 
-
-@dataclass
-class Effects:
-    """What to do once the transaction has committed."""
-
-    rows: list[OutboxRow] = field(default_factory=list)
-    deadlines: list[tuple[int, int, datetime]] = field(default_factory=list)
-    cancelled: list[tuple[int, int, datetime]] = field(default_factory=list)
-    button_answers: list[tuple[str, str]] = field(default_factory=list)  # query id, text
-    button_edits: list[tuple[int, int, tuple[Button, ...]]] = field(default_factory=list)
-    # (conversation, follow-up window, due): batch notices to schedule
-    followup_batches: list[tuple[int, int, datetime]] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class Staff:
-    """A staff member writing in: by person id when known, always by phone."""
-
-    person: str | None
-    phone: str
-    name: str
-    reply_to: Party  # where answers to them go (the channel they wrote from)
+#: Each field of `ConversationState` and the column that stores it. The columns of a
+#: taken conversation keep their older names (see `ContactRow`).
+STATE_COLUMNS = {
+    "notified_steps": "notified_steps",
+    "taken_at": "answered_at",
+    "closed_at": "closed_at",
+    "last_notified_at": "last_notified_at",
+    "exhausted_at": "exhausted_at",
+    "taken_phone": "acknowledged_phone",
+    "taken_by": "answered_by",
+    "first_reply_at": "first_answer_at",
+    "category": "category",
+    "outcome": "outcome",
+    "urgent": "urgent",
+}
 
 
 @dataclass
-class Conversations:
+class MessageWork:
     """One unit of work: a session, the organisation, the time, and the effects."""
 
     services: Services
@@ -86,325 +58,86 @@ class Conversations:
     now: datetime
     effects: Effects = field(default_factory=Effects)
 
-    # -- sending ---------------------------------------------------------------------
+    # -- loading -------------------------------------------------------------------------
 
-    def send(self, party: Party, body: str, contact: ContactRow | None, *, kind: str,
-             buttons: tuple[Button, ...] = (), reply_to: int | None = None) -> None:  # fmt: skip
-        sender = contact.helpline_number if contact else self._default_sender()
-        row = self.services.outbox.queue(
-            self.session, channel=party.channel, to=party.to,
-            sender=sender if party.channel == "sms" else "bot", body=body,
-            contact_id=contact.id if contact else None, kind=kind, buttons=buttons,
-            reply_to=reply_to,
+    def view(self, contact: ContactRow) -> Conversation:
+        """The conversation as the core sees it: plain values, no ORM row."""
+        return Conversation(
+            contact.id, plan_of(contact), state_of(contact), contact.foster_home_name,
+            contact.kommune_name,
+            foster_party(contact.channel, contact.telegram_chat_id, contact.caller),
+            contact.flood,
         )  # fmt: skip
-        self.effects.rows.append(row)
 
-    def _default_sender(self) -> str:
-        numbers = [n for k in self.loaded.org.kommuner for n in k.numbers]
-        return numbers[0] if numbers else ""
-
-    async def party_of(self, entry: ChainEntry) -> Party:
-        """A staff member's preferred channel: Telegram if linked, else SMS."""
-        if entry.person is not None:
-            link = await self.session.scalar(
-                select(TelegramLinkRow).where(
-                    TelegramLinkRow.kind == "person", TelegramLinkRow.target_id == entry.person
-                )
+    async def chats(self, *plans: MessagePlan) -> TelegramChats:
+        """The Telegram chats of the people in `plans` who linked one."""
+        people = {e.person for plan in plans for e in plan.steps if e.person is not None}
+        if not people:
+            return {}
+        rows = await self.session.execute(
+            select(TelegramLinkRow.target_id, TelegramLinkRow.chat_id).where(
+                TelegramLinkRow.kind == "person", TelegramLinkRow.target_id.in_(people)
             )
-            if link is not None:
-                return Party("telegram", str(link.chat_id))
-        return Party("sms", entry.phone)
+        )
+        found: dict[str, str] = {}
+        for person, chat_id in rows:
+            found.setdefault(person, str(chat_id))
+        return found
 
-    def foster_party(self, contact: ContactRow) -> Party:
-        """The foster parent reads answers on the channel they wrote from."""
-        if contact.channel == "telegram" and contact.telegram_chat_id is not None:
-            return Party("telegram", str(contact.telegram_chat_id))
-        return Party("sms", contact.caller)
-
-    async def notify(
-        self, contact: ContactRow, entry: ChainEntry, body_for: Callable[[bool], str]
-    ) -> None:
-        """Notify one chain entry, in the words `body_for(telegram)` gives."""
-        party = await self.party_of(entry)
-        text = body_for(party.channel == "telegram")
-        buttons = staff_buttons(contact.id) if party.channel == "telegram" else ()
-        self.send(party, text, contact, kind="notify", buttons=buttons)
-
-    # -- a foster parent writes ---------------------------------------------------------
-
-    async def from_foster_parent(self, home: FosterHome | None, sender: str, dialled: str,
-                                 body: str, channel: str, chat_id: int | None) -> None:  # fmt: skip
-        """A message from a foster home (or an unknown number): join or open a conversation.
-
-        Every message is stored and every new sender answered; flood control only batches
-        what staff are told (see `helpline.flood`)."""
-        contact = await self._open_conversation(home, sender)
-        if contact is not None:
-            message = self.record(contact, "in", channel, "foster_parent", None, body)
-            await flood.follow_up(self, contact, message)
-            return
-        line = dialled or self._default_sender()
-        if home is None and await flood.floods(self, line):
-            await flood.join(self, sender, line, body, channel)
-            return
-        contact = await self.start(home, sender, dialled, channel, chat_id)
-        self.record(contact, "in", channel, "foster_parent", None, body)
-        await self.notify_first(contact, body)
-        await flood.opened(self, contact)
-
-    async def _open_conversation(self, home: FosterHome | None, sender: str) -> ContactRow | None:
-        query = select(ContactRow).where(  # a purged conversation is history: start anew
-            ContactRow.channel.in_(MESSAGE_CHANNELS), ContactRow.closed_at.is_(None),
-            ContactRow.content_purged_at.is_(None),
+    async def first_body(self, contact: ContactRow) -> str:
+        """The conversation's first message (quoted in escalations and reassignments)."""
+        first = await self.session.scalar(
+            select(MessageRow.body).where(MessageRow.contact_id == contact.id,
+                                          MessageRow.direction == "in").order_by(MessageRow.id)
         )  # fmt: skip
-        if home is not None:
-            query = query.where(ContactRow.foster_home_id == home.id)
-        else:
-            query = query.where(ContactRow.foster_home_id.is_(None), ContactRow.caller == sender,
-                                ContactRow.flood.is_(False))  # fmt: skip
-        # Locked: follow-ups of one conversation are handled one at a time (PostgreSQL).
-        latest = query.order_by(ContactRow.id.desc()).limit(1).with_for_update()
-        return await self.session.scalar(latest)
+        return first or ""
 
-    async def start(self, home: FosterHome | None, sender: str, dialled: str, channel: str,
-                    chat_id: int | None, *, as_flood: bool = False) -> ContactRow:  # fmt: skip
-        """Open a conversation: freeze the on-duty chain of its kommune as its plan."""
-        who = self.loaded.directory.identify(sender, dialled or None,
-                                             self.services.settings.default_kommune)  # fmt: skip
-        kommune: Kommune | None = who.kommune
-        if home is not None:
-            kommune = self.loaded.directory.kommuner.get(home.kommune, kommune)
-        chain = self.loaded.rota.on_duty(kommune.id, self.now) if kommune else ()
-        if not chain:
-            chain = (ChainEntry("fallback", None, None, "Reservenummer",
-                                self.loaded.org.helpline.fallback_phone),)  # fmt: skip
-        plan = freeze_message_plan(chain, self.loaded.org.helpline.message_deadline)
-        line = dialled or (kommune.numbers[0] if kommune and kommune.numbers else "")
-        contact = ContactRow(
-            channel=channel, kommune_id=kommune.id if kommune else None,
-            kommune_name=kommune.name if kommune else None,
-            foster_home_id=home.id if home else None, foster_home_name=home.name if home else None,
-            caller=sender, caller_masked=mask_phone(sender),
-            helpline_number=line or self._default_sender(),
-            started_at=self.now, outcome="in_progress", plan="[]", message_plan=plan.to_json(),
-            notified_steps=0, last_notified_at=self.now, telegram_chat_id=chat_id, flood=as_flood,
-        )  # fmt: skip
-        self.session.add(contact)
-        await self.session.flush()
-        return contact
+    # -- carrying out ----------------------------------------------------------------------
 
-    async def notify_first(self, contact: ContactRow, body: str) -> None:
-        """Notify the primary of a new conversation; the sender gets the one receipt."""
-        first = await self._notify_primary(contact, body)
-        minutes = say.whole_minutes(plan_of(contact).deadline)
-        text = (say.receipt(first.entry, minutes) if contact.foster_home_id is not None
-                else say.neutral_receipt(minutes))  # fmt: skip
-        self.send(self.foster_party(contact), text, contact, kind="receipt")
+    async def carry_out(self, outcome: Outcome, contact: ContactRow | None = None) -> bool:
+        """Store, log, queue and collect what `outcome` says, for conversation `contact`.
 
-    async def _notify_primary(self, contact: ContactRow, body: str) -> Notify:
-        """Notify the plan's first step and start its deadline."""
-        first = notify_first(plan_of(contact), self.now)
-        code = short_code(contact.id)
+        False when the state it was decided from changed meanwhile (another run won the
+        claim): then nothing is stored, logged or sent."""
+        row = _row(contact, outcome.contact_id)
+        if outcome.state is not None:
+            if row is None:
+                raise ValueError("an outcome that changes a state names its conversation")
+            if not await self.claim(row, outcome.state, outcome.plan):
+                return False
+        for logged in outcome.logged:
+            if row is None:
+                raise ValueError("an outcome that logs a message names its conversation")
+            self.record(row, logged)
+        for message in outcome.messages:
+            self.send(message, _row(contact, message.contact_id))
+        self.effects.after.extend(outcome.after)
+        return True
 
-        def text(telegram: bool) -> str:
-            if contact.flood:
-                return say.flood_notification(contact.kommune_name, body, code, telegram=telegram)
-            return say.staff_notification(contact.foster_home_name, contact.kommune_name, body,
-                                          code, telegram=telegram)  # fmt: skip
-
-        await self.notify(contact, first.entry, text)
-        contact.notified_steps, contact.last_notified_at = 1, self.now
-        self.effects.deadlines.append((contact.id, 0, first.due_at))
-        return first
-
-    def targets(self, contact: ContactRow) -> list[ChainEntry]:
-        """Who hears of follow-ups: the one who took it, else everyone notified."""
-        plan, state = plan_of(contact), state_of(contact)
-        if contact.acknowledged_phone:
-            return [e for e in plan.steps if e.phone == contact.acknowledged_phone][:1]
-        seen: dict[str, ChainEntry] = {}
-        for entry in notified(plan, state):
-            seen.setdefault(entry.phone, entry)
-        return list(seen.values())
-
-    def record(self, contact: ContactRow, direction: str, channel: str, role: str,
-               name: str | None, body: str) -> MessageRow:  # fmt: skip
-        """Store one message of a conversation (the body is content: never logged)."""
-        message = MessageRow(contact_id=contact.id, direction=direction, channel=channel,
-                             sender_role=role, sender_name=name, body=body,
-                             created_at=self.now)  # fmt: skip
-        self.session.add(message)
-        return message
-
-    # -- a staff member writes ----------------------------------------------------------
-
-    async def from_staff(
-        self, staff: Staff, text: str, reply_to_contact: int | None = None
-    ) -> None:
-        """A staff member's SMS or Telegram text: answer, take, close, or get help."""
-        command: StaffCommand = parse_staff(text, self.services.settings.categories)
-        if reply_to_contact is not None and isinstance(command, Bare):
-            command = Reply(short_code(reply_to_contact), command.text)
-        match command:
-            case Reply(code=code, text=answer):
-                await self._answer(staff, code, answer)
-            case Take(code=code):
-                contact = await self._contact_for(staff, code)
-                if contact is not None:
-                    self._acknowledge(contact, staff)
-                    await self._tell_taken(contact, staff)
-                    self.send(staff.reply_to, say.taken_by_you(code), contact, kind="help")
-            case Close(code=code, category=category):
-                await self._close(staff, code, category)
-            case UnknownCategory():
-                self.send(staff.reply_to, command.help, None, kind="help")
-            case ParseError(help=help_text):
-                self.send(staff.reply_to, help_text, None, kind="help")
-            case Bare(text=answer):
-                await self._bare(staff, answer)
-            case _:  # Stop() from staff: nothing to relay
-                self.send(staff.reply_to, say.missing_code(), None, kind="help")
-
-    async def _bare(self, staff: Staff, answer: str) -> None:
-        mine = await self.open_for(staff)
-        if len(mine) == 1:
-            await self._answer(staff, short_code(mine[0].id), answer)
-        elif mine:
-            listing = [(short_code(c.id), c.foster_home_name) for c in mine]
-            self.send(staff.reply_to, say.several_open(listing), None, kind="help")
-        else:
-            self.send(staff.reply_to, say.no_open(), None, kind="help")
-
-    async def open_for(self, staff: Staff) -> list[ContactRow]:
-        """Open conversations this staff member has, or was notified of and nobody took."""
-        rows = await self.session.scalars(
-            select(ContactRow).where(
-                ContactRow.channel.in_(MESSAGE_CHANNELS), ContactRow.closed_at.is_(None),
-                ContactRow.content_purged_at.is_(None),
-                or_(ContactRow.acknowledged_phone == staff.phone,
-                    ContactRow.acknowledged_phone.is_(None)),
-            ).order_by(ContactRow.id)
-        )  # fmt: skip
-        return [c for c in rows if involved(c, staff)]
-
-    async def _contact_for(self, staff: Staff, code: str) -> ContactRow | None:
-        contact_id = code_contact_id(code)
-        contact = await self.session.get(ContactRow, contact_id) if contact_id else None
-        if (
-            contact is None
-            or contact.channel not in MESSAGE_CHANNELS
-            or not involved(contact, staff)
-        ):
-            self.send(staff.reply_to, say.unknown_code(code), None, kind="help")
-            return None
-        return contact
-
-    async def _answer(self, staff: Staff, code: str, answer: str) -> None:
-        contact = await self._contact_for(staff, code)
-        if contact is None:
-            return
-        if contact.closed_at is not None:
-            self.send(staff.reply_to, say.unknown_code(code), None, kind="help")
-            return
-        if contact.flood:  # many senders: an answer to one of them would be a guess
-            self.send(staff.reply_to, say.flood_no_reply(code), contact, kind="help")
-            return
-        if contact.answered_at is None:
-            self._acknowledge(contact, staff)
-            await self._tell_taken(contact, staff)
-        contact.first_answer_at = contact.first_answer_at or self.now
-        contact.outcome = "answered"
-        party = self.foster_party(contact)
-        self.record(contact, "out", party.channel, "staff", staff.name, answer)
-        self.send(party, say.relayed_reply(staff.name, answer), contact, kind="reply")
-
-    def _acknowledge(self, contact: ContactRow, staff: Staff) -> None:
-        if contact.answered_at is not None:
-            return
-        state = state_of(contact)
-        contact.answered_at = self.now
-        contact.acknowledged_phone = staff.phone
-        contact.answered_by = staff.name
-        if state.notified_steps:
-            due = state.last_notified_at + plan_of(contact).deadline
-            self.effects.cancelled.append((contact.id, state.notified_steps - 1, due))
-
-    async def _tell_taken(self, contact: ContactRow, staff: Staff) -> None:
-        notice = say.taken_notice(short_code(contact.id), contact.foster_home_name,
-                                  contact.kommune_name, staff.name)  # fmt: skip
-        for entry in taken_notices(plan_of(contact), state_of(contact), staff.phone):
-            if staff.person is not None and entry.person == staff.person:
-                continue
-            self.send(await self.party_of(entry), notice, contact, kind="taken")
-
-    async def _close(self, staff: Staff, code: str, category: str) -> None:
-        contact = await self._contact_for(staff, code)
-        if contact is None:
-            return
-        if contact.closed_at is None:
-            self._acknowledge(contact, staff)
-            contact.closed_at = self.now
-            contact.ended_at = self.now
-            contact.category = category
-            if contact.first_answer_at is None:
-                contact.outcome = "closed"
-        self.send(staff.reply_to, say.closed_confirmation(code, category), contact, kind="help")
-
-    # -- deadlines and shift changes ------------------------------------------------------
-
-    async def on_deadline(self, contact: ContactRow) -> None:
-        """A deadline job (or the sweep) for one conversation: escalate or alert, once."""
-        plan, state = plan_of(contact), state_of(contact)
-        decision = on_deadline(plan, state, self.now)
-        code = short_code(contact.id)
-        minutes = say.whole_minutes(plan.deadline)
-        if isinstance(decision, Escalate):
-            missed = decision.missed.name if decision.missed else "ingen"
-            body = await self._first_body(contact)
-
-            def text(telegram: bool) -> str:
-                return say.escalation_notification(
-                    contact.foster_home_name,
-                    contact.kommune_name,
-                    body,
-                    code,
-                    missed,
-                    minutes,
-                    telegram=telegram,
-                )
-
-            if not await self._claim(
-                contact, notified_steps=decision.step_index + 1, last_notified_at=self.now
-            ):
-                return
-            await self.notify(contact, decision.entry, text)
-            self.effects.deadlines.append((contact.id, decision.step_index, decision.due_at))
-        elif isinstance(decision, Exhausted):
-            if not await self._claim(contact, exhausted_at=self.now, urgent=True):
-                return
-            alert = say.exhausted_alert(contact.foster_home_name, contact.kommune_name, code,
-                                        minutes, [e.name for e in decision.entries])  # fmt: skip
-            parties = {await self.party_of(e) for e in decision.entries}
-            parties |= {Party("sms", p) for p in self.services.settings.coordinators}
-            for party in sorted(parties, key=lambda p: (p.channel, p.to)):
-                self.send(party, alert, contact, kind="alert")
-
-    async def _claim(self, contact: ContactRow, **values: object) -> bool:
-        """Store the next escalation state only if nobody changed it since it was read (a
-        compare-and-set). SQLite ignores FOR UPDATE, so a deadline job and the sweep may
-        have read the same state: only the one whose update matches may notify."""
-        last = contact.last_notified_at
+    async def claim(
+        self, contact: ContactRow, state: ConversationState, plan: MessagePlan | None = None
+    ) -> bool:
+        """Store `state` (and `plan`) only if nobody changed the conversation since it was
+        read: a compare-and-set on every state column, the one path of every change.
+        SQLite ignores FOR UPDATE, so two runs (a deadline job and the sweep, two staff
+        members) may have read the same state: only the one whose update matches acts."""
+        before = state_of(contact)
+        values: dict[str, object] = {
+            STATE_COLUMNS[name]: getattr(state, name)
+            for name in STATE_COLUMNS
+            if getattr(state, name) != getattr(before, name)
+        }
+        if state.closed_at != before.closed_at:
+            values["ended_at"] = state.closed_at
+        if plan is not None and plan != plan_of(contact):
+            values["message_plan"] = plan.to_json()
+        if not values:
+            return True
+        compared = [*STATE_COLUMNS.values(), "message_plan"]
         result = await self.session.execute(
             update(ContactRow)
-            .where(
-                ContactRow.id == contact.id,
-                ContactRow.notified_steps == contact.notified_steps,
-                ContactRow.last_notified_at.is_(None) if last is None
-                else ContactRow.last_notified_at == last,
-                ContactRow.answered_at.is_(None),
-                ContactRow.closed_at.is_(None),
-                ContactRow.exhausted_at.is_(None),
-            )
+            .where(ContactRow.id == contact.id, *(_same(name, getattr(contact, name))
+                                                  for name in compared))
             .values(**values)
             .execution_options(synchronize_session=False)
         )  # fmt: skip
@@ -414,27 +147,31 @@ class Conversations:
             set_committed_value(contact, name, value)
         return True
 
-    async def on_shift_change(self, contact: ContactRow) -> None:
-        """Move an unacknowledged conversation to whoever is on duty now."""
-        if contact.kommune_id is None:
-            return
-        new_chain = self.loaded.rota.on_duty(contact.kommune_id, self.now)
-        decision = on_shift_change(plan_of(contact), state_of(contact), new_chain, self.now)
-        if not isinstance(decision, Reassign):
-            return
-        if decision.previous is not None:
-            moved = say.moved_notice(short_code(contact.id), decision.notify.entry.name)
-            self.send(await self.party_of(decision.previous), moved, contact, kind="moved")
-        contact.message_plan = decision.plan.to_json()
-        contact.notified_steps, contact.exhausted_at = 0, None
-        await self._notify_primary(contact, await self._first_body(contact))
-
-    async def _first_body(self, contact: ContactRow) -> str:
-        first = await self.session.scalar(
-            select(MessageRow.body).where(MessageRow.contact_id == contact.id,
-                                          MessageRow.direction == "in").order_by(MessageRow.id)
+    def send(self, message: Outgoing, contact: ContactRow | None) -> None:
+        """Queue `message` in the outbox, from the conversation's helpline number."""
+        sender = contact.helpline_number if contact else self.default_sender()
+        party = message.party
+        row = self.services.outbox.queue(
+            self.session, channel=party.channel, to=party.to,
+            sender=sender if party.channel == "sms" else "bot", body=message.body,
+            contact_id=contact.id if contact else None, kind=message.kind,
+            buttons=message.buttons,
         )  # fmt: skip
-        return first or ""
+        self.effects.rows.append(row)
+
+    def default_sender(self) -> str:
+        """The first helpline number: the sender of texts about no conversation."""
+        numbers = [n for k in self.loaded.org.kommuner for n in k.numbers]
+        return numbers[0] if numbers else ""
+
+    def record(self, contact: ContactRow, logged: Logged) -> MessageRow:
+        """Store one message of a conversation (the body is content: never logged)."""
+        message = MessageRow(contact_id=contact.id, direction=logged.direction,
+                             channel=logged.channel, sender_role=logged.role,
+                             sender_name=logged.name, body=logged.body,
+                             created_at=self.now)  # fmt: skip
+        self.session.add(message)
+        return message
 
 
 def plan_of(contact: ContactRow) -> MessagePlan:
@@ -445,26 +182,28 @@ def plan_of(contact: ContactRow) -> MessagePlan:
 def state_of(contact: ContactRow) -> ConversationState:
     return ConversationState(
         notified_steps=contact.notified_steps,
-        acknowledged_at=contact.answered_at,
+        taken_at=contact.answered_at,
         closed_at=contact.closed_at,
         last_notified_at=contact.last_notified_at or contact.started_at,
         exhausted_at=contact.exhausted_at,
+        taken_phone=contact.acknowledged_phone,
+        taken_by=contact.answered_by,
+        first_reply_at=contact.first_answer_at,
+        category=contact.category,
+        outcome=contact.outcome,
+        urgent=contact.urgent,
     )
 
 
-def involved(contact: ContactRow, staff: Staff) -> bool:
-    """Is `staff` one of those notified, or the one who took it?"""
-    if contact.acknowledged_phone is not None:
-        return contact.acknowledged_phone == staff.phone
-    plan, state = plan_of(contact), state_of(contact)
-    steps = notified(plan, state) if contact.exhausted_at is None else plan.steps
-    return any(e.phone == staff.phone or (staff.person and e.person == staff.person)
-               for e in steps)  # fmt: skip
+def _row(contact: ContactRow | None, contact_id: int | None) -> ContactRow | None:
+    """The row an outcome or message is about (None: about no conversation)."""
+    if contact_id is None:
+        return None
+    if contact is None or contact.id != contact_id:
+        raise ValueError(f"conversation {contact_id} was not loaded")
+    return contact
 
 
-def staff_buttons(contact_id: int) -> tuple[Button, ...]:
-    """The inline buttons on a staff notification in Telegram."""
-    return (
-        Button(say.TAKE_BUTTON, f"take:{contact_id}"),
-        Button(say.CLOSE_BUTTON, f"close:{contact_id}"),
-    )
+def _same(column: str, value: object) -> ColumnElement[bool]:
+    attribute: InstrumentedAttribute[object] = getattr(ContactRow, column)
+    return attribute.is_(None) if value is None else attribute == value

@@ -5,26 +5,29 @@ decision and its messages commit or roll back together and a retried webhook nev
 twice. `deliver` then claims each pending row with a conditional update — of two
 deliverers only one sends — and hands it to Twilio or Telegram. Without credentials for a
 channel (sandbox mode) the row is stored as `sandbox` and nothing is sent. A job sweeps
-rows left pending (a crash, a vendor outage) every minute.
+rows left pending (a vendor outage) every minute, and rows a crashed deliverer left
+`sending` for `routing.delivery.SENDING_TIMEOUT` (5 minutes): at-least-once delivery.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 
 from helpline.clock import Clock
 from helpline.db.models import OutboxRow
 from rota.phones import mask_phone
+from routing.delivery import SENDING_TIMEOUT, after_crash, after_failure, left_sending
 from routing.ports import Button, ChannelError, Sent, SmsSender, TelegramSender
 
 log = logging.getLogger(__name__)
-
-MAX_ATTEMPTS = 10
 
 
 class Outbox:
@@ -88,18 +91,46 @@ class Outbox:
 
     async def deliver_pending(self) -> int:
         """Send every pending row: the sweep after crashes and vendor outages."""
+        await self.recover_sending()
         async with self._sessions() as session:
             ids = list(await session.scalars(
                 select(OutboxRow.id).where(OutboxRow.status == "pending").order_by(OutboxRow.id)
             ))  # fmt: skip
         return await self.deliver(ids)
 
+    async def recover_sending(self) -> int:
+        """Rows a crashed deliverer left `sending`: pending again (or failed, when they had
+        every attempt). Returns how many will be tried again."""
+        now = self._clock()
+        moved: Counter[str] = Counter()
+        async with self._sessions() as session, session.begin():
+            stuck = await session.execute(
+                select(OutboxRow.id, OutboxRow.attempts, OutboxRow.claimed_at).where(
+                    OutboxRow.status == "sending",
+                    or_(OutboxRow.claimed_at.is_(None),
+                        OutboxRow.claimed_at <= now - SENDING_TIMEOUT))
+            )  # fmt: skip
+            for row_id, attempts, claimed_at in stuck.all():
+                if not left_sending(claimed_at, now):
+                    continue
+                status = after_crash(attempts)
+                result = await session.execute(
+                    update(OutboxRow).where(OutboxRow.id == row_id, OutboxRow.status == "sending",
+                                            _same_claim(claimed_at))
+                    .values(status=status)
+                )  # fmt: skip
+                moved[status] += result.rowcount  # type: ignore[attr-defined]  # CursorResult
+        if moved:
+            log.warning("outbox: messages left sending by a crash: %d tried again, %d given up",
+                        moved["pending"], moved["failed"])  # fmt: skip
+        return moved["pending"]
+
     async def _deliver_one(self, row_id: int) -> int:
         async with self._sessions() as session, session.begin():
             claimed = await session.execute(
                 update(OutboxRow)
                 .where(OutboxRow.id == row_id, OutboxRow.status == "pending")
-                .values(status="sending", attempts=OutboxRow.attempts + 1)
+                .values(status="sending", attempts=OutboxRow.attempts + 1, claimed_at=self._clock())
             )
             if claimed.rowcount != 1:  # type: ignore[attr-defined]  # CursorResult
                 return 0
@@ -108,10 +139,10 @@ class Outbox:
         try:
             result = await self._send(row)
         except ChannelError as error:
-            retry = error.retryable and row.attempts < MAX_ATTEMPTS
-            await self._finish(row_id, "pending" if retry else "failed", None)
-            log.warning("%s %d to %s not delivered (%s): %s", row.channel, row_id,
-                        _masked(row), "will retry" if retry else "gave up", error)  # fmt: skip
+            status = after_failure(error.retryable, row.attempts)
+            await self._finish(row_id, status, None)
+            log.warning("%s %d to %s not delivered (%s): %s", row.channel, row_id, _masked(row),
+                        "will retry" if status == "pending" else "gave up", error)  # fmt: skip
             return 0
         await self._finish(row_id, "sent", result.provider_id)
         log.info("%s %d to %s sent (%s)", row.channel, row_id, _masked(row), row.kind)
@@ -133,6 +164,12 @@ class Outbox:
                 update(OutboxRow).where(OutboxRow.id == row_id)
                 .values(status=status, provider_id=provider_id)
             )  # fmt: skip
+
+
+def _same_claim(claimed_at: datetime | None) -> ColumnElement[bool]:
+    if claimed_at is None:
+        return OutboxRow.claimed_at.is_(None)
+    return OutboxRow.claimed_at == claimed_at
 
 
 def _masked(row: OutboxRow) -> str:

@@ -9,7 +9,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from helpline.settings import Settings
 from routing import texts
-from routing.calls import DialStep
+from routing.call_plan import DialStep
 
 LANGUAGE = "nb-NO"
 SCREEN_TIMEOUT = 10  # seconds the staff member has to press 1

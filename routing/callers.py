@@ -1,10 +1,20 @@
-"""Who is calling or writing, and which kommune answers for them."""
+"""Who is calling or writing, which kommune answers for them, and whom to reach.
+
+Calls and messages start the same way (`route_contact`): identify the caller, take the
+on-duty chain of their kommune at that instant, and never nobody: without a chain, the
+fallback number alone. The caller's channel then freezes that chain as its plan.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from rota.model import FosterHome, Group, Kommune, Organisation, Person, Team
+from rota.engine import Rota
+from rota.model import ChainEntry, FosterHome, Group, Kommune, Organisation, Person, Team
+
+#: What the fallback number is called in a chain of its own.
+FALLBACK_NAME = "Reservenummer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,3 +68,41 @@ class Directory:
         if kommune is None and default is not None:
             kommune = self.kommuner.get(default)
         return Caller(kommune or self._first, None)
+
+
+@dataclass(frozen=True, slots=True)
+class Routed:
+    """A new contact: who it is from, their kommune, and the chain to reach (never empty)."""
+
+    kommune: Kommune | None
+    foster_home: FosterHome | None
+    chain: tuple[ChainEntry, ...]
+
+
+def conversation_line(routed: Routed, dialled: str) -> str:
+    """The helpline number a conversation speaks from: the one written to, else the
+    kommune's first ("" when neither is known: the service's first number then)."""
+    kommune = routed.kommune
+    return dialled or (kommune.numbers[0] if kommune and kommune.numbers else "")
+
+
+def fallback_entry(phone: str) -> ChainEntry:
+    """The chain entry of the fallback number: the last resort, never nobody."""
+    return ChainEntry("fallback", None, None, FALLBACK_NAME, phone)
+
+
+def route_contact(directory: Directory, rota: Rota, caller: str | None, dialled: str | None,
+                  default_kommune: str | None, at: datetime,
+                  home: FosterHome | None = None) -> Routed:  # fmt: skip
+    """Identify who calls or writes (`home` when the channel already knows the foster home,
+    as a linked Telegram chat does) and the on-duty chain of their kommune at `at`."""
+    who = directory.identify(caller, dialled, default_kommune)
+    kommune = who.kommune
+    if home is not None:
+        kommune = directory.kommuner.get(home.kommune, kommune)
+    else:
+        home = who.foster_home
+    chain = rota.on_duty(kommune.id, at) if kommune else ()
+    if not chain:  # no kommune at all: still never nobody
+        chain = (fallback_entry(rota.org.helpline.fallback_phone),)
+    return Routed(kommune, home, chain)

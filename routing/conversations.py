@@ -4,15 +4,20 @@ A conversation freezes the on-duty chain when it opens (STYLE.md habit 4); durab
 jobs then move a cursor through it. Every decision here is made from stored state and the
 time passed in, so a job that runs late, twice, or after a restart decides the same thing.
 
-How the service applies a decision (`advance` computes the new state), each as one
-conditional update that matches the state the decision was made from, so that of two
-concurrent runs only one wins and only the winner sends:
+How the service applies a decision: `advance` computes the new state, and the service
+stores it as one conditional update that matches the state the decision was made from (the
+claim), so that of two concurrent runs only one wins and only the winner sends:
 
 * `Notify` / `Escalate` at step k: `notified_steps = k + 1`, `last_notified_at = now`;
   schedule the deadline job at `due_at`, keyed on (conversation, k).
-* `Exhausted`: `exhausted_at = now`; alert everyone in `entries` and the coordinators.
+* `Exhausted`: `exhausted_at = now`, urgent; alert everyone in `entries` and the
+  coordinators.
 * `Reassign`: store the new plan, `notified_steps = 1`, `last_notified_at = now`,
   `exhausted_at = None`; schedule the deadline job of the new first step.
+* `Taken` (a staff member takes it), `Replied` (their answer was relayed), `Closed`: see
+  `routing.staff_commands`, which decides them.
+
+`routing.lifecycle` turns these decisions into the messages and jobs of an `Outcome`.
 
 All instants returned are in UTC.
 """
@@ -24,11 +29,13 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from rota.model import ChainEntry
+from routing.ports import Party
+from routing.replies import short_code
 
 
 @dataclass(frozen=True, slots=True)
 class MessagePlan:
-    """Whom to notify, in order, and how long each has to acknowledge.
+    """Whom to notify, in order, and how long each has to take it.
 
     Never empty: an on-duty chain always ends with the fallback number."""
 
@@ -61,33 +68,64 @@ class MessagePlan:
 
 @dataclass(frozen=True, slots=True)
 class ConversationState:
-    """What the database knows about a conversation's escalation.
+    """What the database knows about a conversation: every field a decision changes.
 
     `notified_steps` counts the plan's steps notified so far (steps 0..n-1);
-    `last_notified_at` is when the latest was (the opening time while it is 0)."""
+    `last_notified_at` is when the latest was (the opening time while it is 0). A staff
+    member took it at `taken_at` (`taken_phone`, `taken_by`: their phone and name);
+    `first_reply_at` is when the first answer was relayed to the foster parent."""
 
     notified_steps: int
-    acknowledged_at: datetime | None
+    taken_at: datetime | None
     closed_at: datetime | None
     last_notified_at: datetime
     exhausted_at: datetime | None = None
+    taken_phone: str | None = None
+    taken_by: str | None = None
+    first_reply_at: datetime | None = None
+    category: str | None = None
+    outcome: str = "in_progress"  # in_progress, answered (a reply was relayed) or closed
+    urgent: bool = False  # nobody took it in time: stays so after a reassignment
 
     def __post_init__(self) -> None:
         if self.notified_steps < 0:
             raise ValueError("notified_steps cannot be negative")
         for instant in (
-            self.acknowledged_at,
+            self.taken_at,
             self.closed_at,
             self.last_notified_at,
             self.exhausted_at,
+            self.first_reply_at,
         ):
             if instant is not None:
                 _utc(instant)
 
     @property
     def settled(self) -> bool:
-        """Acknowledged or closed: escalation is over for good."""
-        return self.acknowledged_at is not None or self.closed_at is not None
+        """Taken or closed: escalation is over for good."""
+        return self.taken_at is not None or self.closed_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """A message conversation as the core decides on it, built from the stored row.
+
+    `foster_home` and `kommune` are names (None: an unknown number, no kommune); `foster`
+    is where the foster parent reads answers; `flood` marks the one conversation that
+    collects unknown numbers over the hourly cap on a helpline number."""
+
+    id: int
+    plan: MessagePlan
+    state: ConversationState
+    foster_home: str | None
+    kommune: str | None
+    foster: Party
+    flood: bool = False
+
+    @property
+    def code(self) -> str:
+        """The code staff write it with: `K7`."""
+        return short_code(self.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +151,7 @@ class Escalate:
 
 @dataclass(frozen=True, slots=True)
 class Exhausted:
-    """Everyone in the chain was notified and nobody acknowledged: alert them all."""
+    """Everyone in the chain was notified and nobody took it: alert them all."""
 
     entries: tuple[ChainEntry, ...]
 
@@ -127,6 +165,26 @@ class Reassign:
     plan: MessagePlan
     notify: Notify
     previous: ChainEntry | None
+
+
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """A staff member (`phone`, `name`) took the conversation: escalation stops."""
+
+    phone: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Replied:
+    """A staff member's answer was relayed to the foster parent."""
+
+
+@dataclass(frozen=True, slots=True)
+class Closed:
+    """A staff member closed the conversation with `category`."""
+
+    category: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +225,7 @@ def current(plan: MessagePlan, state: ConversationState) -> ChainEntry | None:
 def on_deadline(plan: MessagePlan, state: ConversationState, now: datetime) -> DeadlineDecision:
     """What a deadline job does when it runs at `now`, however late or often it runs.
 
-    Escalates only an open, unacknowledged conversation whose latest deadline has passed,
+    Escalates only an open conversation nobody has taken whose latest deadline has passed,
     to the first step not yet notified; alerts once when every step was notified."""
     if state.settled or state.exhausted_at is not None:
         return Nothing()
@@ -183,7 +241,7 @@ def on_deadline(plan: MessagePlan, state: ConversationState, now: datetime) -> D
 def on_shift_change(
     plan: MessagePlan, state: ConversationState, new_chain: tuple[ChainEntry, ...], now: datetime
 ) -> ShiftDecision:
-    """Move an open, unacknowledged conversation to the new person on duty.
+    """Move an open conversation nobody has taken to the new person on duty.
 
     Reassigns when the person notified last is not the new chain's primary (by person and
     phone: a duty phone handed to the next person counts as a new person). Nothing when the
@@ -213,17 +271,29 @@ def taken_notices(
     return told
 
 
-def advance(
-    state: ConversationState, decision: Notify | DeadlineDecision | Reassign, now: datetime
-) -> ConversationState:
-    """The state after the service has carried out `decision` at `now`."""
+Decision = Notify | Escalate | Exhausted | Reassign | Taken | Replied | Closed | Nothing
+
+
+def advance(state: ConversationState, decision: Decision, now: datetime) -> ConversationState:
+    """The state after the service has carried out `decision` at `now`.
+
+    Taking a taken conversation, or closing a closed one, changes nothing."""
     instant = _utc(now)
-    if isinstance(decision, Notify | Escalate):
-        return replace(state, notified_steps=decision.step_index + 1, last_notified_at=instant)
-    if isinstance(decision, Exhausted):
-        return replace(state, exhausted_at=instant)
-    if isinstance(decision, Reassign):
-        return replace(state, notified_steps=1, last_notified_at=instant, exhausted_at=None)
+    match decision:
+        case Notify() | Escalate():
+            return replace(state, notified_steps=decision.step_index + 1, last_notified_at=instant)
+        case Exhausted():
+            return replace(state, exhausted_at=instant, urgent=True)
+        case Reassign():
+            return replace(state, notified_steps=1, last_notified_at=instant, exhausted_at=None)
+        case Taken(phone=phone, name=name) if state.taken_at is None:
+            return replace(state, taken_at=instant, taken_phone=phone, taken_by=name)
+        case Replied():
+            return replace(state, first_reply_at=state.first_reply_at or instant,
+                           outcome="answered")  # fmt: skip
+        case Closed(category=category) if state.closed_at is None:
+            outcome = "closed" if state.first_reply_at is None else state.outcome
+            return replace(state, closed_at=instant, category=category, outcome=outcome)
     return state
 
 

@@ -111,3 +111,11 @@ def notice(pending: Sequence[Pending], notified_up_to: datetime | None) -> Notic
     newest = ordered[-1].received_at
     mark = newest if notified_up_to is None else max(newest, notified_up_to)
     return Notice(tuple(p.body for p in ordered), mark)
+
+
+def after_lost_mark(notice: Notice, current_body: str | None) -> Notice | None:
+    """Another run moved the mark first, so it told the pending follow-ups: tell none of
+    them twice, but still the message being handled now (`current_body`), never dropped."""
+    if current_body is None:
+        return None
+    return Notice((current_body,), notice.notified_up_to)

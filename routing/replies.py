@@ -5,7 +5,7 @@ text is never taken for a command):
 
 * `#K7 din tekst`         -> `Reply("K7", "din tekst")`
 * `#K7 LUKK kategori`     -> `Close("K7", "kategori")`, or `UnknownCategory` with the list
-* `#K7 JA` / `#K7 TAR`    -> `Take("K7")`: acknowledge without sending anything
+* `#K7 JA` / `#K7 TAR`    -> `Take("K7")`: take it without sending anything
 * `din tekst`             -> `Bare("din tekst")`: for the sender's only open conversation
 * `STOPP`                 -> `Stop()`
 * anything malformed      -> `ParseError` carrying a short Norwegian help text
@@ -64,7 +64,7 @@ class Close:
 
 @dataclass(frozen=True, slots=True)
 class Take:
-    """Acknowledge conversation `code` without sending anything."""
+    """Take conversation `code` (responsibility for it) without sending anything."""
 
     code: str
 

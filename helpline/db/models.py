@@ -211,6 +211,10 @@ class ContactRow(Base):
     helpline_number: Mapped[str] = mapped_column(String(32))
     call_sid: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # When a staff member took the contact (pressed 1 on a call; took, answered or closed
+    # a conversation), and who: the code's one word is "taken" (ConversationState.taken_at,
+    # taken_by, taken_phone). The columns keep their older names (answered_at, answered_by,
+    # acknowledged_phone): the API serves the first two, and renaming needs a migration.
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     answered_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
@@ -225,7 +229,7 @@ class ContactRow(Base):
     notified_steps: Mapped[int] = mapped_column(Integer, default=0)
     last_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     exhausted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    acknowledged_phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    acknowledged_phone: Mapped[str | None] = mapped_column(String(32), nullable=True)  # taker
     first_answer_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     category: Mapped[str | None] = mapped_column(String(40), nullable=True)
@@ -283,6 +287,9 @@ class OutboxRow(Base):
     buttons: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON [[label, data]]
     reply_to: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # When the latest attempt claimed it (status sending): a crash leaves it so, and the
+    # sweep tries it again after routing.delivery.SENDING_TIMEOUT.
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # The network (issue 9). The class decides what may hold a message back: "help" is
     # never held, opted out or queued behind "group" and "info" (broadcasts, invitations).
     msg_class: Mapped[str] = mapped_column(String(10), default="help")

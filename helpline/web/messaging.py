@@ -15,19 +15,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import CallbackQuery, Chat, Message, Update
 
 from bots.telegram import NotAnUpdate, webhook_secret_ok
-from helpline.bootstrap import LoadedOrg, Services
+from helpline.bootstrap import Services
 from helpline.db.events import once
 from helpline.db.models import OutboxRow, TelegramLinkRow
-from helpline.effects import apply_effects
+from helpline.effects import Effects, apply_effects
+from helpline.foster_messages import from_foster_parent
 from helpline.linking import redeem
-from helpline.messages import Conversations, Effects, Party, Staff
+from helpline.messages import MessageWork
+from helpline.staff_messages import from_staff, staff_command
 from helpline.web.keys import SERVICES
 from helpline.web.twilio_auth import TWILIO_PARAMS
 from rota.phones import e164_or_none
 from routing import message_texts as say
 from routing.buttons import UNKNOWN_CHOICE, Category, Close, Take, Unknown, parse_button
-from routing.ports import Button
-from routing.replies import short_code
+from routing.effects import AnswerButton, EditButtons, Outgoing
+from routing.ports import Party
+from routing.staff_commands import (
+    StaffSender,
+    button_command,
+    category_buttons,
+    staff_by_phone,
+    staff_on_telegram,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,31 +66,20 @@ async def sms(request: web.Request) -> web.Response:
     effects = Effects()
 
     async def work(session: AsyncSession) -> str:
-        conv = Conversations(services, session, loaded, services.clock(), effects)
-        staff = staff_by_phone(loaded, sender)
+        conv = MessageWork(services, session, loaded, services.clock(), effects)
+        staff = staff_by_phone(loaded.directory, sender)
         if staff is not None:
-            await conv.from_staff(staff, body)
+            await from_staff(conv, staff, body)
         elif not body.strip():
-            conv.send(Party("sms", sender), say.empty_message(), None, kind="help")
+            _help(conv, Party("sms", sender), say.empty_message())
         else:
             home = loaded.directory.homes_by_phone.get(sender)
-            await conv.from_foster_parent(home, sender, dialled, body, "sms", None)
+            await from_foster_parent(conv, home, sender, dialled, body, "sms", None)
         return EMPTY_TWIML
 
     answer = await once(services.sessions, services.clock, f"sms:{form['MessageSid']}", work)
     await apply_effects(services, effects)
     return web.Response(text=answer, content_type="application/xml")
-
-
-def staff_by_phone(loaded: LoadedOrg, phone: str) -> Staff | None:
-    """A staff member by their own phone, or whoever carries a team's duty phone."""
-    person = loaded.directory.people_by_phone.get(phone)
-    if person is not None:
-        return Staff(person.id, phone, person.name, Party("sms", phone))
-    team = loaded.directory.teams_by_duty_phone.get(phone)
-    if team is not None:
-        return Staff(None, phone, team.name, Party("sms", phone))
-    return None
 
 
 # -- Telegram ------------------------------------------------------------------------------
@@ -120,7 +118,7 @@ def update_handler(services: Services) -> Callable[[Update], Awaitable[None]]:
         effects = Effects()
 
         async def work(session: AsyncSession) -> str:
-            conv = Conversations(services, session, loaded, services.clock(), effects)
+            conv = MessageWork(services, session, loaded, services.clock(), effects)
             await route_update(conv, update)
             return ""
 
@@ -138,7 +136,7 @@ def from_private_chat(update: Update) -> bool:
     return update.message is not None and update.message.chat.type == Chat.PRIVATE
 
 
-async def route_update(conv: Conversations, update: Update) -> None:
+async def route_update(conv: MessageWork, update: Update) -> None:
     """Dispatch a Telegram update: a button, a /start link, staff or a foster parent."""
     if update.callback_query is not None:
         await _button(conv, update.callback_query)
@@ -146,43 +144,46 @@ async def route_update(conv: Conversations, update: Update) -> None:
         await _message(conv, update.message, update.message.text)
 
 
-async def _linked(conv: Conversations, user_id: int) -> TelegramLinkRow | None:
+async def _linked(conv: MessageWork, user_id: int) -> TelegramLinkRow | None:
     return await conv.session.get(TelegramLinkRow, user_id)
 
 
-def _staff(conv: Conversations, link: TelegramLinkRow, chat_id: int) -> Staff | None:
-    person = conv.loaded.directory.people.get(link.target_id)
-    if link.kind != "person" or person is None:
+def _staff(conv: MessageWork, link: TelegramLinkRow, chat_id: int) -> StaffSender | None:
+    if link.kind != "person":
         return None
-    return Staff(person.id, person.phone, person.name, Party("telegram", str(chat_id)))
+    return staff_on_telegram(conv.loaded.directory, link.target_id, chat_id)
 
 
-async def _message(conv: Conversations, message: Message, text: str) -> None:
+async def _message(conv: MessageWork, message: Message, text: str) -> None:
     chat = Party("telegram", str(message.chat.id))
     user = message.from_user
     if text.startswith("/start"):
         token = text.removeprefix("/start").strip()
         kind = await redeem(conv.session, token, user.id, message.chat.id, conv.now) if (
             token and user) else None  # fmt: skip
-        conv.send(chat, say.linked(kind) if kind else say.link_invalid(), None, kind="help")
+        _help(conv, chat, say.linked(kind) if kind else say.link_invalid())
         return
     link = await _linked(conv, user.id) if user else None
     if link is None:
-        conv.send(chat, say.unknown_telegram_user(), None, kind="help")
+        _help(conv, chat, say.unknown_telegram_user())
         return
     staff = _staff(conv, link, message.chat.id)
     if staff is not None:
-        replied = await _replied_contact(conv, message)
-        await conv.from_staff(staff, text, reply_to_contact=replied)
+        await from_staff(conv, staff, text, await _replied_contact(conv, message))
         return
     home = conv.loaded.directory.homes.get(link.target_id)
     if home is None:  # the foster home left the register
-        conv.send(chat, say.unknown_telegram_user(), None, kind="help")
+        _help(conv, chat, say.unknown_telegram_user())
         return
-    await conv.from_foster_parent(home, home.phones[0], "", text, "telegram", message.chat.id)
+    await from_foster_parent(conv, home, home.phones[0], "", text, "telegram", message.chat.id)
 
 
-async def _replied_contact(conv: Conversations, message: Message) -> int | None:
+def _help(conv: MessageWork, party: Party, text: str) -> None:
+    """Answer input that reaches no conversation (an empty SMS, an unlinked user)."""
+    conv.send(Outgoing(party, text, "help", None), None)
+
+
+async def _replied_contact(conv: MessageWork, message: Message) -> int | None:
     """The conversation a Telegram reply answers: the notification it replies to."""
     original = message.reply_to_message
     if original is None:
@@ -196,28 +197,25 @@ async def _replied_contact(conv: Conversations, message: Message) -> int | None:
     )
 
 
-async def _button(conv: Conversations, query: CallbackQuery) -> None:
+async def _button(conv: MessageWork, query: CallbackQuery) -> None:
     link = await _linked(conv, query.from_user.id)
     message = query.message
     staff = _staff(conv, link, message.chat.id) if link and message else None
     if staff is None or message is None:
-        conv.effects.button_answers.append((query.id, say.unknown_telegram_user()))
+        conv.effects.after.append(AnswerButton(query.id, say.unknown_telegram_user()))
         return
     categories = conv.services.settings.categories
     choice = parse_button(query.data, len(categories))
     if isinstance(choice, Unknown):
-        conv.effects.button_answers.append((query.id, UNKNOWN_CHOICE))
+        conv.effects.after.append(AnswerButton(query.id, UNKNOWN_CHOICE))
         return
-    conv.effects.button_answers.append((query.id, ""))
-    code = short_code(choice.contact_id)
+    conv.effects.after.append(AnswerButton(query.id, ""))
     match choice:
         case Take():
-            await conv.from_staff(staff, f"#{code} JA")
+            await staff_command(conv, staff, button_command(choice, categories))
         case Close():
-            buttons = tuple(
-                Button(c, Category(choice.contact_id, i).data) for i, c in enumerate(categories)
-            )
-            conv.effects.button_edits.append((message.chat.id, message.message_id, buttons))
-        case Category(index=index):
-            await conv.from_staff(staff, f"#{code} LUKK {categories[index]}")
-            conv.effects.button_edits.append((message.chat.id, message.message_id, ()))
+            buttons = category_buttons(choice.contact_id, categories)
+            conv.effects.after.append(EditButtons(message.chat.id, message.message_id, buttons))
+        case Category():
+            await staff_command(conv, staff, button_command(choice, categories))
+            conv.effects.after.append(EditButtons(message.chat.id, message.message_id, ()))

@@ -15,10 +15,10 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from helpline import calls
+from helpline import call_steps
 from helpline.bootstrap import Services
 from helpline.db.events import once
-from helpline.jobs import enqueue_voicemail_notice
+from helpline.effects import enqueue_voicemail_notice
 from helpline.web.keys import SERVICES, TWIML
 from helpline.web.twilio_auth import TWILIO_PARAMS
 from helpline.web.twilio_params import TwilioParams
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 #: The whole of a step must finish well inside Twilio's 15 s webhook timeout.
 STEP_TIMEOUT = 8.0
 
-Step = Callable[[calls.CallContext], Awaitable[str]]
+Step = Callable[[call_steps.CallContext], Awaitable[str]]
 
 
 def setup(app: web.Application) -> None:
@@ -87,8 +87,8 @@ async def voice(request: web.Request) -> web.Response:
         log.error("a call came in with no organisation loaded; answering the fallback")
         return _twiml(_fallback_dial(request)())
 
-    async def step(ctx: calls.CallContext) -> str:
-        return await calls.start_call(ctx, loaded, form, services.settings.default_kommune)
+    async def step(ctx: call_steps.CallContext) -> str:
+        return await call_steps.start_call(ctx, loaded, form, services.settings.default_kommune)
 
     return _twiml(await _run(request, key, step, _fallback_dial(request)))
 
@@ -99,7 +99,7 @@ async def screen(request: web.Request) -> web.Response:
     twiml = request.app[TWIML]
     key = f"screen:{params.get('CallSid')}:{contact}:{step_index}"
     body = await _run(
-        request, key, lambda ctx: calls.screen(ctx, contact, step_index),
+        request, key, lambda ctx: call_steps.screen(ctx, contact, step_index),
         twiml.empty,  # cannot look up who calls: connect rather than drop
     )  # fmt: skip
     return _twiml(body)
@@ -112,7 +112,7 @@ async def screened(request: web.Request) -> web.Response:
     key = f"screened:{params.get('CallSid')}:{contact}:{step_index}"
     body = await _run(
         request, key,
-        lambda ctx: calls.screened(ctx, contact, step_index, params.get("Digits")),
+        lambda ctx: call_steps.screened(ctx, contact, step_index, params.get("Digits")),
         twiml.empty,
     )  # fmt: skip
     return _twiml(body)
@@ -124,7 +124,7 @@ async def dialled(request: web.Request) -> web.Response:
     key = f"dialled:{params.get('CallSid')}:{contact}:{step_index}"
     body = await _run(
         request, key,
-        lambda ctx: calls.dialled(ctx, contact, step_index, params.get("DialCallStatus")),
+        lambda ctx: call_steps.dialled(ctx, contact, step_index, params.get("DialCallStatus")),
         _fallback_dial(request),
     )  # fmt: skip
     return _twiml(body)
@@ -137,7 +137,7 @@ async def recorded(request: web.Request) -> web.Response:
     contact = params.numbers["contact"]
     key = f"recorded:{params.get('CallSid')}:{contact}"
     body = await _run(
-        request, key, lambda ctx: calls.recorded(ctx, contact, params.form),
+        request, key, lambda ctx: call_steps.recorded(ctx, contact, params.form),
         lambda: twiml.say_and_hang_up(texts.voicemail_thanks()),
     )  # fmt: skip
     await _notify(services, contact)
@@ -157,8 +157,8 @@ async def status(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     params = request[TWILIO_PARAMS]
 
-    async def step(ctx: calls.CallContext) -> str:
-        await calls.call_status(ctx, params.form)
+    async def step(ctx: call_steps.CallContext) -> str:
+        await call_steps.call_status(ctx, params.form)
         return ""
 
     key = f"status:{params.get('CallSid')}:{params.get('CallStatus')}"
@@ -168,4 +168,4 @@ async def status(request: web.Request) -> web.Response:
 
 def _with_session(step: Step, request: web.Request) -> Callable[[AsyncSession], Awaitable[str]]:
     services, twiml = request.app[SERVICES], request.app[TWIML]
-    return lambda session: step(calls.CallContext(session, twiml, services.clock()))
+    return lambda session: step(call_steps.CallContext(session, twiml, services.clock()))

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.util import await_only
 
 from helpline.bootstrap import Services
 from helpline.commands.org import demo_text, load_text
@@ -19,6 +21,7 @@ from helpline.jobs import Context, followup_batch, message_deadline, sweep_conve
 from rota.engine import Rota
 from rota.orgfile import parse_org
 from routing.access import ADMIN
+from routing.conversations import MessagePlan
 from tests.conftest import FrozenClock, app_client
 from tests.e2e.twilio_driver import TwilioDriver
 
@@ -166,7 +169,7 @@ async def test_escalation_after_the_deadline_then_everyone_is_alerted(
     assert contact.exhausted_at is not None and contact.urgent
 
 
-async def test_an_acknowledged_conversation_never_escalates(
+async def test_a_taken_conversation_never_escalates(
     twilio: TwilioDriver, services: Services, clock: FrozenClock
 ) -> None:
     sms = Sms(twilio)
@@ -232,7 +235,7 @@ async def test_a_forged_sms_is_403_and_changes_nothing(
     assert await contacts(services) == [] and await outbox(services) == []
 
 
-async def test_at_a_shift_change_an_unacknowledged_conversation_moves_on(
+async def test_at_a_shift_change_a_conversation_nobody_took_moves_on(
     twilio: TwilioDriver, services: Services, clock: FrozenClock
 ) -> None:
     evening = datetime(2026, 11, 23, 20, 55, tzinfo=UTC)  # 21:55 in Oslo: asker-bvt
@@ -309,3 +312,77 @@ async def test_an_unknown_number_gets_a_neutral_receipt_that_names_nobody(
     for number in ("113", "112", "116 111"):
         assert number in receipt
     assert "innen 10 minutter" in receipt
+
+
+@contextmanager
+def paused_after_first_read(
+    services: Services, contact_id: int
+) -> Iterator[tuple[asyncio.Event, asyncio.Event]]:
+    """Hold the first transaction that reads conversation `contact_id` whole, right after
+    that read (`seen` is set then), until `go` is set: it waits on the event loop, in
+    SQLAlchemy's greenlet, so everything else runs meanwhile. Only on SQLite: there
+    PostgreSQL's FOR UPDATE would make any second reader wait for the first."""
+    go, seen = asyncio.Event(), asyncio.Event()
+
+    def after(conn: object, cursor: object, statement: str, params: object, *_: object) -> None:
+        if (not seen.is_set() and statement.startswith("SELECT contacts.id, contacts.channel")
+                and params == (contact_id,)):  # fmt: skip
+            seen.set()
+            await_only(go.wait())
+
+    engine = services.engine.sync_engine
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        yield seen, go
+    finally:
+        event.remove(engine, "after_cursor_execute", after)
+
+
+async def test_the_sweep_and_a_deadline_job_at_a_shift_change_move_a_conversation_once(
+    twilio: TwilioDriver, services: Services, clock: FrozenClock
+) -> None:
+    """At 22:00 the night team takes over as the evening primary's deadline passes: the
+    sweep reassigns, the deadline job escalates, at the same moment. The sweep reads the
+    conversation, the deadline job then escalates it, and only then does the sweep write:
+    through the one claim it finds the state changed and leaves it (the next minute's
+    sweep moves it on). Without the claim it would overwrite the escalation, telling the
+    primary, not the backup who now has it, that it moved."""
+    opened = datetime(2026, 11, 23, 20, 51, tzinfo=UTC)  # 21:51 in Oslo: asker-bvt
+    moment = datetime(2026, 11, 23, 21, 1, tzinfo=UTC)  # 22:01: bvv-vest, and the deadline
+    primary, backup = "+4791234568", "+4741234501"  # Ola Berg, then Ingrid Solberg (demo)
+    night = "+4792000000"  # Barnevernvakta Vest's duty phone
+    clock.now = opened
+    await Sms(twilio).send(HANSEN, "Hjelp")
+    [contact] = await contacts(services)
+    clock.now = moment
+    ctx = cast(Context, {"services": services})
+    if services.engine.dialect.name == "sqlite":
+        with paused_after_first_read(services, contact.id) as (seen, go):
+            sweep = asyncio.create_task(sweep_conversations(ctx))
+            await asyncio.wait_for(seen.wait(), 10)  # the sweep has read the conversation
+            await message_deadline(ctx, contact_id=contact.id)  # reads, escalates, commits
+            go.set()
+            await sweep
+    else:
+        await asyncio.gather(message_deadline(ctx, contact_id=contact.id),
+                             sweep_conversations(ctx))  # fmt: skip
+
+    def told(rows: list[OutboxRow]) -> list[tuple[str, str]]:
+        return [(r.kind, r.to) for r in rows if r.kind in ("notify", "moved")]
+
+    [contact] = await contacts(services)
+    plan = MessagePlan.from_json(contact.message_plan or "")
+    stored = (contact.notified_steps, plan.steps[contact.notified_steps - 1].phone)
+    escalated = ([("notify", primary), ("notify", backup)], (2, backup))
+    serial = [
+        escalated,  # the job first; the sweep lost the claim
+        ([("notify", primary), ("moved", primary), ("notify", night)], (1, night)),
+        ([("notify", primary), ("notify", backup), ("moved", backup), ("notify", night)],
+         (1, night)),  # the job, then the sweep on what the job stored
+    ]  # fmt: skip
+    if services.engine.dialect.name == "sqlite":
+        assert (told(await outbox(services)), stored) == escalated
+    else:
+        assert (told(await outbox(services)), stored) in serial
+    await sweep_conversations(ctx)  # the next minute: moved on, the backup told
+    assert told(await outbox(services))[2:] == [("moved", backup), ("notify", night)]

@@ -10,7 +10,7 @@ from helpline.bootstrap import Services
 from helpline.commands.org import demo_text, load_text
 from helpline.db.models import ContactRow, OutboxRow
 from helpline.jobs import Context, notify_voicemail, sweep_voicemail_notices, watch_coverage
-from routing.calls import CallPlan, DialStep
+from routing.call_plan import CallPlan, DialStep
 from tests.conftest import FrozenClock
 
 pytestmark = pytest.mark.integration

@@ -12,15 +12,19 @@ from hypothesis import strategies as st
 
 from rota.model import ChainEntry
 from routing.conversations import (
+    Closed,
     ConversationState,
     DeadlineDecision,
+    Decision,
     Escalate,
     Exhausted,
     MessagePlan,
     Nothing,
     Notify,
     Reassign,
+    Replied,
     ShiftDecision,
+    Taken,
     advance,
     current,
     due_at,
@@ -48,7 +52,7 @@ OPENED = oslo(2026, 3, 10, 21, 0)
 OPENED_UTC = utc(2026, 3, 10, 20, 0)
 T = {m: OPENED_UTC + m * MIN for m in range(0, 121)}  # minutes after opening, in UTC
 
-ACKED = utc(2026, 3, 10, 20, 4)
+TAKEN = utc(2026, 3, 10, 20, 4)
 CLOSED = utc(2026, 3, 10, 20, 30)
 
 
@@ -56,11 +60,11 @@ def state(
     notified: int,
     last: datetime,
     *,
-    acknowledged: datetime | None = None,
+    taken: datetime | None = None,
     closed: datetime | None = None,
     exhausted: datetime | None = None,
 ) -> ConversationState:
-    return ConversationState(notified, acknowledged, closed, last, exhausted)
+    return ConversationState(notified, taken, closed, last, exhausted)
 
 
 OPEN = state(1, OPENED)  # Kari was notified when the message came in
@@ -106,8 +110,8 @@ DEADLINES = [
     pytest.param(state(4, T[30]), T[39], Nothing(), id="fallback-still-has-time"),
     pytest.param(state(4, T[30]), T[40], Exhausted(CHAIN), id="exhausted"),
     pytest.param(state(4, T[30], exhausted=T[40]), T[90], Nothing(), id="exhausted-alerts-once"),
-    pytest.param(state(1, OPENED, acknowledged=ACKED), T[10], Nothing(), id="acknowledged"),
-    pytest.param(state(2, T[10], acknowledged=T[12]), T[60], Nothing(), id="acknowledged-late"),
+    pytest.param(state(1, OPENED, taken=TAKEN), T[10], Nothing(), id="taken"),
+    pytest.param(state(2, T[10], taken=T[12]), T[60], Nothing(), id="taken-late"),
     pytest.param(state(1, OPENED, closed=CLOSED), T[40], Nothing(), id="closed"),
     pytest.param(state(0, OPENED), T[9], Nothing(), id="lost-first-notification-waits"),
     pytest.param(state(0, OPENED), T[10], Escalate(0, KARI, T[20], None), id="lost-first"),
@@ -220,8 +224,8 @@ SHIFTS = [
         Reassign(MessagePlan((OMAR, FALLBACK), DEADLINE), Notify(0, OMAR, SHIFT + DEADLINE), KARI),
         id="to-the-night-team",
     ),
-    pytest.param(state(1, OPENED, acknowledged=ACKED), NEW_DAY, Nothing(), id="acknowledged"),
-    pytest.param(state(1, OPENED, closed=ACKED), NEW_DAY, Nothing(), id="closed"),
+    pytest.param(state(1, OPENED, taken=TAKEN), NEW_DAY, Nothing(), id="taken"),
+    pytest.param(state(1, OPENED, closed=TAKEN), NEW_DAY, Nothing(), id="closed"),
     pytest.param(OPEN, (), Nothing(), id="nobody-to-move-to"),
 ]
 
@@ -253,7 +257,7 @@ def test_a_reassigned_conversation_escalates_in_its_new_plan() -> None:
     assert on_shift_change(decision.plan, moved, NEW_DAY, SHIFT + MIN) == Nothing()
 
 
-TAKEN = [
+TAKEN_NOTICES = [
     pytest.param(state(3, T[20]), OLA.phone, [KARI, NINA], id="taker-left-out"),
     pytest.param(state(1, OPENED), KARI.phone, [], id="only-the-taker-was-told"),
     pytest.param(state(2, T[10]), FALLBACK.phone, [KARI, OLA], id="taker-not-notified-yet"),
@@ -262,7 +266,7 @@ TAKEN = [
 ]
 
 
-@pytest.mark.parametrize(("conversation", "taker", "expected"), TAKEN)
+@pytest.mark.parametrize(("conversation", "taker", "expected"), TAKEN_NOTICES)
 def test_taken_notices(
     conversation: ConversationState, taker: str, expected: list[ChainEntry]
 ) -> None:
@@ -277,3 +281,32 @@ def test_taken_notices_go_once_per_phone() -> None:
 
 def test_advance_on_nothing_keeps_the_state() -> None:
     assert advance(OPEN, Nothing(), T[3]) is OPEN
+
+
+STAFF_DECISIONS = [
+    pytest.param(OPEN, Taken(OLA.phone, OLA.name),
+                 replace(OPEN, taken_at=T[4], taken_phone=OLA.phone, taken_by=OLA.name),
+                 id="taken"),
+    pytest.param(replace(OPEN, taken_at=T[2], taken_phone=KARI.phone, taken_by=KARI.name),
+                 Taken(OLA.phone, OLA.name),
+                 replace(OPEN, taken_at=T[2], taken_phone=KARI.phone, taken_by=KARI.name),
+                 id="taken-twice-keeps-the-first"),
+    pytest.param(OPEN, Replied(), replace(OPEN, first_reply_at=T[4], outcome="answered"),
+                 id="replied"),
+    pytest.param(replace(OPEN, first_reply_at=T[1], outcome="answered"), Replied(),
+                 replace(OPEN, first_reply_at=T[1], outcome="answered"), id="replied-again"),
+    pytest.param(OPEN, Closed("skole"),
+                 replace(OPEN, closed_at=T[4], category="skole", outcome="closed"), id="closed"),
+    pytest.param(replace(OPEN, first_reply_at=T[1], outcome="answered"), Closed("skole"),
+                 replace(OPEN, first_reply_at=T[1], outcome="answered", closed_at=T[4],
+                         category="skole"), id="closed-after-an-answer"),
+    pytest.param(state(1, OPENED, closed=CLOSED), Closed("helse"), state(1, OPENED, closed=CLOSED),
+                 id="closed-twice-keeps-the-first"),
+    pytest.param(state(4, T[30]), Exhausted(CHAIN),
+                 replace(state(4, T[30], exhausted=T[4]), urgent=True), id="exhausted-is-urgent"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("before", "decision", "after"), STAFF_DECISIONS)
+def test_advance(before: ConversationState, decision: Decision, after: ConversationState) -> None:
+    assert advance(before, decision, T[4]) == after

@@ -200,5 +200,5 @@ def test_a_coded_reply_sends_the_text_as_written(contact_id: int, text: str) -> 
     command = parse_staff(f"#{short_code(contact_id)} {text}")
     if isinstance(command, Reply):
         assert command == Reply(short_code(contact_id), text.strip())
-    else:  # only a close or an acknowledgment is anything else
+    else:  # only a close or a take is anything else
         assert isinstance(command, Close | UnknownCategory | Take)

@@ -1,5 +1,5 @@
 """security and privacy: hashed calendar tokens, scoped API tokens, the access log,
-flood control and retention
+flood control, retention, and outbox recovery
 
 Revision ID: 0004
 Revises: 0003
@@ -94,8 +94,14 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('content_purged_at', sa.DateTime(timezone=True),
                                       nullable=True))
 
+    # Outbox recovery: when a row went to `sending` (a crash leaves it so).
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True))
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_column('claimed_at')
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.drop_column('content_purged_at')
         batch_op.drop_column('followup_notified_at')

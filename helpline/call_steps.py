@@ -1,7 +1,7 @@
-"""The phone line's state: each webhook step loads the contact, asks `routing`, stores.
+"""The phone line's steps: each webhook step loads the contact, asks `routing`, stores.
 
 Functions here take an open session (inside `events.once`) and return the TwiML to
-answer; the pure decisions live in `routing.calls`, the words in `routing.texts`.
+answer; the pure decisions live in `routing.call_plan`, the words in `routing.texts`.
 """
 
 from __future__ import annotations
@@ -13,28 +13,24 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from helpline import intake
 from helpline.bootstrap import LoadedOrg
 from helpline.db.models import AttemptRow, ContactRow
 from helpline.twiml import VoiceTwiml
-from rota.model import ChainEntry
-from rota.phones import e164_or_none, mask_phone
+from rota.phones import e164_or_none
 from routing import texts
-from routing.calls import (
+from routing.call_plan import (
     CallPlan,
     Connected,
     Dial,
     DialStep,
     NextAction,
     TakeVoicemail,
-    after_attempt,
+    dial_ended,
+    ended_outcome,
     first_action,
-    freeze_plan,
+    screening,
 )
-
-#: Twilio's DialCallStatus for a leg that never accepted, as our attempt outcome.
-_DIAL_OUTCOMES = {"completed": "declined", "answered": "declined", "no-answer": "no-answer",
-                  "busy": "busy", "failed": "failed", "canceled": "canceled"}  # fmt: skip
-_FINAL_CALL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
 
 
 class UnknownCall(LookupError):
@@ -53,31 +49,13 @@ async def start_call(ctx: CallContext, loaded: LoadedOrg, form: Mapping[str, str
     """A new call: identify the caller, freeze the plan, greet and ring the first step."""
     caller = e164_or_none(form.get("From", ""))
     dialled = e164_or_none(form.get("To", ""))
-    who = loaded.directory.identify(caller, dialled, default_kommune)
-    kommune = who.kommune
-    chain = loaded.rota.on_duty(kommune.id, ctx.now) if kommune else ()
-    if not chain:  # no kommune at all: still never nobody
-        fallback = loaded.org.helpline.fallback_phone
-        chain = (ChainEntry("fallback", None, None, "Reservenummer", fallback),)
-    plan = freeze_plan(chain)
-    contact = ContactRow(
-        channel="voice",
-        kommune_id=kommune.id if kommune else None,
-        kommune_name=kommune.name if kommune else None,
-        foster_home_id=who.foster_home.id if who.foster_home else None,
-        foster_home_name=who.foster_home.name if who.foster_home else None,
-        caller=caller or form.get("From", ""),
-        caller_masked=mask_phone(caller or form.get("From", "")),
-        helpline_number=dialled or form.get("To", ""),
-        call_sid=form["CallSid"],
-        started_at=ctx.now,
-        outcome="in_progress",
-        plan=plan.to_json(),
-    )
-    ctx.session.add(contact)
-    await ctx.session.flush()
-    greeting = texts.greeting(kommune.name if kommune else None)
-    return await _act(ctx, contact, first_action(plan), greeting)
+    routed = intake.route(loaded, caller, dialled, default_kommune, ctx.now)
+    contact = await intake.open_call(
+        ctx.session, routed, caller=caller or form.get("From", ""),
+        line=dialled or form.get("To", ""), call_sid=form["CallSid"], now=ctx.now,
+    )  # fmt: skip
+    greeting = texts.greeting(routed.kommune.name if routed.kommune else None)
+    return await _act(ctx, contact, first_action(CallPlan.from_json(contact.plan)), greeting)
 
 
 async def screen(ctx: CallContext, contact_id: int, step: int) -> str:
@@ -93,10 +71,9 @@ async def screened(ctx: CallContext, contact_id: int, step: int, digits: str) ->
     """The key the staff member pressed: 1 takes the call, anything else passes it on."""
     contact = await _contact(ctx.session, contact_id)
     attempt = await _attempt(ctx.session, contact_id, step)
-    if digits.strip() != "1" or contact.answered_at is not None:
-        attempt.outcome = "declined"
+    attempt.outcome = screening(digits, taken=contact.answered_at is not None)
+    if attempt.outcome == "declined":
         return ctx.twiml.say_and_hang_up(texts.whisper_no_key())
-    attempt.outcome = "accepted"
     contact.answered_at = ctx.now
     contact.answered_by = attempt.name
     contact.outcome = "answered"
@@ -108,11 +85,9 @@ async def dialled(ctx: CallContext, contact_id: int, step: int, dial_status: str
     contact = await _contact(ctx.session, contact_id)
     attempt = await _attempt(ctx.session, contact_id, step)
     attempt.ended_at = ctx.now
-    accepted = attempt.outcome == "accepted"
-    if not accepted:
-        attempt.outcome = _DIAL_OUTCOMES.get(dial_status, dial_status or "no-answer")
-    action = after_attempt(CallPlan.from_json(contact.plan), step, accepted)
-    return await _act(ctx, contact, action, texts.trying_next())
+    result = dial_ended(CallPlan.from_json(contact.plan), step, attempt.outcome, dial_status)
+    attempt.outcome = result.outcome
+    return await _act(ctx, contact, result.next, texts.trying_next())
 
 
 async def recorded(ctx: CallContext, contact_id: int, form: Mapping[str, str]) -> str:
@@ -131,14 +106,14 @@ async def call_status(ctx: CallContext, form: Mapping[str, str]) -> None:
     contact = await ctx.session.scalar(
         select(ContactRow).where(ContactRow.call_sid == form.get("CallSid", ""))
     )
-    if contact is None or form.get("CallStatus") not in _FINAL_CALL_STATUSES:
+    outcome = ended_outcome(form.get("CallStatus", ""), contact.outcome) if contact else None
+    if contact is None or outcome is None:
         return
     contact.ended_at = contact.ended_at or ctx.now
     duration = form.get("CallDuration", "")
     if duration.isdigit():
         contact.duration_seconds = int(duration)
-    if contact.outcome == "in_progress":
-        contact.outcome = "abandoned"
+    contact.outcome = outcome
 
 
 async def _act(ctx: CallContext, contact: ContactRow, action: NextAction, say: str) -> str:
