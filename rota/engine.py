@@ -15,11 +15,11 @@ from datetime import datetime
 
 from rota.layout import CoverageLayout, KommuneRules, Segment, UnknownKommune
 from rota.memo import Memo
-from rota.model import ChainEntry, Duty, Gap, Organisation, Role, Shift
-from rota.staffing import NOBODY, Staff, Staffing, StaffKey, Table, UnknownTeam
+from rota.model import ChainEntry, Duty, Gap, Organisation, Role, Shift, fallback_entry
+from rota.staffing import NOBODY, PrimaryBackup, Staffing, StaffKey, Table, UnknownTeam
 from rota.wallclock import utc
 
-__all__ = ["Chain", "Rota", "Staff", "UnknownKommune", "UnknownTeam"]
+__all__ = ["Chain", "PrimaryBackup", "Rota", "UnknownKommune", "UnknownTeam"]
 
 Chain = tuple[ChainEntry, ...]
 
@@ -46,9 +46,7 @@ class Rota:
         self.calendar = self._layout.calendar
         self._kommune_ids: tuple[str, ...] = tuple(k.id for k in org.kommuner)
         self._bvv = _index_barnevernvakt(org)
-        self._fallback = ChainEntry(
-            "fallback", None, None, "Reservenummer", org.helpline.fallback_phone
-        )
+        self._fallback = fallback_entry(org.helpline.fallback_phone)
         self._chains: Memo[_ChainKey, Chain] = Memo(self._chain, _LIMIT)
 
     # -- public API ---------------------------------------------------------------------
@@ -74,7 +72,7 @@ class Rota:
         rules = self._layout.rules_of(kommune_id)
         return self._layout.covering(rules, t, t.astimezone(self.tz).date())
 
-    def staff(self, team_id: str, at: datetime) -> Staff:
+    def staff(self, team_id: str, at: datetime) -> PrimaryBackup:
         """The team's (primary, backup) entries at `at`; either may be None."""
         t = utc(at)
         self._staffing.check(team_id)
@@ -119,7 +117,7 @@ class Rota:
 
     # -- chains ---------------------------------------------------------------------------
 
-    def _entries(self, staff: StaffKey | None) -> Staff:
+    def _entries(self, staff: StaffKey | None) -> PrimaryBackup:
         return (None, None) if staff is None else self._staffing.entries[staff]
 
     def _chain(self, key: _ChainKey) -> Chain:

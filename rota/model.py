@@ -203,6 +203,15 @@ class ChainEntry:
     phone: str
 
 
+#: What the fallback number is called in a chain.
+FALLBACK_NAME = "Reservenummer"
+
+
+def fallback_entry(phone: str) -> ChainEntry:
+    """The chain entry of the fallback number: the last resort, never nobody."""
+    return ChainEntry("fallback", None, None, FALLBACK_NAME, phone)
+
+
 @dataclass(frozen=True, slots=True)
 class Shift:
     """Over [start, end) the kommune is answered by `team` with this chain.

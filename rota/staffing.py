@@ -17,7 +17,7 @@ from rota.model import ChainEntry, Organisation, Override, Person, Rotation, Tea
 from rota.wallclock import utc, utc_instants, zone
 
 #: A team's (primary, backup) at some instant.
-Staff = tuple[ChainEntry | None, ChainEntry | None]
+PrimaryBackup = tuple[ChainEntry | None, ChainEntry | None]
 #: The same, by ids: (team, primary person, backup person). Cheap to hash and compare.
 StaffKey = tuple[str, str | None, str | None]
 
@@ -80,7 +80,7 @@ class Staffing:
         self._tz = zone(org.helpline.timezone)
         self._instants = utc_instants(self._tz, limit)
         #: The chain entries of a staff.
-        self.entries: Memo[StaffKey, Staff] = Memo(self._entries, limit)
+        self.entries: Memo[StaffKey, PrimaryBackup] = Memo(self._entries, limit)
         self._tables: Memo[tuple[str, datetime, datetime], Table] = Memo(self._table, range_limit)
 
     def __contains__(self, team_id: object) -> bool:
@@ -141,7 +141,7 @@ class Staffing:
         staffed = [s is not None and self.entries[s][0] is not None for s in staff]
         return Table(bounds, staff, staffed, all(staffed))
 
-    def _entries(self, key: StaffKey) -> Staff:
+    def _entries(self, key: StaffKey) -> PrimaryBackup:
         team_id, primary, backup = key
         team = self._teams[team_id].team
         return self._primary_entry(team, primary), self._backup_entry(team, backup)

@@ -11,10 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rota.engine import Rota
-from rota.model import ChainEntry, FosterHome, Group, Kommune, Organisation, Person, Team
-
-#: What the fallback number is called in a chain of its own.
-FALLBACK_NAME = "Reservenummer"
+from rota.model import (
+    ChainEntry,
+    FosterHome,
+    Group,
+    Kommune,
+    Organisation,
+    Person,
+    Team,
+    fallback_entry,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,11 +90,6 @@ def conversation_line(routed: Routed, dialled: str) -> str:
     kommune's first ("" when neither is known: the service's first number then)."""
     kommune = routed.kommune
     return dialled or (kommune.numbers[0] if kommune and kommune.numbers else "")
-
-
-def fallback_entry(phone: str) -> ChainEntry:
-    """The chain entry of the fallback number: the last resort, never nobody."""
-    return ChainEntry("fallback", None, None, FALLBACK_NAME, phone)
 
 
 def route_contact(directory: Directory, rota: Rota, caller: str | None, dialled: str | None,

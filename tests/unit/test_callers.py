@@ -7,12 +7,11 @@ from dataclasses import replace
 import pytest
 
 from rota.engine import Rota
-from rota.model import ChainEntry, FosterHome
+from rota.model import ChainEntry, FosterHome, fallback_entry
 from routing.callers import (
     Directory,
     Routed,
     conversation_line,
-    fallback_entry,
     route_contact,
 )
 from tests.unit.rota_fixtures import FALLBACK, FALLBACK_PHONE, NAME, ORG, PHONE, utc
