@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import cast
 
 import pytest
@@ -31,9 +31,9 @@ from helpline.db.register import rotate_feed
 from helpline.jobs import Context, notify_voicemail
 from helpline.linking import create_link_token
 from helpline.web.api import token_hash
-from rota.engine import Rota
 from rota.orgfile import parse_org
 from tests.conftest import FrozenClock, app_client
+from tests.e2e.demo_duty import ASKER_MONDAY_10, BAERUM_MONDAY_10, MONDAY_10, Chain, phones
 from tests.e2e.leak_scan import (
     Capture,
     Forbidden,
@@ -50,7 +50,6 @@ from tests.fakes.twilio_api import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, running_fa
 
 pytestmark = pytest.mark.e2e
 
-MONDAY_10 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # 10:00 in Oslo
 ASKER_LINE, BAERUM_LINE = "+4767000001", "+4767000002"
 HANSEN, JOHANSEN, STRANGER = "+4798765432", "+4792345678", "+4790000001"
 WEBHOOK_SECRET = "Webhook-secret-for-the-leak-test"
@@ -111,12 +110,9 @@ async def world(services: Services, clock: FrozenClock) -> AsyncIterator[World]:
                     await client.close()
 
 
-def chain(kommune: str) -> list[str]:
-    return [e.phone for e in Rota(parse_org(demo_text())).on_duty(kommune, MONDAY_10)]
-
-
-def primary_person(kommune: str) -> str:
-    person = Rota(parse_org(demo_text())).on_duty(kommune, MONDAY_10)[0].person
+def primary_person(chain: Chain) -> str:
+    """The person id of a chain's primary: Ola Berg in Asker, Jonas Dahl in Bærum."""
+    person = chain[0].person
     assert person is not None
     return person
 
@@ -167,14 +163,14 @@ async def voicemail(world: World) -> None:
     contact = await last_contact(world)
     sent = await notify_voicemail(cast(Context, {"services": world.services}),
                                   contact_id=contact.id)  # fmt: skip
-    assert sent == len(set(chain("asker")))
+    assert sent == len(set(phones(ASKER_MONDAY_10)))
     world.flows.append("voicemail and its SMS notices (through the Twilio API)")
 
 
 async def sms_conversation(world: World) -> None:
     await sms(world, HANSEN, INBOUND["sms"])
     contact = await last_contact(world)
-    await sms(world, chain("asker")[0], f"#K{contact.id} {INBOUND['reply']}")
+    await sms(world, ASKER_MONDAY_10[0].phone, f"#K{contact.id} {INBOUND['reply']}")
     await sms(world, STRANGER, INBOUND["stranger"], to=BAERUM_LINE)
     forged = {"MessageSid": "SM-leak-forged", "From": HANSEN, "To": ASKER_LINE,
               "Body": INBOUND["forged"]}  # fmt: skip
@@ -192,7 +188,7 @@ async def link(world: World, user: FakeUser, kind: str, target: str) -> None:
 
 
 async def telegram(world: World) -> None:
-    await link(world, STAFF, "person", primary_person("baerum"))
+    await link(world, STAFF, "person", primary_person(BAERUM_MONDAY_10))
     await link(world, PARENT, "foster_home", "olsen")
     world.flows.append("linking: link tokens created and redeemed by /start (and reused)")
     fake = world.telegram
@@ -234,7 +230,7 @@ async def api_reads(world: World) -> None:
 
 async def calendar_feed(world: World) -> None:
     async with world.services.sessions() as session, session.begin():
-        token = await rotate_feed(session, "person", primary_person("asker"), MONDAY_10)
+        token = await rotate_feed(session, "person", primary_person(ASKER_MONDAY_10), MONDAY_10)
     assert token is not None
     world.tokens.append(token)
     response = await world.client.get(f"/ical/{token}.ics")

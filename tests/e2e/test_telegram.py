@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -18,9 +17,8 @@ from helpline.bootstrap import Services, open_services
 from helpline.commands.org import demo_text, load_text
 from helpline.db.models import Base, ContactRow, OutboxRow, TelegramLinkRow
 from helpline.linking import create_link_token
-from rota.engine import Rota
-from rota.orgfile import parse_org
 from tests.conftest import FrozenClock, app_client
+from tests.e2e.demo_duty import ASKER_MONDAY_10, MONDAY_10
 from tests.e2e.test_messages import ASKER_LINE, HANSEN, Sms
 from tests.e2e.twilio_driver import TwilioDriver
 from tests.fakes.telegram_api import FAKE_BOT_TOKEN, FakeTelegram, FakeUser, running_fake_telegram
@@ -28,7 +26,6 @@ from tests.fakes.telegram_api import FAKE_BOT_TOKEN, FakeTelegram, FakeUser, run
 pytestmark = pytest.mark.e2e
 
 SECRET = "webhook-secret-for-tests"
-MONDAY_10 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 STAFF_USER = FakeUser(id=5550001, first_name="Vakt")
 PARENT_USER = FakeUser(id=5550002, first_name="Forelder")
 STRANGER_USER = FakeUser(id=5550003, first_name="Ukjent")
@@ -79,9 +76,10 @@ async def world(services: Services, clock: FrozenClock) -> AsyncIterator[World]:
 
 
 def primary_person() -> str:
-    entry = Rota(parse_org(demo_text())).on_duty("asker", MONDAY_10)[0]
-    assert entry.person is not None
-    return entry.person
+    """Asker's primary on Monday 10:00, who links their Telegram: Ola Berg."""
+    person = ASKER_MONDAY_10[0].person
+    assert person is not None
+    return person
 
 
 def last_message(fake: FakeTelegram, user: FakeUser) -> dict[str, Any]:
@@ -146,8 +144,7 @@ async def test_a_linked_foster_home_writes_on_telegram_and_gets_the_answer_there
     contact = await world.contact()
     assert (contact.channel, contact.foster_home_id) == ("telegram", "hansen")
     assert "113" in world.texts(PARENT_USER)[-1]  # the receipt
-    primary = Rota(parse_org(demo_text())).on_duty("asker", MONDAY_10)[0].phone
-    await Sms(world.twilio).send(primary, f"#K{contact.id} Vi ringer snart.")
+    await Sms(world.twilio).send(ASKER_MONDAY_10[0].phone, f"#K{contact.id} Vi ringer snart.")
     assert world.texts(PARENT_USER)[-1].endswith("Vi ringer snart.")
 
 

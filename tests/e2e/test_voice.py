@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import UTC, datetime
 
 import pytest
 import redis.asyncio as aioredis
@@ -16,9 +15,15 @@ from helpline.commands.org import demo_text, load_text
 from helpline.db.engine import make_engine, sessionmaker
 from helpline.db.models import AttemptRow, ContactRow, OutboxRow
 from helpline.jobs import running_worker
-from rota.engine import Rota
-from rota.orgfile import parse_org
 from tests.conftest import FrozenClock, app_client
+from tests.e2e.demo_duty import (
+    ASKER_MONDAY_10,
+    ASKER_MONDAY_NIGHT,
+    BAERUM_MONDAY_10,
+    MONDAY_10,
+    TUESDAY_03,
+    phones,
+)
 from tests.e2e.twilio_driver import TwilioDriver, dialled_number, incoming, says
 from tests.fakes.twilio_api import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, running_fake_twilio
 
@@ -28,8 +33,6 @@ ASKER_LINE = "+4767000001"
 BAERUM_LINE = "+4767000002"
 HANSEN = "+4798765432"  # Familien Hansen, Asker
 STRANGER = "+4790000001"
-MONDAY_10 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # 10:00 in Oslo
-TUESDAY_03 = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # 03:00 in Oslo
 
 
 @pytest.fixture
@@ -38,10 +41,6 @@ async def twilio(services: Services) -> AsyncIterator[TwilioDriver]:
     client = await app_client(services)
     yield TwilioDriver(client, services.settings)
     await client.close()
-
-
-def chain_at(kommune: str, at: datetime) -> list[str]:
-    return [e.phone for e in Rota(parse_org(demo_text())).on_duty(kommune, at)]
 
 
 async def contacts(services: Services) -> list[ContactRow]:
@@ -73,7 +72,7 @@ async def test_a_day_call_reaches_the_kommunes_primary_who_takes_it(
     assert dial.get("timeout") == "20" and dial.get("answerOnBridge") == "true"
     assert dial.get("callerId") == ASKER_LINE
     number = dialled_number(start)
-    primary = chain_at("asker", MONDAY_10)[0]
+    primary = ASKER_MONDAY_10[0].phone  # Ola Berg
     assert number.text == primary
 
     child = {"CallSid": "CA-leg0", "ParentCallSid": "CA-day", "To": primary, "From": ASKER_LINE}
@@ -105,7 +104,7 @@ async def test_a_night_call_rings_the_barnevernvakt_duty_phone(
 ) -> None:
     clock.now = TUESDAY_03
     start = await twilio.twiml("/twilio/voice", incoming("CA-night", HANSEN, ASKER_LINE))
-    assert dialled_number(start).text == "+4792000000"  # bvv-vest's vakt phone
+    assert dialled_number(start).text == ASKER_MONDAY_NIGHT[0].phone  # bvv-vest's vakt phone
 
 
 async def test_nobody_answers_backup_barnevernvakt_fallback_then_voicemail_and_sms(
@@ -113,8 +112,7 @@ async def test_nobody_answers_backup_barnevernvakt_fallback_then_voicemail_and_s
 ) -> None:
     clock.now = MONDAY_10
     call = incoming("CA-none", HANSEN, ASKER_LINE)
-    chain = chain_at("asker", MONDAY_10)
-    assert len(chain) == 4  # primary, backup, barnevernvakt, fallback
+    chain = phones(ASKER_MONDAY_10)  # primary, backup, barnevernvakt, fallback
     document = await twilio.twiml("/twilio/voice", call)
     rung = []
     for step, status in enumerate(["no-answer", "busy", "completed", "no-answer"]):
@@ -173,7 +171,7 @@ async def test_an_unknown_caller_is_helped_by_the_kommune_of_the_dialled_number(
     clock.now = MONDAY_10
     start = await twilio.twiml("/twilio/voice", incoming("CA-unknown", STRANGER, BAERUM_LINE))
     number = dialled_number(start)
-    assert number.text == chain_at("baerum", MONDAY_10)[0]
+    assert number.text == BAERUM_MONDAY_10[0].phone  # Jonas Dahl
     whisper = await twilio.twiml(number.get("url", ""), {"CallSid": "CA-u0"})
     assert "Et ukjent nummer i Bærum ringer" in says(whisper)[0]
     [contact] = await contacts(services)
@@ -272,7 +270,7 @@ async def test_with_twilio_credentials_voicemail_notices_go_through_the_twilio_a
                 async with running_worker(live):
                     await driver.twiml(record.get("action", ""),
                                        {**call, "RecordingUrl": "https://x/RE2"})  # fmt: skip
-                    rows = await wait_for_outbox(live, len(set(chain_at("asker", MONDAY_10))))
+                    rows = await wait_for_outbox(live, len(set(phones(ASKER_MONDAY_10))))
             finally:
                 await client.close()
     assert {row.status for row in rows} == {"sent"}
@@ -288,7 +286,7 @@ async def test_many_simultaneous_calls_all_get_the_real_chain(
     """More calls at once than the pool has connections: none may starve into the fallback
     (a step that held one connection while waiting for a second once deadlocked the pool)."""
     clock.now = MONDAY_10
-    primary = chain_at("asker", MONDAY_10)[0]
+    primary = ASKER_MONDAY_10[0].phone  # Ola Berg
     calls = [incoming(f"CA-many-{i}", HANSEN, ASKER_LINE) for i in range(40)]
     answers = await asyncio.gather(*(twilio.twiml("/twilio/voice", c) for c in calls))
     assert [dialled_number(a).text for a in answers] == [primary] * 40

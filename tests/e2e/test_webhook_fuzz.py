@@ -19,7 +19,6 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -38,9 +37,8 @@ from helpline.commands.org import demo_text, load_text
 from helpline.db.models import Base, ContactRow
 from helpline.linking import create_link_token
 from helpline.web.twilio_auth import signing_token
-from rota.engine import Rota
-from rota.orgfile import parse_org
 from tests.conftest import FrozenClock, app_client, make_settings
+from tests.e2e.demo_duty import ASKER_MONDAY_10, MONDAY_10
 from tests.e2e.twilio_driver import incoming
 from tests.fakes.telegram_api import FAKE_BOT_TOKEN, FakeTelegram, FakeUser, running_fake_telegram
 
@@ -50,7 +48,6 @@ pytestmark = pytest.mark.e2e
 #: (derandomized), so a red CI always names a reproducible case.
 EXAMPLES = int(os.environ.get("HELPLINE_FUZZ_EXAMPLES", "100"))
 SECRET = "webhook-secret-for-fuzzing"
-MONDAY_10 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 ASKER_LINE, HANSEN, STRANGER = "+4767000001", "+4798765432", "+4790000001"
 STAFF_USER = FakeUser(id=5550001, first_name="Vakt")
 PARENT_USER = FakeUser(id=5550002, first_name="Forelder")
@@ -168,7 +165,7 @@ async def _open_world(
     stack.push_async_callback(client.close)
     assert services.telegram is not None
     await services.telegram.set_webhook(str(client.server.make_url("/telegram/webhook")), SECRET)
-    primary = Rota(parse_org(demo_text())).on_duty("asker", MONDAY_10)[0]
+    primary = ASKER_MONDAY_10[0]  # Ola Berg: linked on Telegram, and a staff sender
     assert primary.person is not None
     for user, kind, target in ((STAFF_USER, "person", primary.person),
                                (PARENT_USER, "foster_home", "hansen")):  # fmt: skip
