@@ -97,9 +97,11 @@ SECOND_STEP = "+4795512340"
 
 def worker_env(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HELPLINE_", "TWILIO_"))}
-    env |= {"HELPLINE_DATA_DIR": str(settings.data_dir),
-            "HELPLINE_DATABASE_URL": settings.database_url,
-            "HELPLINE_REDIS_URL": settings.redis_url or ""}  # fmt: skip
+    env |= {
+        "HELPLINE_DATA_DIR": str(settings.data_dir),
+        "HELPLINE_DATABASE_URL": settings.database_url,
+        "HELPLINE_REDIS_URL": settings.redis_url or "",
+    }
     return env
 
 
@@ -159,8 +161,9 @@ async def test_a_deadline_fires_after_the_worker_is_killed_and_restarted(
 async def wait_for(services: Services, phone: str) -> OutboxRow:
     for _ in range(300):
         async with services.sessions() as session:
-            row = await session.scalar(select(OutboxRow).where(
-                OutboxRow.to == phone, OutboxRow.kind == "notify"))  # fmt: skip
+            row = await session.scalar(
+                select(OutboxRow).where(OutboxRow.to == phone, OutboxRow.kind == "notify")
+            )
         if row is not None:
             return row
         await asyncio.sleep(0.1)

@@ -64,11 +64,18 @@ class Sms:
     def __init__(self, twilio: TwilioDriver) -> None:
         self.twilio, self.count = twilio, 0
 
-    async def send(self, sender: str, body: str, to: str = ASKER_LINE,
-                   sid: str | None = None) -> int:  # fmt: skip
+    async def send(
+        self, sender: str, body: str, to: str = ASKER_LINE, sid: str | None = None
+    ) -> int:
         self.count += 1
-        form = {"MessageSid": sid or f"SM{self.count:032d}", "From": sender, "To": to,
-                "Body": body, "AccountSid": "AC" + "0" * 32, "NumMedia": "0"}  # fmt: skip
+        form = {
+            "MessageSid": sid or f"SM{self.count:032d}",
+            "From": sender,
+            "To": to,
+            "Body": body,
+            "AccountSid": "AC" + "0" * 32,
+            "NumMedia": "0",
+        }
         status, answer = await self.twilio.post("/twilio/sms", form)
         assert status == 200, answer
         return status
@@ -109,8 +116,7 @@ async def test_a_message_notifies_the_primary_once_and_the_parent_gets_one_recei
     [receipt] = to(rows, HANSEN)
     assert ASKER_MONDAY_10[0].name.split()[0] in receipt and "113" in receipt and "112" in receipt
     assert all(row.sender == ASKER_LINE and row.status == "sandbox" for row in rows)
-    assert (contact.channel, contact.foster_home_id, contact.notified_steps) == (
-        "sms", "hansen", 1)  # fmt: skip
+    assert (contact.channel, contact.foster_home_id, contact.notified_steps) == ("sms", "hansen", 1)
 
 
 async def test_staff_answer_by_sms_is_relayed_without_their_number(
@@ -129,14 +135,16 @@ async def test_staff_answer_by_sms_is_relayed_without_their_number(
     assert contact.answered_at == MONDAY_10 and contact.first_answer_at == MONDAY_10
     assert contact.acknowledged_phone == primary and contact.outcome == "answered"
     async with services.sessions() as session:
-        directions = [(m.direction, m.sender_role) for m in await session.scalars(
-            select(MessageRow).order_by(MessageRow.id))]  # fmt: skip
+        directions = [
+            (m.direction, m.sender_role)
+            for m in await session.scalars(select(MessageRow).order_by(MessageRow.id))
+        ]
     assert directions == [("in", "foster_parent"), ("out", "staff")]
     async with services.sessions() as session, session.begin():
         detail = await read_contact(session, contact.id, ADMIN)
     assert detail is not None and isinstance(messages := detail["messages"], list)
-    assert [m["body"] for m in messages] == [
-        "Kan noen ringe meg?", "Hei! Jeg ringer deg om fem minutter."]  # fmt: skip
+    bodies = [m["body"] for m in messages]
+    assert bodies == ["Kan noen ringe meg?", "Hei! Jeg ringer deg om fem minutter."]
     assert (detail["seconds_to_answer"], detail["seconds_to_first_answer"]) == (0, 0)
     clock.now = MONDAY_10 + timedelta(minutes=2)  # a new window: told at once
     await sms.send(HANSEN, "Takk!")  # joins the conversation, goes to the one who took it
@@ -297,8 +305,10 @@ async def test_two_deadline_runs_at_once_escalate_once(
     clock.now = MONDAY_10 + timedelta(minutes=10)
     ctx = cast(Context, {"services": services})
     for contact in await contacts(services):
-        await asyncio.gather(*(message_deadline(ctx, contact_id=contact.id) for _ in range(3)),
-                             sweep_conversations(ctx))  # fmt: skip
+        await asyncio.gather(
+            *(message_deadline(ctx, contact_id=contact.id) for _ in range(3)),
+            sweep_conversations(ctx),
+        )
     rows = await outbox(services)
     for contact in await contacts(services):
         notices = [r for r in rows if r.contact_id == contact.id and r.kind == "notify"]
@@ -331,8 +341,11 @@ def paused_after_first_read(
     go, seen = asyncio.Event(), asyncio.Event()
 
     def after(conn: object, cursor: object, statement: str, params: object, *_: object) -> None:
-        if (not seen.is_set() and statement.startswith("SELECT contacts.id, contacts.channel")
-                and params == (contact_id,)):  # fmt: skip
+        if (
+            not seen.is_set()
+            and statement.startswith("SELECT contacts.id, contacts.channel")
+            and params == (contact_id,)
+        ):
             seen.set()
             await_only(go.wait())
 
@@ -370,8 +383,7 @@ async def test_the_sweep_and_a_deadline_job_at_a_shift_change_move_a_conversatio
             go.set()
             await sweep
     else:
-        await asyncio.gather(message_deadline(ctx, contact_id=contact.id),
-                             sweep_conversations(ctx))  # fmt: skip
+        await asyncio.gather(message_deadline(ctx, contact_id=contact.id), sweep_conversations(ctx))
 
     def told(rows: list[OutboxRow]) -> list[tuple[str, str]]:
         return [(r.kind, r.to) for r in rows if r.kind in ("notify", "moved")]

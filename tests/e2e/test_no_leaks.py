@@ -118,8 +118,14 @@ def primary_person(chain: Chain) -> str:
 
 
 async def sms(world: World, sender: str, body: str, to: str = ASKER_LINE) -> None:
-    form = {"MessageSid": f"SM{len(world.twilio.sent):032d}", "From": sender, "To": to,
-            "Body": body, "AccountSid": FAKE_ACCOUNT_SID, "NumMedia": "0"}  # fmt: skip
+    form = {
+        "MessageSid": f"SM{len(world.twilio.sent):032d}",
+        "From": sender,
+        "To": to,
+        "Body": body,
+        "AccountSid": FAKE_ACCOUNT_SID,
+        "NumMedia": "0",
+    }
     status, answer = await world.twilio.post("/twilio/sms", form)
     assert status == 200, answer
 
@@ -134,18 +140,24 @@ async def answered_call(world: World) -> None:
     call = incoming("CA-leak-answered", HANSEN, ASKER_LINE)
     start = await world.twilio.twiml("/twilio/voice", call)
     number = dialled_number(start)
-    leg = {"CallSid": "CA-leak-leg0", "ParentCallSid": call["CallSid"], "To": number.text or "",
-           "From": ASKER_LINE}  # fmt: skip
+    leg = {
+        "CallSid": "CA-leak-leg0",
+        "ParentCallSid": call["CallSid"],
+        "To": number.text or "",
+        "From": ASKER_LINE,
+    }
     whisper = await world.twilio.twiml(number.get("url", ""), leg)
     gather = whisper.find("Gather")
     assert gather is not None
     await world.twilio.twiml(gather.get("action", ""), {**leg, "Digits": "1"})
     dial = start.find("Dial")
     assert dial is not None
-    await world.twilio.twiml(dial.get("action", ""), {**call, "DialCallStatus": "completed",
-                                                      "DialCallDuration": "95"})  # fmt: skip
-    await world.twilio.post("/twilio/status", {**call, "CallStatus": "completed",
-                                               "CallDuration": "120"})  # fmt: skip
+    await world.twilio.twiml(
+        dial.get("action", ""), {**call, "DialCallStatus": "completed", "DialCallDuration": "95"}
+    )
+    await world.twilio.post(
+        "/twilio/status", {**call, "CallStatus": "completed", "CallDuration": "120"}
+    )
     assert (await last_contact(world)).outcome == "answered"
     world.flows.append("call answered after screening (whisper)")
 
@@ -154,15 +166,24 @@ async def voicemail(world: World) -> None:
     call = incoming("CA-leak-voicemail", JOHANSEN, ASKER_LINE)
     document = await world.twilio.twiml("/twilio/voice", call)
     while (dial := document.find("Dial")) is not None:
-        document = await world.twilio.twiml(dial.get("action", ""),
-                                            {**call, "DialCallStatus": "no-answer"})  # fmt: skip
+        document = await world.twilio.twiml(
+            dial.get("action", ""), {**call, "DialCallStatus": "no-answer"}
+        )
     record = document.find("Record")
     assert record is not None
-    await world.twilio.twiml(record.get("action", ""), {**call, "RecordingSid": "RE1",
-        "RecordingUrl": "https://api.twilio.com/rec/RE1", "RecordingDuration": "14"})  # fmt: skip
+    await world.twilio.twiml(
+        record.get("action", ""),
+        {
+            **call,
+            "RecordingSid": "RE1",
+            "RecordingUrl": "https://api.twilio.com/rec/RE1",
+            "RecordingDuration": "14",
+        },
+    )
     contact = await last_contact(world)
-    sent = await notify_voicemail(cast(Context, {"services": world.services}),
-                                  contact_id=contact.id)  # fmt: skip
+    sent = await notify_voicemail(
+        cast(Context, {"services": world.services}), contact_id=contact.id
+    )
     assert sent == len(set(phones(ASKER_MONDAY_10)))
     world.flows.append("voicemail and its SMS notices (through the Twilio API)")
 
@@ -172,11 +193,16 @@ async def sms_conversation(world: World) -> None:
     contact = await last_contact(world)
     await sms(world, ASKER_MONDAY_10[0].phone, f"#K{contact.id} {INBOUND['reply']}")
     await sms(world, STRANGER, INBOUND["stranger"], to=BAERUM_LINE)
-    forged = {"MessageSid": "SM-leak-forged", "From": HANSEN, "To": ASKER_LINE,
-              "Body": INBOUND["forged"]}  # fmt: skip
+    forged = {
+        "MessageSid": "SM-leak-forged",
+        "From": HANSEN,
+        "To": ASKER_LINE,
+        "Body": INBOUND["forged"],
+    }
     assert (await world.twilio.post("/twilio/sms", forged, signature="forged"))[0] == 403
-    world.flows.append("SMS: foster parent, staff notice, staff reply relayed, unknown number, "
-                       "a forged signature")  # fmt: skip
+    world.flows.append(
+        "SMS: foster parent, staff notice, staff reply relayed, unknown number, a forged signature"
+    )
 
 
 async def link(world: World, user: FakeUser, kind: str, target: str) -> None:
@@ -207,15 +233,23 @@ async def telegram(world: World) -> None:
         headers={"X-Telegram-Bot-Api-Secret-Token": "forged"},
     )
     assert forged.status == 403
-    world.flows.append("Telegram: a linked foster home writes, staff take and reply there, "
-                       "a forged secret")  # fmt: skip
+    world.flows.append(
+        "Telegram: a linked foster home writes, staff take and reply there, a forged secret"
+    )
 
 
 async def api_reads(world: World) -> None:
     async with world.services.sessions() as session, session.begin():
-        session.add(ApiTokenRow(name="leak-test", token_hash=token_hash(API_TOKEN),
-                                created_at=MONDAY_10, role="admin", kommuner="",
-                                expires_at=MONDAY_10 + timedelta(days=30)))  # fmt: skip
+        session.add(
+            ApiTokenRow(
+                name="leak-test",
+                token_hash=token_hash(API_TOKEN),
+                created_at=MONDAY_10,
+                role="admin",
+                kommuner="",
+                expires_at=MONDAY_10 + timedelta(days=30),
+            )
+        )
     world.tokens.append(API_TOKEN)
     headers = {"Authorization": f"Bearer {API_TOKEN}"}
     listing = await world.client.get("/api/contacts", headers=headers)
@@ -243,8 +277,7 @@ async def dead_database(world: World) -> None:
     update fail; all of it is logged."""
     dead_db = make_engine("postgresql+asyncpg://postgres@127.0.0.1:1/gone")
     dead_redis = aioredis.from_url("redis://127.0.0.1:1/0")
-    down = replace(world.services, engine=dead_db, sessions=sessionmaker(dead_db),
-                   redis=dead_redis)  # fmt: skip
+    down = replace(world.services, engine=dead_db, sessions=sessionmaker(dead_db), redis=dead_redis)
     down.forget_organisation()
     client = await app_client(down)
     try:
@@ -256,8 +289,12 @@ async def dead_database(world: World) -> None:
             {"CallSid": "CA-leak-dead", "DialCallStatus": "no-answer"},
         )
         assert dialled_number(step).text == "+4740000000"  # a failed step, with its traceback
-        form = {"MessageSid": "SM-leak-dead", "From": HANSEN, "To": ASKER_LINE,
-                "Body": INBOUND["dead_sms"]}  # fmt: skip
+        form = {
+            "MessageSid": "SM-leak-dead",
+            "From": HANSEN,
+            "To": ASKER_LINE,
+            "Body": INBOUND["dead_sms"],
+        }
         status, _ = await driver.post("/twilio/sms", form)
         assert status >= 500
         update = world.telegram.message_update(PARENT, INBOUND["dead_telegram"])
@@ -278,8 +315,11 @@ async def forbidden_values(world: World) -> list[Forbidden]:
     async with world.services.sessions() as session:
         sent = list(await session.scalars(select(OutboxRow.body)))
         stored = list(await session.scalars(select(MessageRow.body)))
-    telegram_texts = [str(m.get("text", "")) for chat in (PARENT.id, STAFF.id)
-                      for m in world.telegram.sent_messages(chat)]  # fmt: skip
+    telegram_texts = [
+        str(m.get("text", ""))
+        for chat in (PARENT.id, STAFF.id)
+        for m in world.telegram.sent_messages(chat)
+    ]
     assert sent and stored and telegram_texts
     return [
         *register_values(parse_org(demo_text())),
@@ -292,16 +332,24 @@ async def forbidden_values(world: World) -> list[Forbidden]:
 async def test_no_log_line_carries_a_body_a_number_a_token_or_a_foster_home(
     world: World,
 ) -> None:
-    for flow in (answered_call, voicemail, sms_conversation, telegram, api_reads,
-                 calendar_feed, dead_database):  # fmt: skip
+    for flow in (
+        answered_call,
+        voicemail,
+        sms_conversation,
+        telegram,
+        api_reads,
+        calendar_feed,
+        dead_database,
+    ):
         await flow(world)
     forbidden = await forbidden_values(world)
     text = world.capture.text
     lines = text.splitlines()
 
     findings = scan(text, forbidden)
-    assert findings == [], "\n".join(f"line {f.line_number} ({f.kind}): {f.line}"
-                                      for f in findings[:20])  # fmt: skip
+    assert findings == [], "\n".join(
+        f"line {f.line_number} ({f.kind}): {f.line}" for f in findings[:20]
+    )
 
     # The scan saw what it had to see: the libraries spoke, the access log is in it, and
     # masked forms stand where the raw records carried secrets.
@@ -322,6 +370,8 @@ async def test_no_log_line_carries_a_body_a_number_a_token_or_a_foster_home(
     raw_kinds = {finding.kind for finding in scan("\n".join(world.capture.raw), forbidden)}
     assert raw_kinds == {"message body", "phone number", "token", "foster home name"}
     access = [line for line in lines if " aiohttp.access: " in line]
-    print(f"\nleak scan: {len(lines)} lines ({len(access)} access-log lines), "
-          f"{len(set(forbidden))} forbidden values, flows: {'; '.join(world.flows)}")  # fmt: skip
+    print(
+        f"\nleak scan: {len(lines)} lines ({len(access)} access-log lines), "
+        f"{len(set(forbidden))} forbidden values, flows: {'; '.join(world.flows)}"
+    )
     assert len(world.flows) == 8

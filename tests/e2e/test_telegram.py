@@ -99,8 +99,9 @@ async def test_staff_take_with_the_button_and_answer_by_replying(world: World) -
     contact = await world.contact()
     notification = last_message(world.fake, STAFF_USER)
     assert f"#K{contact.id}" in notification["text"] and "Familien Hansen" in notification["text"]
-    buttons = [b["callback_data"] for row in notification["reply_markup"]["inline_keyboard"]
-               for b in row]  # fmt: skip
+    buttons = [
+        b["callback_data"] for row in notification["reply_markup"]["inline_keyboard"] for b in row
+    ]
     assert buttons == [f"take:{contact.id}", f"close:{contact.id}"]
 
     tap = world.fake.callback_update(STAFF_USER, notification["message_id"], f"take:{contact.id}")
@@ -108,8 +109,9 @@ async def test_staff_take_with_the_button_and_answer_by_replying(world: World) -
     assert (await world.contact()).answered_at == MONDAY_10
     assert world.fake.calls_to("answerCallbackQuery")
 
-    reply = world.fake.message_update(STAFF_USER, "Jeg ringer dere om ti minutter.",
-                                      reply_to=notification["message_id"])  # fmt: skip
+    reply = world.fake.message_update(
+        STAFF_USER, "Jeg ringer dere om ti minutter.", reply_to=notification["message_id"]
+    )
     assert await world.fake.deliver(reply) == 200
     async with world.services.sessions() as session:
         relayed = list(await session.scalars(select(OutboxRow).where(OutboxRow.to == HANSEN)))
@@ -126,12 +128,14 @@ async def test_close_with_the_category_buttons(world: World) -> None:
     await Sms(world.twilio).send(HANSEN, "Et spørsmål")
     contact = await world.contact()
     message_id = last_message(world.fake, STAFF_USER)["message_id"]
-    await world.fake.deliver(world.fake.callback_update(STAFF_USER, message_id,
-                                                        f"close:{contact.id}"))  # fmt: skip
+    await world.fake.deliver(
+        world.fake.callback_update(STAFF_USER, message_id, f"close:{contact.id}")
+    )
     [edit] = world.fake.calls_to("editMessageReplyMarkup")
     assert "skole" in str(edit.params)
-    await world.fake.deliver(world.fake.callback_update(STAFF_USER, message_id,
-                                                        f"cat:{contact.id}:1"))  # fmt: skip
+    await world.fake.deliver(
+        world.fake.callback_update(STAFF_USER, message_id, f"cat:{contact.id}:1")
+    )
     closed = await world.contact()
     assert closed.closed_at == MONDAY_10 and closed.category == "skole"
 
@@ -170,8 +174,10 @@ GROUP_CHAT = {"id": -1001234567890, "title": "Vaktgruppa", "type": "supergroup"}
 def in_group(update: dict[str, Any]) -> dict[str, Any]:
     """`update` as if it came from a group chat the bot was added to."""
     if "callback_query" in update:
-        update["callback_query"]["message"] = {**update["callback_query"]["message"],
-                                               "chat": GROUP_CHAT}  # fmt: skip
+        update["callback_query"]["message"] = {
+            **update["callback_query"]["message"],
+            "chat": GROUP_CHAT,
+        }
     else:
         update["message"] = {**update["message"], "chat": GROUP_CHAT}
     return update
@@ -189,8 +195,9 @@ async def test_a_link_token_from_a_group_chat_links_nothing_and_answers_nothing(
     world: World,
 ) -> None:
     async with world.services.sessions() as session, session.begin():
-        token, _ = await create_link_token(session, "person", primary_person(),
-                                           world.services.clock())  # fmt: skip
+        token, _ = await create_link_token(
+            session, "person", primary_person(), world.services.clock()
+        )
     before = await row_counts(world.services)
     update = in_group(world.fake.start_update(STAFF_USER, token))
     assert await world.fake.deliver(update) == 200
