@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import cast
 
 import pytest
@@ -18,18 +18,26 @@ from helpline.commands.org import demo_text, load_text
 from helpline.contacts import read_contact
 from helpline.db.models import ContactRow, MessageRow, OutboxRow
 from helpline.jobs import Context, followup_batch, message_deadline, sweep_conversations
-from rota.engine import Rota
-from rota.orgfile import parse_org
 from routing.access import ADMIN
 from routing.conversations import MessagePlan
 from tests.conftest import FrozenClock, app_client
+from tests.e2e.demo_duty import (
+    ASKER_MONDAY_10,
+    ASKER_MONDAY_EVENING,
+    ASKER_MONDAY_NIGHT,
+    BAERUM_MONDAY_10,
+    MONDAY_21_51,
+    MONDAY_21_55,
+    MONDAY_22_01,
+    phones,
+)
+from tests.e2e.demo_duty import MONDAY_10 as MONDAY_10  # the instant other e2e tests import
 from tests.e2e.twilio_driver import TwilioDriver
 
 pytestmark = pytest.mark.e2e
 
 ASKER_LINE, BAERUM_LINE = "+4767000001", "+4767000002"
 HANSEN, JOHANSEN, STRANGER = "+4798765432", "+4792345678", "+4790000001"
-MONDAY_10 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # 10:00 in Oslo
 
 
 @pytest.fixture
@@ -41,12 +49,13 @@ async def twilio(services: Services, clock: FrozenClock) -> AsyncIterator[Twilio
     await client.close()
 
 
+#: The demo's chains on Monday 10:00, by kommune, as written down in `demo_duty`.
+MONDAY_10_CHAINS = {"asker": ASKER_MONDAY_10, "baerum": BAERUM_MONDAY_10}
+
+
 def chain(kommune: str = "asker") -> list[str]:
-    return [e.phone for e in Rota(parse_org(demo_text())).on_duty(kommune, MONDAY_10)]
-
-
-def names(kommune: str = "asker") -> list[str]:
-    return [e.name for e in Rota(parse_org(demo_text())).on_duty(kommune, MONDAY_10)]
+    """The numbers on duty for `kommune` on Monday 10:00, in the order they are called."""
+    return phones(MONDAY_10_CHAINS[kommune])
 
 
 class Sms:
@@ -55,11 +64,18 @@ class Sms:
     def __init__(self, twilio: TwilioDriver) -> None:
         self.twilio, self.count = twilio, 0
 
-    async def send(self, sender: str, body: str, to: str = ASKER_LINE,
-                   sid: str | None = None) -> int:  # fmt: skip
+    async def send(
+        self, sender: str, body: str, to: str = ASKER_LINE, sid: str | None = None
+    ) -> int:
         self.count += 1
-        form = {"MessageSid": sid or f"SM{self.count:032d}", "From": sender, "To": to,
-                "Body": body, "AccountSid": "AC" + "0" * 32, "NumMedia": "0"}  # fmt: skip
+        form = {
+            "MessageSid": sid or f"SM{self.count:032d}",
+            "From": sender,
+            "To": to,
+            "Body": body,
+            "AccountSid": "AC" + "0" * 32,
+            "NumMedia": "0",
+        }
         status, answer = await self.twilio.post("/twilio/sms", form)
         assert status == 200, answer
         return status
@@ -98,10 +114,9 @@ async def test_a_message_notifies_the_primary_once_and_the_parent_gets_one_recei
     assert "Vi trenger å snakke med noen i kveld." in first
     assert "Det haster litt." in follow
     [receipt] = to(rows, HANSEN)
-    assert names()[0].split()[0] in receipt and "113" in receipt and "112" in receipt
+    assert ASKER_MONDAY_10[0].name.split()[0] in receipt and "113" in receipt and "112" in receipt
     assert all(row.sender == ASKER_LINE and row.status == "sandbox" for row in rows)
-    assert (contact.channel, contact.foster_home_id, contact.notified_steps) == (
-        "sms", "hansen", 1)  # fmt: skip
+    assert (contact.channel, contact.foster_home_id, contact.notified_steps) == ("sms", "hansen", 1)
 
 
 async def test_staff_answer_by_sms_is_relayed_without_their_number(
@@ -120,14 +135,16 @@ async def test_staff_answer_by_sms_is_relayed_without_their_number(
     assert contact.answered_at == MONDAY_10 and contact.first_answer_at == MONDAY_10
     assert contact.acknowledged_phone == primary and contact.outcome == "answered"
     async with services.sessions() as session:
-        directions = [(m.direction, m.sender_role) for m in await session.scalars(
-            select(MessageRow).order_by(MessageRow.id))]  # fmt: skip
+        directions = [
+            (m.direction, m.sender_role)
+            for m in await session.scalars(select(MessageRow).order_by(MessageRow.id))
+        ]
     assert directions == [("in", "foster_parent"), ("out", "staff")]
     async with services.sessions() as session, session.begin():
         detail = await read_contact(session, contact.id, ADMIN)
     assert detail is not None and isinstance(messages := detail["messages"], list)
-    assert [m["body"] for m in messages] == [
-        "Kan noen ringe meg?", "Hei! Jeg ringer deg om fem minutter."]  # fmt: skip
+    bodies = [m["body"] for m in messages]
+    assert bodies == ["Kan noen ringe meg?", "Hei! Jeg ringer deg om fem minutter."]
     assert (detail["seconds_to_answer"], detail["seconds_to_first_answer"]) == (0, 0)
     clock.now = MONDAY_10 + timedelta(minutes=2)  # a new window: told at once
     await sms.send(HANSEN, "Takk!")  # joins the conversation, goes to the one who took it
@@ -238,11 +255,8 @@ async def test_a_forged_sms_is_403_and_changes_nothing(
 async def test_at_a_shift_change_a_conversation_nobody_took_moves_on(
     twilio: TwilioDriver, services: Services, clock: FrozenClock
 ) -> None:
-    evening = datetime(2026, 11, 23, 20, 55, tzinfo=UTC)  # 21:55 in Oslo: asker-bvt
-    night = datetime(2026, 11, 23, 21, 1, tzinfo=UTC)  # 22:01: Barnevernvakta Vest
-    rota = Rota(parse_org(demo_text()))
-    before, after = rota.on_duty("asker", evening)[0], rota.on_duty("asker", night)[0]
-    assert before.team == "asker-bvt" and after.team == "bvv-vest"
+    evening, night = MONDAY_21_55, MONDAY_22_01  # asker-bvt's evening, then bvv-vest's night
+    before, after = ASKER_MONDAY_EVENING[0], ASKER_MONDAY_NIGHT[0]  # Ola, then Hilde
     clock.now = evening
     await Sms(twilio).send(HANSEN, "Vi trenger hjelp i kveld")
     clock.now = night
@@ -291,8 +305,10 @@ async def test_two_deadline_runs_at_once_escalate_once(
     clock.now = MONDAY_10 + timedelta(minutes=10)
     ctx = cast(Context, {"services": services})
     for contact in await contacts(services):
-        await asyncio.gather(*(message_deadline(ctx, contact_id=contact.id) for _ in range(3)),
-                             sweep_conversations(ctx))  # fmt: skip
+        await asyncio.gather(
+            *(message_deadline(ctx, contact_id=contact.id) for _ in range(3)),
+            sweep_conversations(ctx),
+        )
     rows = await outbox(services)
     for contact in await contacts(services):
         notices = [r for r in rows if r.contact_id == contact.id and r.kind == "notify"]
@@ -306,7 +322,7 @@ async def test_an_unknown_number_gets_a_neutral_receipt_that_names_nobody(
     """Anyone can text the helpline: a stranger must not learn who is on duty."""
     await Sms(twilio).send(STRANGER, "Hvem har vakt nå?", to=BAERUM_LINE)
     [receipt] = to(await outbox(services), STRANGER)
-    for name in names("baerum"):
+    for name in [entry.name for entry in BAERUM_MONDAY_10]:
         for word in name.split():
             assert word not in receipt, word
     for number in ("113", "112", "116 111"):
@@ -325,8 +341,11 @@ def paused_after_first_read(
     go, seen = asyncio.Event(), asyncio.Event()
 
     def after(conn: object, cursor: object, statement: str, params: object, *_: object) -> None:
-        if (not seen.is_set() and statement.startswith("SELECT contacts.id, contacts.channel")
-                and params == (contact_id,)):  # fmt: skip
+        if (
+            not seen.is_set()
+            and statement.startswith("SELECT contacts.id, contacts.channel")
+            and params == (contact_id,)
+        ):
             seen.set()
             await_only(go.wait())
 
@@ -347,10 +366,10 @@ async def test_the_sweep_and_a_deadline_job_at_a_shift_change_move_a_conversatio
     through the one claim it finds the state changed and leaves it (the next minute's
     sweep moves it on). Without the claim it would overwrite the escalation, telling the
     primary, not the backup who now has it, that it moved."""
-    opened = datetime(2026, 11, 23, 20, 51, tzinfo=UTC)  # 21:51 in Oslo: asker-bvt
-    moment = datetime(2026, 11, 23, 21, 1, tzinfo=UTC)  # 22:01: bvv-vest, and the deadline
-    primary, backup = "+4791234568", "+4741234501"  # Ola Berg, then Ingrid Solberg (demo)
-    night = "+4792000000"  # Barnevernvakta Vest's duty phone
+    opened = MONDAY_21_51  # asker-bvt's evening
+    moment = MONDAY_22_01  # bvv-vest's night, and the deadline
+    primary, backup = phones(ASKER_MONDAY_EVENING)[:2]  # Ola Berg, then Ingrid Solberg
+    night = ASKER_MONDAY_NIGHT[0].phone  # Barnevernvakta Vest's duty phone
     clock.now = opened
     await Sms(twilio).send(HANSEN, "Hjelp")
     [contact] = await contacts(services)
@@ -364,8 +383,7 @@ async def test_the_sweep_and_a_deadline_job_at_a_shift_change_move_a_conversatio
             go.set()
             await sweep
     else:
-        await asyncio.gather(message_deadline(ctx, contact_id=contact.id),
-                             sweep_conversations(ctx))  # fmt: skip
+        await asyncio.gather(message_deadline(ctx, contact_id=contact.id), sweep_conversations(ctx))
 
     def told(rows: list[OutboxRow]) -> list[tuple[str, str]]:
         return [(r.kind, r.to) for r in rows if r.kind in ("notify", "moved")]

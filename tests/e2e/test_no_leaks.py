@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import cast
 
 import pytest
@@ -31,9 +31,9 @@ from helpline.db.register import rotate_feed
 from helpline.jobs import Context, notify_voicemail
 from helpline.linking import create_link_token
 from helpline.web.api import token_hash
-from rota.engine import Rota
 from rota.orgfile import parse_org
 from tests.conftest import FrozenClock, app_client
+from tests.e2e.demo_duty import ASKER_MONDAY_10, BAERUM_MONDAY_10, MONDAY_10, Chain, phones
 from tests.e2e.leak_scan import (
     Capture,
     Forbidden,
@@ -50,7 +50,6 @@ from tests.fakes.twilio_api import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, running_fa
 
 pytestmark = pytest.mark.e2e
 
-MONDAY_10 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # 10:00 in Oslo
 ASKER_LINE, BAERUM_LINE = "+4767000001", "+4767000002"
 HANSEN, JOHANSEN, STRANGER = "+4798765432", "+4792345678", "+4790000001"
 WEBHOOK_SECRET = "Webhook-secret-for-the-leak-test"
@@ -111,19 +110,22 @@ async def world(services: Services, clock: FrozenClock) -> AsyncIterator[World]:
                     await client.close()
 
 
-def chain(kommune: str) -> list[str]:
-    return [e.phone for e in Rota(parse_org(demo_text())).on_duty(kommune, MONDAY_10)]
-
-
-def primary_person(kommune: str) -> str:
-    person = Rota(parse_org(demo_text())).on_duty(kommune, MONDAY_10)[0].person
+def primary_person(chain: Chain) -> str:
+    """The person id of a chain's primary: Ola Berg in Asker, Jonas Dahl in Bærum."""
+    person = chain[0].person
     assert person is not None
     return person
 
 
 async def sms(world: World, sender: str, body: str, to: str = ASKER_LINE) -> None:
-    form = {"MessageSid": f"SM{len(world.twilio.sent):032d}", "From": sender, "To": to,
-            "Body": body, "AccountSid": FAKE_ACCOUNT_SID, "NumMedia": "0"}  # fmt: skip
+    form = {
+        "MessageSid": f"SM{len(world.twilio.sent):032d}",
+        "From": sender,
+        "To": to,
+        "Body": body,
+        "AccountSid": FAKE_ACCOUNT_SID,
+        "NumMedia": "0",
+    }
     status, answer = await world.twilio.post("/twilio/sms", form)
     assert status == 200, answer
 
@@ -138,18 +140,24 @@ async def answered_call(world: World) -> None:
     call = incoming("CA-leak-answered", HANSEN, ASKER_LINE)
     start = await world.twilio.twiml("/twilio/voice", call)
     number = dialled_number(start)
-    leg = {"CallSid": "CA-leak-leg0", "ParentCallSid": call["CallSid"], "To": number.text or "",
-           "From": ASKER_LINE}  # fmt: skip
+    leg = {
+        "CallSid": "CA-leak-leg0",
+        "ParentCallSid": call["CallSid"],
+        "To": number.text or "",
+        "From": ASKER_LINE,
+    }
     whisper = await world.twilio.twiml(number.get("url", ""), leg)
     gather = whisper.find("Gather")
     assert gather is not None
     await world.twilio.twiml(gather.get("action", ""), {**leg, "Digits": "1"})
     dial = start.find("Dial")
     assert dial is not None
-    await world.twilio.twiml(dial.get("action", ""), {**call, "DialCallStatus": "completed",
-                                                      "DialCallDuration": "95"})  # fmt: skip
-    await world.twilio.post("/twilio/status", {**call, "CallStatus": "completed",
-                                               "CallDuration": "120"})  # fmt: skip
+    await world.twilio.twiml(
+        dial.get("action", ""), {**call, "DialCallStatus": "completed", "DialCallDuration": "95"}
+    )
+    await world.twilio.post(
+        "/twilio/status", {**call, "CallStatus": "completed", "CallDuration": "120"}
+    )
     assert (await last_contact(world)).outcome == "answered"
     world.flows.append("call answered after screening (whisper)")
 
@@ -158,29 +166,43 @@ async def voicemail(world: World) -> None:
     call = incoming("CA-leak-voicemail", JOHANSEN, ASKER_LINE)
     document = await world.twilio.twiml("/twilio/voice", call)
     while (dial := document.find("Dial")) is not None:
-        document = await world.twilio.twiml(dial.get("action", ""),
-                                            {**call, "DialCallStatus": "no-answer"})  # fmt: skip
+        document = await world.twilio.twiml(
+            dial.get("action", ""), {**call, "DialCallStatus": "no-answer"}
+        )
     record = document.find("Record")
     assert record is not None
-    await world.twilio.twiml(record.get("action", ""), {**call, "RecordingSid": "RE1",
-        "RecordingUrl": "https://api.twilio.com/rec/RE1", "RecordingDuration": "14"})  # fmt: skip
+    await world.twilio.twiml(
+        record.get("action", ""),
+        {
+            **call,
+            "RecordingSid": "RE1",
+            "RecordingUrl": "https://api.twilio.com/rec/RE1",
+            "RecordingDuration": "14",
+        },
+    )
     contact = await last_contact(world)
-    sent = await notify_voicemail(cast(Context, {"services": world.services}),
-                                  contact_id=contact.id)  # fmt: skip
-    assert sent == len(set(chain("asker")))
+    sent = await notify_voicemail(
+        cast(Context, {"services": world.services}), contact_id=contact.id
+    )
+    assert sent == len(set(phones(ASKER_MONDAY_10)))
     world.flows.append("voicemail and its SMS notices (through the Twilio API)")
 
 
 async def sms_conversation(world: World) -> None:
     await sms(world, HANSEN, INBOUND["sms"])
     contact = await last_contact(world)
-    await sms(world, chain("asker")[0], f"#K{contact.id} {INBOUND['reply']}")
+    await sms(world, ASKER_MONDAY_10[0].phone, f"#K{contact.id} {INBOUND['reply']}")
     await sms(world, STRANGER, INBOUND["stranger"], to=BAERUM_LINE)
-    forged = {"MessageSid": "SM-leak-forged", "From": HANSEN, "To": ASKER_LINE,
-              "Body": INBOUND["forged"]}  # fmt: skip
+    forged = {
+        "MessageSid": "SM-leak-forged",
+        "From": HANSEN,
+        "To": ASKER_LINE,
+        "Body": INBOUND["forged"],
+    }
     assert (await world.twilio.post("/twilio/sms", forged, signature="forged"))[0] == 403
-    world.flows.append("SMS: foster parent, staff notice, staff reply relayed, unknown number, "
-                       "a forged signature")  # fmt: skip
+    world.flows.append(
+        "SMS: foster parent, staff notice, staff reply relayed, unknown number, a forged signature"
+    )
 
 
 async def link(world: World, user: FakeUser, kind: str, target: str) -> None:
@@ -192,7 +214,7 @@ async def link(world: World, user: FakeUser, kind: str, target: str) -> None:
 
 
 async def telegram(world: World) -> None:
-    await link(world, STAFF, "person", primary_person("baerum"))
+    await link(world, STAFF, "person", primary_person(BAERUM_MONDAY_10))
     await link(world, PARENT, "foster_home", "olsen")
     world.flows.append("linking: link tokens created and redeemed by /start (and reused)")
     fake = world.telegram
@@ -211,15 +233,23 @@ async def telegram(world: World) -> None:
         headers={"X-Telegram-Bot-Api-Secret-Token": "forged"},
     )
     assert forged.status == 403
-    world.flows.append("Telegram: a linked foster home writes, staff take and reply there, "
-                       "a forged secret")  # fmt: skip
+    world.flows.append(
+        "Telegram: a linked foster home writes, staff take and reply there, a forged secret"
+    )
 
 
 async def api_reads(world: World) -> None:
     async with world.services.sessions() as session, session.begin():
-        session.add(ApiTokenRow(name="leak-test", token_hash=token_hash(API_TOKEN),
-                                created_at=MONDAY_10, role="admin", kommuner="",
-                                expires_at=MONDAY_10 + timedelta(days=30)))  # fmt: skip
+        session.add(
+            ApiTokenRow(
+                name="leak-test",
+                token_hash=token_hash(API_TOKEN),
+                created_at=MONDAY_10,
+                role="admin",
+                kommuner="",
+                expires_at=MONDAY_10 + timedelta(days=30),
+            )
+        )
     world.tokens.append(API_TOKEN)
     headers = {"Authorization": f"Bearer {API_TOKEN}"}
     listing = await world.client.get("/api/contacts", headers=headers)
@@ -234,7 +264,7 @@ async def api_reads(world: World) -> None:
 
 async def calendar_feed(world: World) -> None:
     async with world.services.sessions() as session, session.begin():
-        token = await rotate_feed(session, "person", primary_person("asker"), MONDAY_10)
+        token = await rotate_feed(session, "person", primary_person(ASKER_MONDAY_10), MONDAY_10)
     assert token is not None
     world.tokens.append(token)
     response = await world.client.get(f"/ical/{token}.ics")
@@ -247,8 +277,7 @@ async def dead_database(world: World) -> None:
     update fail; all of it is logged."""
     dead_db = make_engine("postgresql+asyncpg://postgres@127.0.0.1:1/gone")
     dead_redis = aioredis.from_url("redis://127.0.0.1:1/0")
-    down = replace(world.services, engine=dead_db, sessions=sessionmaker(dead_db),
-                   redis=dead_redis)  # fmt: skip
+    down = replace(world.services, engine=dead_db, sessions=sessionmaker(dead_db), redis=dead_redis)
     down.forget_organisation()
     client = await app_client(down)
     try:
@@ -260,8 +289,12 @@ async def dead_database(world: World) -> None:
             {"CallSid": "CA-leak-dead", "DialCallStatus": "no-answer"},
         )
         assert dialled_number(step).text == "+4740000000"  # a failed step, with its traceback
-        form = {"MessageSid": "SM-leak-dead", "From": HANSEN, "To": ASKER_LINE,
-                "Body": INBOUND["dead_sms"]}  # fmt: skip
+        form = {
+            "MessageSid": "SM-leak-dead",
+            "From": HANSEN,
+            "To": ASKER_LINE,
+            "Body": INBOUND["dead_sms"],
+        }
         status, _ = await driver.post("/twilio/sms", form)
         assert status >= 500
         update = world.telegram.message_update(PARENT, INBOUND["dead_telegram"])
@@ -282,8 +315,11 @@ async def forbidden_values(world: World) -> list[Forbidden]:
     async with world.services.sessions() as session:
         sent = list(await session.scalars(select(OutboxRow.body)))
         stored = list(await session.scalars(select(MessageRow.body)))
-    telegram_texts = [str(m.get("text", "")) for chat in (PARENT.id, STAFF.id)
-                      for m in world.telegram.sent_messages(chat)]  # fmt: skip
+    telegram_texts = [
+        str(m.get("text", ""))
+        for chat in (PARENT.id, STAFF.id)
+        for m in world.telegram.sent_messages(chat)
+    ]
     assert sent and stored and telegram_texts
     return [
         *register_values(parse_org(demo_text())),
@@ -296,16 +332,24 @@ async def forbidden_values(world: World) -> list[Forbidden]:
 async def test_no_log_line_carries_a_body_a_number_a_token_or_a_foster_home(
     world: World,
 ) -> None:
-    for flow in (answered_call, voicemail, sms_conversation, telegram, api_reads,
-                 calendar_feed, dead_database):  # fmt: skip
+    for flow in (
+        answered_call,
+        voicemail,
+        sms_conversation,
+        telegram,
+        api_reads,
+        calendar_feed,
+        dead_database,
+    ):
         await flow(world)
     forbidden = await forbidden_values(world)
     text = world.capture.text
     lines = text.splitlines()
 
     findings = scan(text, forbidden)
-    assert findings == [], "\n".join(f"line {f.line_number} ({f.kind}): {f.line}"
-                                      for f in findings[:20])  # fmt: skip
+    assert findings == [], "\n".join(
+        f"line {f.line_number} ({f.kind}): {f.line}" for f in findings[:20]
+    )
 
     # The scan saw what it had to see: the libraries spoke, the access log is in it, and
     # masked forms stand where the raw records carried secrets.
@@ -326,6 +370,8 @@ async def test_no_log_line_carries_a_body_a_number_a_token_or_a_foster_home(
     raw_kinds = {finding.kind for finding in scan("\n".join(world.capture.raw), forbidden)}
     assert raw_kinds == {"message body", "phone number", "token", "foster home name"}
     access = [line for line in lines if " aiohttp.access: " in line]
-    print(f"\nleak scan: {len(lines)} lines ({len(access)} access-log lines), "
-          f"{len(set(forbidden))} forbidden values, flows: {'; '.join(world.flows)}")  # fmt: skip
+    print(
+        f"\nleak scan: {len(lines)} lines ({len(access)} access-log lines), "
+        f"{len(set(forbidden))} forbidden values, flows: {'; '.join(world.flows)}"
+    )
     assert len(world.flows) == 8

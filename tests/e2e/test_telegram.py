@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -18,9 +17,8 @@ from helpline.bootstrap import Services, open_services
 from helpline.commands.org import demo_text, load_text
 from helpline.db.models import Base, ContactRow, OutboxRow, TelegramLinkRow
 from helpline.linking import create_link_token
-from rota.engine import Rota
-from rota.orgfile import parse_org
 from tests.conftest import FrozenClock, app_client
+from tests.e2e.demo_duty import ASKER_MONDAY_10, MONDAY_10
 from tests.e2e.test_messages import ASKER_LINE, HANSEN, Sms
 from tests.e2e.twilio_driver import TwilioDriver
 from tests.fakes.telegram_api import FAKE_BOT_TOKEN, FakeTelegram, FakeUser, running_fake_telegram
@@ -28,7 +26,6 @@ from tests.fakes.telegram_api import FAKE_BOT_TOKEN, FakeTelegram, FakeUser, run
 pytestmark = pytest.mark.e2e
 
 SECRET = "webhook-secret-for-tests"
-MONDAY_10 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 STAFF_USER = FakeUser(id=5550001, first_name="Vakt")
 PARENT_USER = FakeUser(id=5550002, first_name="Forelder")
 STRANGER_USER = FakeUser(id=5550003, first_name="Ukjent")
@@ -79,9 +76,10 @@ async def world(services: Services, clock: FrozenClock) -> AsyncIterator[World]:
 
 
 def primary_person() -> str:
-    entry = Rota(parse_org(demo_text())).on_duty("asker", MONDAY_10)[0]
-    assert entry.person is not None
-    return entry.person
+    """Asker's primary on Monday 10:00, who links their Telegram: Ola Berg."""
+    person = ASKER_MONDAY_10[0].person
+    assert person is not None
+    return person
 
 
 def last_message(fake: FakeTelegram, user: FakeUser) -> dict[str, Any]:
@@ -101,8 +99,9 @@ async def test_staff_take_with_the_button_and_answer_by_replying(world: World) -
     contact = await world.contact()
     notification = last_message(world.fake, STAFF_USER)
     assert f"#K{contact.id}" in notification["text"] and "Familien Hansen" in notification["text"]
-    buttons = [b["callback_data"] for row in notification["reply_markup"]["inline_keyboard"]
-               for b in row]  # fmt: skip
+    buttons = [
+        b["callback_data"] for row in notification["reply_markup"]["inline_keyboard"] for b in row
+    ]
     assert buttons == [f"take:{contact.id}", f"close:{contact.id}"]
 
     tap = world.fake.callback_update(STAFF_USER, notification["message_id"], f"take:{contact.id}")
@@ -110,8 +109,9 @@ async def test_staff_take_with_the_button_and_answer_by_replying(world: World) -
     assert (await world.contact()).answered_at == MONDAY_10
     assert world.fake.calls_to("answerCallbackQuery")
 
-    reply = world.fake.message_update(STAFF_USER, "Jeg ringer dere om ti minutter.",
-                                      reply_to=notification["message_id"])  # fmt: skip
+    reply = world.fake.message_update(
+        STAFF_USER, "Jeg ringer dere om ti minutter.", reply_to=notification["message_id"]
+    )
     assert await world.fake.deliver(reply) == 200
     async with world.services.sessions() as session:
         relayed = list(await session.scalars(select(OutboxRow).where(OutboxRow.to == HANSEN)))
@@ -128,12 +128,14 @@ async def test_close_with_the_category_buttons(world: World) -> None:
     await Sms(world.twilio).send(HANSEN, "Et spørsmål")
     contact = await world.contact()
     message_id = last_message(world.fake, STAFF_USER)["message_id"]
-    await world.fake.deliver(world.fake.callback_update(STAFF_USER, message_id,
-                                                        f"close:{contact.id}"))  # fmt: skip
+    await world.fake.deliver(
+        world.fake.callback_update(STAFF_USER, message_id, f"close:{contact.id}")
+    )
     [edit] = world.fake.calls_to("editMessageReplyMarkup")
     assert "skole" in str(edit.params)
-    await world.fake.deliver(world.fake.callback_update(STAFF_USER, message_id,
-                                                        f"cat:{contact.id}:1"))  # fmt: skip
+    await world.fake.deliver(
+        world.fake.callback_update(STAFF_USER, message_id, f"cat:{contact.id}:1")
+    )
     closed = await world.contact()
     assert closed.closed_at == MONDAY_10 and closed.category == "skole"
 
@@ -146,8 +148,7 @@ async def test_a_linked_foster_home_writes_on_telegram_and_gets_the_answer_there
     contact = await world.contact()
     assert (contact.channel, contact.foster_home_id) == ("telegram", "hansen")
     assert "113" in world.texts(PARENT_USER)[-1]  # the receipt
-    primary = Rota(parse_org(demo_text())).on_duty("asker", MONDAY_10)[0].phone
-    await Sms(world.twilio).send(primary, f"#K{contact.id} Vi ringer snart.")
+    await Sms(world.twilio).send(ASKER_MONDAY_10[0].phone, f"#K{contact.id} Vi ringer snart.")
     assert world.texts(PARENT_USER)[-1].endswith("Vi ringer snart.")
 
 
@@ -173,8 +174,10 @@ GROUP_CHAT = {"id": -1001234567890, "title": "Vaktgruppa", "type": "supergroup"}
 def in_group(update: dict[str, Any]) -> dict[str, Any]:
     """`update` as if it came from a group chat the bot was added to."""
     if "callback_query" in update:
-        update["callback_query"]["message"] = {**update["callback_query"]["message"],
-                                               "chat": GROUP_CHAT}  # fmt: skip
+        update["callback_query"]["message"] = {
+            **update["callback_query"]["message"],
+            "chat": GROUP_CHAT,
+        }
     else:
         update["message"] = {**update["message"], "chat": GROUP_CHAT}
     return update
@@ -192,8 +195,9 @@ async def test_a_link_token_from_a_group_chat_links_nothing_and_answers_nothing(
     world: World,
 ) -> None:
     async with world.services.sessions() as session, session.begin():
-        token, _ = await create_link_token(session, "person", primary_person(),
-                                           world.services.clock())  # fmt: skip
+        token, _ = await create_link_token(
+            session, "person", primary_person(), world.services.clock()
+        )
     before = await row_counts(world.services)
     update = in_group(world.fake.start_update(STAFF_USER, token))
     assert await world.fake.deliver(update) == 200

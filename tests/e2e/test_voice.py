@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import UTC, datetime
 
 import pytest
 import redis.asyncio as aioredis
@@ -16,9 +15,15 @@ from helpline.commands.org import demo_text, load_text
 from helpline.db.engine import make_engine, sessionmaker
 from helpline.db.models import AttemptRow, ContactRow, OutboxRow
 from helpline.jobs import running_worker
-from rota.engine import Rota
-from rota.orgfile import parse_org
 from tests.conftest import FrozenClock, app_client
+from tests.e2e.demo_duty import (
+    ASKER_MONDAY_10,
+    ASKER_MONDAY_NIGHT,
+    BAERUM_MONDAY_10,
+    MONDAY_10,
+    TUESDAY_03,
+    phones,
+)
 from tests.e2e.twilio_driver import TwilioDriver, dialled_number, incoming, says
 from tests.fakes.twilio_api import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, running_fake_twilio
 
@@ -28,8 +33,6 @@ ASKER_LINE = "+4767000001"
 BAERUM_LINE = "+4767000002"
 HANSEN = "+4798765432"  # Familien Hansen, Asker
 STRANGER = "+4790000001"
-MONDAY_10 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # 10:00 in Oslo
-TUESDAY_03 = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # 03:00 in Oslo
 
 
 @pytest.fixture
@@ -38,10 +41,6 @@ async def twilio(services: Services) -> AsyncIterator[TwilioDriver]:
     client = await app_client(services)
     yield TwilioDriver(client, services.settings)
     await client.close()
-
-
-def chain_at(kommune: str, at: datetime) -> list[str]:
-    return [e.phone for e in Rota(parse_org(demo_text())).on_duty(kommune, at)]
 
 
 async def contacts(services: Services) -> list[ContactRow]:
@@ -73,15 +72,16 @@ async def test_a_day_call_reaches_the_kommunes_primary_who_takes_it(
     assert dial.get("timeout") == "20" and dial.get("answerOnBridge") == "true"
     assert dial.get("callerId") == ASKER_LINE
     number = dialled_number(start)
-    primary = chain_at("asker", MONDAY_10)[0]
+    primary = ASKER_MONDAY_10[0].phone  # Ola Berg
     assert number.text == primary
 
     child = {"CallSid": "CA-leg0", "ParentCallSid": "CA-day", "To": primary, "From": ASKER_LINE}
     whisper = await twilio.twiml(number.get("url", ""), child)
     gather = whisper.find("Gather")
     assert gather is not None and gather.get("numDigits") == "1"
-    assert says(gather) == ["Fosterhjemstelefonen. Familien Hansen i Asker ringer. "
-                            "Trykk 1 for å ta samtalen."]  # fmt: skip
+    assert says(gather) == [
+        "Fosterhjemstelefonen. Familien Hansen i Asker ringer. Trykk 1 for å ta samtalen."
+    ]
     accepted = await twilio.twiml(gather.get("action", ""), {**child, "Digits": "1"})
     assert accepted.find("Hangup") is None  # an answer without Hangup bridges the call
 
@@ -92,8 +92,8 @@ async def test_a_day_call_reaches_the_kommunes_primary_who_takes_it(
     await twilio.post("/twilio/status", {**call, "CallStatus": "completed", "CallDuration": "120"})
 
     [contact] = await contacts(services)
-    assert (contact.channel, contact.kommune_id, contact.foster_home_id) == (
-        "voice", "asker", "hansen")  # fmt: skip
+    where = (contact.channel, contact.kommune_id, contact.foster_home_id)
+    assert where == ("voice", "asker", "hansen")
     assert contact.outcome == "answered" and contact.answered_at == MONDAY_10
     assert contact.answered_by is not None and contact.duration_seconds == 120
     assert contact.ended_at == MONDAY_10
@@ -105,7 +105,7 @@ async def test_a_night_call_rings_the_barnevernvakt_duty_phone(
 ) -> None:
     clock.now = TUESDAY_03
     start = await twilio.twiml("/twilio/voice", incoming("CA-night", HANSEN, ASKER_LINE))
-    assert dialled_number(start).text == "+4792000000"  # bvv-vest's vakt phone
+    assert dialled_number(start).text == ASKER_MONDAY_NIGHT[0].phone  # bvv-vest's vakt phone
 
 
 async def test_nobody_answers_backup_barnevernvakt_fallback_then_voicemail_and_sms(
@@ -113,8 +113,7 @@ async def test_nobody_answers_backup_barnevernvakt_fallback_then_voicemail_and_s
 ) -> None:
     clock.now = MONDAY_10
     call = incoming("CA-none", HANSEN, ASKER_LINE)
-    chain = chain_at("asker", MONDAY_10)
-    assert len(chain) == 4  # primary, backup, barnevernvakt, fallback
+    chain = phones(ASKER_MONDAY_10)  # primary, backup, barnevernvakt, fallback
     document = await twilio.twiml("/twilio/voice", call)
     rung = []
     for step, status in enumerate(["no-answer", "busy", "completed", "no-answer"]):
@@ -135,8 +134,12 @@ async def test_nobody_answers_backup_barnevernvakt_fallback_then_voicemail_and_s
     record = document.find("Record")
     assert record is not None and record.get("maxLength") == "120"
     assert "Legg igjen en beskjed" in says(document)[0]
-    recorded = {**call, "RecordingUrl": "https://api.twilio.com/rec/RE1",
-                "RecordingDuration": "14", "RecordingSid": "RE1"}  # fmt: skip
+    recorded = {
+        **call,
+        "RecordingUrl": "https://api.twilio.com/rec/RE1",
+        "RecordingDuration": "14",
+        "RecordingSid": "RE1",
+    }
     async with running_worker(services):
         thanks = await twilio.twiml(record.get("action", ""), recorded)
         assert thanks.find("Hangup") is not None
@@ -146,8 +149,8 @@ async def test_nobody_answers_backup_barnevernvakt_fallback_then_voicemail_and_s
     [contact] = await contacts(services)
     assert contact.outcome == "voicemail" and contact.urgent
     assert contact.recording_seconds == 14
-    assert [o for _, o in await attempts(services, contact.id)] == [
-        "no-answer", "busy", "declined", "no-answer"]  # fmt: skip
+    outcomes = [outcome for _, outcome in await attempts(services, contact.id)]
+    assert outcomes == ["no-answer", "busy", "declined", "no-answer"]
     assert sorted(row.to for row in sms) == sorted(set(chain))
     for row in sms:
         assert row.sender == ASKER_LINE and row.status == "sandbox"
@@ -159,8 +162,11 @@ async def wait_for_outbox(services: Services, count: int) -> list[OutboxRow]:
     """The worker sends asynchronously: wait (bounded) until `count` messages are out."""
     for _ in range(200):
         async with services.sessions() as session:
-            rows = list(await session.scalars(select(OutboxRow).where(
-                OutboxRow.status.in_(("sent", "sandbox")))))  # fmt: skip
+            rows = list(
+                await session.scalars(
+                    select(OutboxRow).where(OutboxRow.status.in_(("sent", "sandbox")))
+                )
+            )
         if len(rows) >= count:
             return rows
         await asyncio.sleep(0.05)
@@ -173,7 +179,7 @@ async def test_an_unknown_caller_is_helped_by_the_kommune_of_the_dialled_number(
     clock.now = MONDAY_10
     start = await twilio.twiml("/twilio/voice", incoming("CA-unknown", STRANGER, BAERUM_LINE))
     number = dialled_number(start)
-    assert number.text == chain_at("baerum", MONDAY_10)[0]
+    assert number.text == BAERUM_MONDAY_10[0].phone  # Jonas Dahl
     whisper = await twilio.twiml(number.get("url", ""), {"CallSid": "CA-u0"})
     assert "Et ukjent nummer i Bærum ringer" in says(whisper)[0]
     [contact] = await contacts(services)
@@ -189,8 +195,8 @@ async def test_a_forged_or_missing_signature_is_403_and_stores_nothing(
     assert (await twilio.post("/twilio/voice", call, signature=forged))[0] == 403
     assert (await twilio.post("/twilio/voice", call, signature=""))[0] == 403
     tampered = twilio.sign(twilio.settings.public_url + "/twilio/voice", call)
-    assert (await twilio.post("/twilio/voice", {**call, "From": STRANGER},
-                              signature=tampered))[0] == 403  # fmt: skip
+    status, _ = await twilio.post("/twilio/voice", {**call, "From": STRANGER}, signature=tampered)
+    assert status == 403
     assert await contacts(services) == []
 
 
@@ -270,15 +276,17 @@ async def test_with_twilio_credentials_voicemail_notices_go_through_the_twilio_a
                 record = document.find("Record")
                 assert record is not None
                 async with running_worker(live):
-                    await driver.twiml(record.get("action", ""),
-                                       {**call, "RecordingUrl": "https://x/RE2"})  # fmt: skip
-                    rows = await wait_for_outbox(live, len(set(chain_at("asker", MONDAY_10))))
+                    await driver.twiml(
+                        record.get("action", ""), {**call, "RecordingUrl": "https://x/RE2"}
+                    )
+                    rows = await wait_for_outbox(live, len(set(phones(ASKER_MONDAY_10))))
             finally:
                 await client.close()
     assert {row.status for row in rows} == {"sent"}
     assert sorted(m.form["To"] for m in fake.messages) == sorted(row.to for row in rows)
-    assert all(m.form["From"] == ASKER_LINE and m.auth_user == FAKE_ACCOUNT_SID
-               for m in fake.messages)  # fmt: skip
+    assert all(
+        m.form["From"] == ASKER_LINE and m.auth_user == FAKE_ACCOUNT_SID for m in fake.messages
+    )
     assert {row.provider_id for row in rows} == {m.sid for m in fake.messages}
 
 
@@ -288,7 +296,7 @@ async def test_many_simultaneous_calls_all_get_the_real_chain(
     """More calls at once than the pool has connections: none may starve into the fallback
     (a step that held one connection while waiting for a second once deadlocked the pool)."""
     clock.now = MONDAY_10
-    primary = chain_at("asker", MONDAY_10)[0]
+    primary = ASKER_MONDAY_10[0].phone  # Ola Berg
     calls = [incoming(f"CA-many-{i}", HANSEN, ASKER_LINE) for i in range(40)]
     answers = await asyncio.gather(*(twilio.twiml("/twilio/voice", c) for c in calls))
     assert [dialled_number(a).text for a in answers] == [primary] * 40

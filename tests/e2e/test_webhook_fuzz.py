@@ -19,7 +19,6 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -38,9 +37,8 @@ from helpline.commands.org import demo_text, load_text
 from helpline.db.models import Base, ContactRow
 from helpline.linking import create_link_token
 from helpline.web.twilio_auth import signing_token
-from rota.engine import Rota
-from rota.orgfile import parse_org
 from tests.conftest import FrozenClock, app_client, make_settings
+from tests.e2e.demo_duty import ASKER_MONDAY_10, MONDAY_10
 from tests.e2e.twilio_driver import incoming
 from tests.fakes.telegram_api import FAKE_BOT_TOKEN, FakeTelegram, FakeUser, running_fake_telegram
 
@@ -50,7 +48,6 @@ pytestmark = pytest.mark.e2e
 #: (derandomized), so a red CI always names a reproducible case.
 EXAMPLES = int(os.environ.get("HELPLINE_FUZZ_EXAMPLES", "100"))
 SECRET = "webhook-secret-for-fuzzing"
-MONDAY_10 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 ASKER_LINE, HANSEN, STRANGER = "+4767000001", "+4798765432", "+4790000001"
 STAFF_USER = FakeUser(id=5550001, first_name="Vakt")
 PARENT_USER = FakeUser(id=5550002, first_name="Forelder")
@@ -79,8 +76,10 @@ class Tally:
     def report(self, name: str) -> str:
         refused = sum(n for status, n in self.statuses.items() if 400 <= status < 500)
         statuses = dict(sorted(self.statuses.items()))
-        return (f"fuzz {name}: {self.tried} requests, {refused} refused (4xx), "
-                f"0 x 5xx, 0 stored on refusal; statuses {statuses}")  # fmt: skip
+        return (
+            f"fuzz {name}: {self.tried} requests, {refused} refused (4xx), "
+            f"0 x 5xx, 0 stored on refusal; statuses {statuses}"
+        )
 
 
 @dataclass
@@ -117,14 +116,17 @@ class World:
         signature = RequestValidator(signing_token(self.services.settings)).compute_signature(
             url, first
         )
-        headers = {"Content-Type": "application/x-www-form-urlencoded",
-                   "X-Twilio-Signature": str(signature)}  # fmt: skip
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": str(signature),
+        }
         return await self._checked(self.client.post(target, data=urlencode(form), headers=headers))
 
     async def post_telegram(self, body: bytes) -> int:
         headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET}
-        return await self._checked(self.client.post("/telegram/webhook", data=body,
-                                                    headers=headers))  # fmt: skip
+        return await self._checked(
+            self.client.post("/telegram/webhook", data=body, headers=headers)
+        )
 
     async def _checked(self, sending: Any) -> int:
         before = await self.counts()
@@ -147,9 +149,12 @@ def world(data_dir: Path, database_url: str, redis_url: str) -> Iterator[World]:
 
 
 async def _open_world(
-    runner: asyncio.Runner, stack: AsyncExitStack, data_dir: Path, database_url: str,
+    runner: asyncio.Runner,
+    stack: AsyncExitStack,
+    data_dir: Path,
+    database_url: str,
     redis_url: str,
-) -> World:  # fmt: skip
+) -> World:
     clock = FrozenClock(MONDAY_10)
     fake = await stack.enter_async_context(running_fake_telegram())
     settings = replace(
@@ -168,18 +173,23 @@ async def _open_world(
     stack.push_async_callback(client.close)
     assert services.telegram is not None
     await services.telegram.set_webhook(str(client.server.make_url("/telegram/webhook")), SECRET)
-    primary = Rota(parse_org(demo_text())).on_duty("asker", MONDAY_10)[0]
+    primary = ASKER_MONDAY_10[0]  # Ola Berg: linked on Telegram, and a staff sender
     assert primary.person is not None
-    for user, kind, target in ((STAFF_USER, "person", primary.person),
-                               (PARENT_USER, "foster_home", "hansen")):  # fmt: skip
+    for user, kind, target in (
+        (STAFF_USER, "person", primary.person),
+        (PARENT_USER, "foster_home", "hansen"),
+    ):
         async with services.sessions() as session, session.begin():
             token, _ = await create_link_token(session, kind, target, clock())
         assert await fake.deliver(fake.start_update(user, token)) == 200
     signature = RequestValidator(signing_token(settings)).compute_signature(
         settings.public_url + "/twilio/voice", incoming("CA-fuzz", HANSEN, ASKER_LINE)
     )
-    response = await client.post("/twilio/voice", data=incoming("CA-fuzz", HANSEN, ASKER_LINE),
-                                 headers={"X-Twilio-Signature": str(signature)})  # fmt: skip
+    response = await client.post(
+        "/twilio/voice",
+        data=incoming("CA-fuzz", HANSEN, ASKER_LINE),
+        headers={"X-Twilio-Signature": str(signature)},
+    )
     assert response.status == 200
     async with services.sessions() as session:
         contact_id = await session.scalar(select(func.max(ContactRow.id)))
@@ -233,8 +243,14 @@ def mutated(draw: st.DrawFn, template: dict[str, str], known: list[str]) -> Pair
 def twilio_requests(world: World, path: str) -> st.SearchStrategy[tuple[Pairs, Pairs]]:
     contact = str(world.contact_id)
     call = incoming("CA-fuzz", HANSEN, ASKER_LINE)
-    sms = {"MessageSid": "SM0", "From": HANSEN, "To": ASKER_LINE, "Body": "Hei",
-           "AccountSid": "AC" + "0" * 32, "NumMedia": "0"}  # fmt: skip
+    sms = {
+        "MessageSid": "SM0",
+        "From": HANSEN,
+        "To": ASKER_LINE,
+        "Body": "Hei",
+        "AccountSid": "AC" + "0" * 32,
+        "NumMedia": "0",
+    }
     forms: dict[str, dict[str, str]] = {
         "/twilio/voice": call,
         "/twilio/voice/screen": {"CallSid": "CA-leg0", "To": world.staff_phone},
@@ -247,13 +263,19 @@ def twilio_requests(world: World, path: str) -> st.SearchStrategy[tuple[Pairs, P
     }  # fmt: skip
     queries: dict[str, dict[str, str]] = {
         "/twilio/voice/recorded": {"contact": contact},
-        **dict.fromkeys(("/twilio/voice/screen", "/twilio/voice/screened",
-                         "/twilio/voice/dialled"), {"contact": contact, "step": "0"}),
-    }  # fmt: skip
+        **dict.fromkeys(
+            ("/twilio/voice/screen", "/twilio/voice/screened", "/twilio/voice/dialled"),
+            {"contact": contact, "step": "0"},
+        ),
+    }
     sid = st.one_of(st.just("CA-fuzz"), st.from_regex(r"CA[0-9a-f]{8}", fullmatch=True))
     sender = st.sampled_from([HANSEN, STRANGER, world.staff_phone])
-    replies = [f"#K{contact} Vi ringer snart.", f"#K{contact} JA", f"#K{contact} LUKK skole",
-               f"#K{2**31} Vi ringer snart."]  # fmt: skip
+    replies = [
+        f"#K{contact} Vi ringer snart.",
+        f"#K{contact} JA",
+        f"#K{contact} LUKK skole",
+        f"#K{2**31} Vi ringer snart.",
+    ]
     body = st.one_of(VALUE, st.sampled_from([*replies, "Hei, vi trenger hjelp"]))
     template = st.fixed_dictionaries(
         {
@@ -261,7 +283,7 @@ def twilio_requests(world: World, path: str) -> st.SearchStrategy[tuple[Pairs, P
             "MessageSid": st.from_regex(r"SM[0-9a-f]{8}", fullmatch=True),
             "From": sender,
             "Body": body,
-        }  # fmt: skip
+        }
     ).map(lambda drawn: {**forms[path], **{k: v for k, v in drawn.items() if k in forms[path]}})
     return template.flatmap(
         lambda form: st.tuples(
@@ -272,14 +294,19 @@ def twilio_requests(world: World, path: str) -> st.SearchStrategy[tuple[Pairs, P
 
 
 JSON_LEAF = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(), st.text(max_size=20), st.sampled_from(ODD),
-)  # fmt: skip
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(),
+    st.text(max_size=20),
+    st.sampled_from(ODD),
+)
 JSON = st.recursive(
     JSON_LEAF,
     lambda inner: (
         st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
-    ),  # fmt: skip
+    ),
     max_leaves=12,
 )
 
@@ -296,8 +323,14 @@ def telegram_updates(draw: st.DrawFn, world: World) -> dict[str, Any]:
     user = draw(st.sampled_from([STAFF_USER, PARENT_USER, STRANGER_USER]))
     chat = draw(st.sampled_from([user.as_chat(), {"id": -100123, "title": "G", "type": "group"}]))
     contact = world.contact_id
-    texts = ["/start", "/start abc", f"#K{contact} JA", f"#K{contact} Vi ringer.", "STOPP",
-             f"#K{2**31} JA"]  # fmt: skip
+    texts = [
+        "/start",
+        "/start abc",
+        f"#K{contact} JA",
+        f"#K{contact} Vi ringer.",
+        "STOPP",
+        f"#K{2**31} JA",
+    ]
     message: dict[str, Any] = {
         "message_id": odd(draw, draw(st.integers(1, 10**6))),
         "date": odd(draw, draw(st.integers(0, 2**31))),
@@ -306,14 +339,21 @@ def telegram_updates(draw: st.DrawFn, world: World) -> dict[str, Any]:
         "text": odd(draw, draw(st.one_of(VALUE, st.sampled_from(texts)))),
     }
     if draw(st.booleans()):
-        message["reply_to_message"] = odd(draw, {"message_id": draw(st.integers(1, 10**6)),
-                                                 "date": 0, "chat": chat})  # fmt: skip
+        message["reply_to_message"] = odd(
+            draw, {"message_id": draw(st.integers(1, 10**6)), "date": 0, "chat": chat}
+        )
     update: dict[str, Any] = {"update_id": odd(draw, draw(st.integers(0, 2**40)))}
     if draw(st.booleans()):
         update["message"] = message
         return update
-    data = [f"take:{contact}", f"close:{contact}", f"cat:{contact}:1", f"cat:{contact}:99",
-            "x:y", "take:abc"]  # fmt: skip
+    data = [
+        f"take:{contact}",
+        f"close:{contact}",
+        f"cat:{contact}:1",
+        f"cat:{contact}:99",
+        "x:y",
+        "take:abc",
+    ]
     update["callback_query"] = {
         "id": odd(draw, draw(st.from_regex(r"[0-9]{1,19}", fullmatch=True))),
         "from": odd(draw, user.as_user()),
@@ -349,9 +389,16 @@ def known_twilio_cases(world: World, path: str) -> list[tuple[Pairs, Pairs]]:
 def known_telegram_cases(world: World) -> list[dict[str, Any]]:
     """Updates that were a 5xx before the webhook was hardened."""
     message = world.fake.message_update(STAFF_USER, f"#K{2**31} JA")
-    tap = {"update_id": 10**9, "callback_query": {
-        "id": "1", "from": STAFF_USER.as_user(), "chat_instance": "1",
-        "message": message["message"], "data": "x:y"}}  # fmt: skip
+    tap = {
+        "update_id": 10**9,
+        "callback_query": {
+            "id": "1",
+            "from": STAFF_USER.as_user(),
+            "chat_instance": "1",
+            "message": message["message"],
+            "data": "x:y",
+        },
+    }
     text_chat_id = {**message["message"], "chat": {"id": "1", "type": "private"}}
     return [message, tap, {"update_id": 10**9 + 1, "message": text_chat_id}]
 
