@@ -279,14 +279,27 @@ def _outcome(options: Options, runs: dict[str, tuple[Run, Run]], stored: int) ->
     figures = [
         *_latency_figures("baseline", "baseline", bare, None),
         *_latency_figures("service", "service /twilio/voice", service, P99_TARGET_MS),
-        Figure("throughput_ratio_pct", "service / baseline throughput", ratio * 100, "%",
-               f">= {RATIO_TARGET:.0%}", ratio >= RATIO_TARGET),
+        Figure(
+            "throughput_ratio_pct",
+            "service / baseline throughput",
+            ratio * 100,
+            "%",
+            f">= {RATIO_TARGET:.0%}",
+            ratio >= RATIO_TARGET,
+        ),
         Figure("p50_ratio", "service p50 / baseline p50", p50_ratio, "x"),
-        Figure("failed_requests", "failed requests (incl. warm-up)", failures, "", "0",
-               failures == 0),
-        Figure("contacts_stored", "voice contacts stored by the service", stored, "",
-               f"{expected:,}", stored == expected),
-    ]  # fmt: skip
+        Figure(
+            "failed_requests", "failed requests (incl. warm-up)", failures, "", "0", failures == 0
+        ),
+        Figure(
+            "contacts_stored",
+            "voice contacts stored by the service",
+            stored,
+            "",
+            f"{expected:,}",
+            stored == expected,
+        ),
+    ]
     answers = {
         name: dict((warm.kinds + measured.kinds).most_common())
         for name, (warm, measured) in runs.items()

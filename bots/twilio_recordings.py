@@ -37,8 +37,9 @@ class TwilioRecordings:
     def _recordings(self) -> Any:
         if self._client is None:  # inside the event loop: aiohttp opens its session here
             self._http = TwilioHttpTransport(timeout=self._timeout)
-            self._client = rest_client(self._account_sid, self._auth_token, self._api_base,
-                                       self._http)  # fmt: skip
+            self._client = rest_client(
+                self._account_sid, self._auth_token, self._api_base, self._http
+            )
         return self._client.api.v2010.account.recordings
 
     async def delete_recording(self, sid: str) -> None:

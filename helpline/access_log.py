@@ -56,16 +56,30 @@ class Entry:
     client: str | None
 
     def as_json(self) -> dict[str, str | None]:
-        return {"at": self.at.isoformat(), "actor": self.actor, "source": self.source,
-                "action": self.action, "target": self.target, "client": self.client}  # fmt: skip
+        return {
+            "at": self.at.isoformat(),
+            "actor": self.actor,
+            "source": self.source,
+            "action": self.action,
+            "target": self.target,
+            "client": self.client,
+        }
 
 
 async def record(
     session: AsyncSession, reader: Reader, action: str, target: str, now: datetime
 ) -> None:
     """Append one read, flushed at once so a log that cannot be written fails the read."""
-    session.add(AccessLogRow(at=now, actor=reader.actor, source=reader.source,
-                             action=action, target=target, client=reader.client))  # fmt: skip
+    session.add(
+        AccessLogRow(
+            at=now,
+            actor=reader.actor,
+            source=reader.source,
+            action=action,
+            target=target,
+            client=reader.client,
+        )
+    )
     await session.flush()
 
 

@@ -44,16 +44,21 @@ class CallContext:
     now: datetime
 
 
-async def start_call(ctx: CallContext, loaded: LoadedOrg, form: Mapping[str, str],
-                     default_kommune: str | None) -> str:  # fmt: skip
+async def start_call(
+    ctx: CallContext, loaded: LoadedOrg, form: Mapping[str, str], default_kommune: str | None
+) -> str:
     """A new call: identify the caller, freeze the plan, greet and ring the first step."""
     caller = e164_or_none(form.get("From", ""))
     dialled = e164_or_none(form.get("To", ""))
     routed = intake.route(loaded, caller, dialled, default_kommune, ctx.now)
     contact = await intake.open_call(
-        ctx.session, routed, caller=caller or form.get("From", ""),
-        line=dialled or form.get("To", ""), call_sid=form["CallSid"], now=ctx.now,
-    )  # fmt: skip
+        ctx.session,
+        routed,
+        caller=caller or form.get("From", ""),
+        line=dialled or form.get("To", ""),
+        call_sid=form["CallSid"],
+        now=ctx.now,
+    )
     greeting = texts.greeting(routed.kommune.name if routed.kommune else None)
     return await _act(ctx, contact, first_action(CallPlan.from_json(contact.plan)), greeting)
 
@@ -128,9 +133,17 @@ async def _act(ctx: CallContext, contact: ContactRow, action: NextAction, say: s
 
 
 def _attempt_row(contact_id: int, step: DialStep, now: datetime) -> AttemptRow:
-    return AttemptRow(contact_id=contact_id, step=step.index, role=step.role,
-                      team_id=step.team, person_id=step.person, name=step.name,
-                      phone=step.phone, started_at=now, outcome="ringing")  # fmt: skip
+    return AttemptRow(
+        contact_id=contact_id,
+        step=step.index,
+        role=step.role,
+        team_id=step.team,
+        person_id=step.person,
+        name=step.name,
+        phone=step.phone,
+        started_at=now,
+        outcome="ringing",
+    )
 
 
 async def _contact(session: AsyncSession, contact_id: int) -> ContactRow:

@@ -37,8 +37,13 @@ class ContactFilter:
         since = (
             self.since.astimezone(UTC).isoformat().replace("+00:00", "Z") if self.since else None
         )
-        fields = (("kommune", self.kommune), ("since", since), ("outcome", self.outcome),
-                  ("channel", self.channel), ("limit", str(self.limit)))  # fmt: skip
+        fields = (
+            ("kommune", self.kommune),
+            ("since", since),
+            ("outcome", self.outcome),
+            ("channel", self.channel),
+            ("limit", str(self.limit)),
+        )
         present = [(name, value) for name, value in fields if value is not None]
         return urlencode(present, safe=":", quote_via=quote)
 
@@ -90,7 +95,7 @@ async def read_contact(
                 "at": m.created_at.isoformat(),
             }
             for m in messages
-        ],  # fmt: skip
+        ],
     }
 
 

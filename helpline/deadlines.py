@@ -23,9 +23,14 @@ async def deadline(work: MessageWork, contact: ContactRow) -> bool:
     if not isinstance(decision, Escalate | Exhausted):
         return False
     body = await work.first_body(contact) if isinstance(decision, Escalate) else ""
-    outcome = lifecycle.deadline_passed(conversation, decision, body,
-                                        await work.chats(conversation.plan),
-                                        work.services.settings.coordinators, work.now)  # fmt: skip
+    outcome = lifecycle.deadline_passed(
+        conversation,
+        decision,
+        body,
+        await work.chats(conversation.plan),
+        work.services.settings.coordinators,
+        work.now,
+    )
     return await work.carry_out(outcome, contact)
 
 
@@ -40,6 +45,7 @@ async def shift_change(work: MessageWork, contact: ContactRow) -> bool:
     if not isinstance(decision, Reassign):
         return False
     chats = await work.chats(conversation.plan, decision.plan)
-    outcome = lifecycle.reassigned(conversation, decision, await work.first_body(contact), chats,
-                                   work.now)  # fmt: skip
+    outcome = lifecycle.reassigned(
+        conversation, decision, await work.first_body(contact), chats, work.now
+    )
     return await work.carry_out(outcome, contact)

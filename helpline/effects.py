@@ -115,14 +115,20 @@ async def apply_effects(services: Services, effects: Effects) -> None:
         try:
             await schedule_deadline(services, deadline)
         except Exception as error:  # the every-minute sweep escalates without the job
-            log.error("deadline of conversation %d not scheduled: %s", deadline.contact_id,
-                      type(error).__name__)  # fmt: skip
+            log.error(
+                "deadline of conversation %d not scheduled: %s",
+                deadline.contact_id,
+                type(error).__name__,
+            )
     for batch in _of(effects, ScheduleFollowupBatch):
         try:
             await schedule_followup_batch(services, batch)
         except Exception as error:  # the every-minute follow-up sweep sends it instead
-            log.error("follow-up batch of conversation %d not scheduled: %s", batch.contact_id,
-                      type(error).__name__)  # fmt: skip
+            log.error(
+                "follow-up batch of conversation %d not scheduled: %s",
+                batch.contact_id,
+                type(error).__name__,
+            )
     await _buttons(services, effects)
     for cancel in _of(effects, CancelDeadline):
         try:
@@ -130,8 +136,11 @@ async def apply_effects(services: Services, effects: Effects) -> None:
             if job is not None:
                 await services.queue.abort(job, "taken")
         except Exception as error:  # a job that still runs re-checks and does nothing
-            log.warning("deadline of conversation %d not cancelled: %s", cancel.contact_id,
-                        type(error).__name__)  # fmt: skip
+            log.warning(
+                "deadline of conversation %d not cancelled: %s",
+                cancel.contact_id,
+                type(error).__name__,
+            )
 
 
 def _of(effects: Effects, kind: type[_E]) -> list[_E]:
@@ -146,7 +155,8 @@ async def _buttons(services: Services, effects: Effects) -> None:
         for answer in _of(effects, AnswerButton):
             await bot.answer_button(callback_query_id=answer.query_id, text=answer.text)
         for edit in _of(effects, EditButtons):
-            await bot.edit_buttons(chat_id=edit.chat_id, message_id=edit.message_id,
-                                   buttons=edit.buttons)  # fmt: skip
+            await bot.edit_buttons(
+                chat_id=edit.chat_id, message_id=edit.message_id, buttons=edit.buttons
+            )
     except ChannelError as error:  # a button spinner is cosmetic; the decision is stored
         log.warning("Telegram button answer failed: %s", error)

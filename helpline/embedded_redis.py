@@ -46,8 +46,8 @@ class EmbeddedRedis:
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.data_dir.chmod(0o700)
         _private_files(self.data_dir)
-        with open(os.open(self.data_dir / "redis.lock", os.O_WRONLY | os.O_CREAT, 0o600),
-                  "w") as lock:  # fmt: skip
+        lock_fd = os.open(self.data_dir / "redis.lock", os.O_WRONLY | os.O_CREAT, 0o600)
+        with open(lock_fd, "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if self._alive():
                 log.info("joined the embedded Redis at %s", self.socket)

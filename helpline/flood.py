@@ -43,8 +43,11 @@ class FloodGate:
         try:
             return bool(await self._redis.set(key, "1", nx=True, ex=keep))
         except (RedisError, OSError) as error:
-            log.warning("follow-up window of conversation %d not checked (%s): notifying now",
-                        contact_id, type(error).__name__)  # fmt: skip
+            log.warning(
+                "follow-up window of conversation %d not checked (%s): notifying now",
+                contact_id,
+                type(error).__name__,
+            )
             return None
 
     async def count_unknown(self, line: str, window: decide.Window) -> int | None:
@@ -57,8 +60,9 @@ class FloodGate:
                 pipe.expire(key, int((window.end - window.start).total_seconds()) * 2)
                 count, _ = await pipe.execute()
         except (RedisError, OSError) as error:
-            log.warning("unknown-number cap not checked (%s): opening a conversation",
-                        type(error).__name__)  # fmt: skip
+            log.warning(
+                "unknown-number cap not checked (%s): opening a conversation", type(error).__name__
+            )
             return None
         return int(count)
 
@@ -103,12 +107,13 @@ async def notify_pending(
     if not pending:
         return 0
     rows = await conv.session.scalars(
-        select(MessageRow).where(MessageRow.contact_id == contact.id,
-                                 MessageRow.direction == "in", or_(*pending))
+        select(MessageRow)
+        .where(MessageRow.contact_id == contact.id, MessageRow.direction == "in", or_(*pending))
         .order_by(MessageRow.id)
-    )  # fmt: skip
-    notice = decide.notice([decide.Pending(r.created_at, r.body) for r in rows],
-                           contact.followup_notified_at)  # fmt: skip
+    )
+    notice = decide.notice(
+        [decide.Pending(r.created_at, r.body) for r in rows], contact.followup_notified_at
+    )
     if notice is None:
         return 0
     if not await _move_mark(conv, contact, notice.notified_up_to):
@@ -116,22 +121,26 @@ async def notify_pending(
         if notice is None:
             return 0
     conversation = conv.view(contact)
-    outcome = lifecycle.followups_told(conversation, notice.bodies,
-                                       await conv.chats(conversation.plan))  # fmt: skip
+    outcome = lifecycle.followups_told(
+        conversation, notice.bodies, await conv.chats(conversation.plan)
+    )
     await conv.carry_out(outcome, contact)
     return len(notice.bodies)
 
 
 async def _move_mark(conv: MessageWork, contact: ContactRow, to: datetime) -> bool:
     before = contact.followup_notified_at
+    unmoved = (
+        ContactRow.followup_notified_at.is_(None)
+        if before is None
+        else ContactRow.followup_notified_at == before
+    )
     result = await conv.session.execute(
         update(ContactRow)
-        .where(ContactRow.id == contact.id,
-               ContactRow.followup_notified_at.is_(None) if before is None
-               else ContactRow.followup_notified_at == before)
+        .where(ContactRow.id == contact.id, unmoved)
         .values(followup_notified_at=to)
         .execution_options(synchronize_session=False)
-    )  # fmt: skip
+    )
     if result.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult
         return False
     await conv.session.refresh(contact, ["followup_notified_at"])
@@ -148,31 +157,44 @@ async def join(conv: MessageWork, sender: str, line: str, body: str, channel: st
     """Over the cap: the message joins the line's open flood conversation (opening it,
     and alerting the coordinators once); the sender gets the neutral receipt once."""
     contact = await conv.session.scalar(
-        select(ContactRow).where(
-            ContactRow.flood.is_(True), ContactRow.closed_at.is_(None),
+        select(ContactRow)
+        .where(
+            ContactRow.flood.is_(True),
+            ContactRow.closed_at.is_(None),
             ContactRow.content_purged_at.is_(None),
             ContactRow.helpline_number == line,
-        ).order_by(ContactRow.id.desc()).limit(1).with_for_update()
-    )  # fmt: skip
+        )
+        .order_by(ContactRow.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
     settings = conv.services.settings
     logged = Logged("in", channel, "foster_parent", mask_phone(sender), body)
     if contact is None:
-        contact = await intake.start_conversation(conv, None, sender, line, channel, None,
-                                                  as_flood=True)  # fmt: skip
+        contact = await intake.start_conversation(
+            conv, None, sender, line, channel, None, as_flood=True
+        )
         conv.record(contact, logged)
         await intake.notify_opened(conv, contact, body)
         await opened(conv, contact)
-        alert = lifecycle.flood_opened(conv.view(contact), settings.coordinators,
-                                       settings.unknown_per_hour)  # fmt: skip
+        alert = lifecycle.flood_opened(
+            conv.view(contact), settings.coordinators, settings.unknown_per_hour
+        )
         await conv.carry_out(alert, contact)
-        log.warning("flood: unknown numbers over the hourly cap on a helpline number; "
-                    "conversation %d collects them", contact.id)  # fmt: skip
+        log.warning(
+            "flood: unknown numbers over the hourly cap on a helpline number; "
+            "conversation %d collects them",
+            contact.id,
+        )
         return
     message = conv.record(contact, logged)
     await follow_up(conv, contact, message)
     told = await conv.session.scalar(
-        select(OutboxRow.id).where(OutboxRow.contact_id == contact.id, OutboxRow.to == sender,
-                                   OutboxRow.kind == "receipt").limit(1)
-    )  # fmt: skip
+        select(OutboxRow.id)
+        .where(
+            OutboxRow.contact_id == contact.id, OutboxRow.to == sender, OutboxRow.kind == "receipt"
+        )
+        .limit(1)
+    )
     receipt = lifecycle.flood_receipt(conv.view(contact), sender, told=told is not None)
     await conv.carry_out(receipt, contact)

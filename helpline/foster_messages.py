@@ -15,9 +15,15 @@ from rota.model import FosterHome
 from routing.effects import Logged
 
 
-async def from_foster_parent(work: MessageWork, home: FosterHome | None, sender: str,
-                             dialled: str, body: str, channel: str,
-                             chat_id: int | None) -> None:  # fmt: skip
+async def from_foster_parent(
+    work: MessageWork,
+    home: FosterHome | None,
+    sender: str,
+    dialled: str,
+    body: str,
+    channel: str,
+    chat_id: int | None,
+) -> None:
     """A message from a foster home (or an unknown number): join or open a conversation."""
     contact = await _open_conversation(work, home, sender)
     if contact is not None:
@@ -34,17 +40,22 @@ async def from_foster_parent(work: MessageWork, home: FosterHome | None, sender:
     await flood.opened(work, contact)
 
 
-async def _open_conversation(work: MessageWork, home: FosterHome | None,
-                             sender: str) -> ContactRow | None:  # fmt: skip
+async def _open_conversation(
+    work: MessageWork, home: FosterHome | None, sender: str
+) -> ContactRow | None:
     query = select(ContactRow).where(  # a purged conversation is history: start anew
-        ContactRow.channel.in_(MESSAGE_CHANNELS), ContactRow.closed_at.is_(None),
+        ContactRow.channel.in_(MESSAGE_CHANNELS),
+        ContactRow.closed_at.is_(None),
         ContactRow.content_purged_at.is_(None),
-    )  # fmt: skip
+    )
     if home is not None:
         query = query.where(ContactRow.foster_home_id == home.id)
     else:
-        query = query.where(ContactRow.foster_home_id.is_(None), ContactRow.caller == sender,
-                            ContactRow.flood.is_(False))  # fmt: skip
+        query = query.where(
+            ContactRow.foster_home_id.is_(None),
+            ContactRow.caller == sender,
+            ContactRow.flood.is_(False),
+        )
     # Locked: follow-ups of one conversation are handled one at a time (PostgreSQL).
     latest = query.order_by(ContactRow.id.desc()).limit(1).with_for_update()
     return await work.session.scalar(latest)

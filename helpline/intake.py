@@ -24,16 +24,21 @@ from routing.callers import Routed, conversation_line, route_contact
 from routing.conversations import freeze_message_plan
 
 
-def route(loaded: LoadedOrg, caller: str | None, dialled: str | None,
-          default_kommune: str | None, now: datetime,
-          home: FosterHome | None = None) -> Routed:  # fmt: skip
+def route(
+    loaded: LoadedOrg,
+    caller: str | None,
+    dialled: str | None,
+    default_kommune: str | None,
+    now: datetime,
+    home: FosterHome | None = None,
+) -> Routed:
     """Who is calling or writing, and the chain to reach at `now`."""
-    return route_contact(loaded.directory, loaded.rota, caller, dialled, default_kommune, now,
-                         home)  # fmt: skip
+    return route_contact(loaded.directory, loaded.rota, caller, dialled, default_kommune, now, home)
 
 
-async def open_call(session: AsyncSession, routed: Routed, *, caller: str, line: str,
-                    call_sid: str, now: datetime) -> ContactRow:  # fmt: skip
+async def open_call(
+    session: AsyncSession, routed: Routed, *, caller: str, line: str, call_sid: str, now: datetime
+) -> ContactRow:
     """Store a new call with its frozen dial plan."""
     contact = _contact(routed, "voice", caller, line, now)
     contact.call_sid = call_sid
@@ -43,9 +48,18 @@ async def open_call(session: AsyncSession, routed: Routed, *, caller: str, line:
     return contact
 
 
-async def open_conversation(session: AsyncSession, routed: Routed, loaded: LoadedOrg, *,
-                            channel: str, caller: str, line: str, now: datetime,
-                            chat_id: int | None, flood: bool) -> ContactRow:  # fmt: skip
+async def open_conversation(
+    session: AsyncSession,
+    routed: Routed,
+    loaded: LoadedOrg,
+    *,
+    channel: str,
+    caller: str,
+    line: str,
+    now: datetime,
+    chat_id: int | None,
+    flood: bool,
+) -> ContactRow:
     """Store a new message conversation with its frozen escalation plan; nobody is
     notified yet (`routing.lifecycle.opened` does that)."""
     plan = freeze_message_plan(routed.chain, loaded.org.helpline.message_deadline)
@@ -60,17 +74,32 @@ async def open_conversation(session: AsyncSession, routed: Routed, loaded: Loade
     return contact
 
 
-async def start_conversation(work: MessageWork, home: FosterHome | None, sender: str,
-                             dialled: str, channel: str, chat_id: int | None, *,
-                             as_flood: bool = False) -> ContactRow:  # fmt: skip
+async def start_conversation(
+    work: MessageWork,
+    home: FosterHome | None,
+    sender: str,
+    dialled: str,
+    channel: str,
+    chat_id: int | None,
+    *,
+    as_flood: bool = False,
+) -> ContactRow:
     """Open a conversation: freeze the on-duty chain of its kommune as its plan."""
-    routed = route(work.loaded, sender, dialled or None, work.services.settings.default_kommune,
-                   work.now, home)  # fmt: skip
+    routed = route(
+        work.loaded, sender, dialled or None, work.services.settings.default_kommune, work.now, home
+    )
     line = conversation_line(routed, dialled)
     return await open_conversation(
-        work.session, routed, work.loaded, channel=channel, caller=sender,
-        line=line or work.default_sender(), now=work.now, chat_id=chat_id, flood=as_flood,
-    )  # fmt: skip
+        work.session,
+        routed,
+        work.loaded,
+        channel=channel,
+        caller=sender,
+        line=line or work.default_sender(),
+        now=work.now,
+        chat_id=chat_id,
+        flood=as_flood,
+    )
 
 
 async def notify_opened(work: MessageWork, contact: ContactRow, body: str) -> None:
@@ -84,9 +113,15 @@ async def notify_opened(work: MessageWork, contact: ContactRow, body: str) -> No
 def _contact(routed: Routed, channel: str, caller: str, line: str, now: datetime) -> ContactRow:
     kommune, home = routed.kommune, routed.foster_home
     return ContactRow(
-        channel=channel, kommune_id=kommune.id if kommune else None,
+        channel=channel,
+        kommune_id=kommune.id if kommune else None,
         kommune_name=kommune.name if kommune else None,
-        foster_home_id=home.id if home else None, foster_home_name=home.name if home else None,
-        caller=caller, caller_masked=mask_phone(caller), helpline_number=line,
-        started_at=now, outcome="in_progress", urgent=False,
-    )  # fmt: skip
+        foster_home_id=home.id if home else None,
+        foster_home_name=home.name if home else None,
+        caller=caller,
+        caller_masked=mask_phone(caller),
+        helpline_number=line,
+        started_at=now,
+        outcome="in_progress",
+        urgent=False,
+    )

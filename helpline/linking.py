@@ -26,8 +26,15 @@ async def create_link_token(
         raise ValueError(f"kind must be one of {KINDS}")
     token = secrets.token_urlsafe(24)
     expires = now + LINK_TTL
-    session.add(LinkTokenRow(token_hash=_hash(token), kind=kind, target_id=target_id,
-                             created_at=now, expires_at=expires))  # fmt: skip
+    session.add(
+        LinkTokenRow(
+            token_hash=_hash(token),
+            kind=kind,
+            target_id=target_id,
+            created_at=now,
+            expires_at=expires,
+        )
+    )
     return token, expires
 
 
@@ -42,9 +49,18 @@ async def redeem(
     row.used_at = now
     link = await session.get(TelegramLinkRow, user_id)
     if link is None:
-        session.add(TelegramLinkRow(user_id=user_id, chat_id=chat_id, kind=row.kind,
-                                    target_id=row.target_id, linked_at=now))  # fmt: skip
+        session.add(
+            TelegramLinkRow(
+                user_id=user_id,
+                chat_id=chat_id,
+                kind=row.kind,
+                target_id=row.target_id,
+                linked_at=now,
+            )
+        )
     else:
-        link.chat_id, link.kind, link.target_id, link.linked_at = (
-            chat_id, row.kind, row.target_id, now)  # fmt: skip
+        link.chat_id = chat_id
+        link.kind = row.kind
+        link.target_id = row.target_id
+        link.linked_at = now
     return row.kind

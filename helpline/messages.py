@@ -63,11 +63,14 @@ class MessageWork:
     def view(self, contact: ContactRow) -> Conversation:
         """The conversation as the core sees it: plain values, no ORM row."""
         return Conversation(
-            contact.id, plan_of(contact), state_of(contact), contact.foster_home_name,
+            contact.id,
+            plan_of(contact),
+            state_of(contact),
+            contact.foster_home_name,
             contact.kommune_name,
             foster_party(contact.channel, contact.telegram_chat_id, contact.caller),
             contact.flood,
-        )  # fmt: skip
+        )
 
     async def chats(self, *plans: MessagePlan) -> TelegramChats:
         """The Telegram chats of the people in `plans` who linked one."""
@@ -87,9 +90,10 @@ class MessageWork:
     async def first_body(self, contact: ContactRow) -> str:
         """The conversation's first message (quoted in escalations and reassignments)."""
         first = await self.session.scalar(
-            select(MessageRow.body).where(MessageRow.contact_id == contact.id,
-                                          MessageRow.direction == "in").order_by(MessageRow.id)
-        )  # fmt: skip
+            select(MessageRow.body)
+            .where(MessageRow.contact_id == contact.id, MessageRow.direction == "in")
+            .order_by(MessageRow.id)
+        )
         return first or ""
 
     # -- carrying out ----------------------------------------------------------------------
@@ -136,11 +140,13 @@ class MessageWork:
         compared = [*STATE_COLUMNS.values(), "message_plan"]
         result = await self.session.execute(
             update(ContactRow)
-            .where(ContactRow.id == contact.id, *(_same(name, getattr(contact, name))
-                                                  for name in compared))
+            .where(
+                ContactRow.id == contact.id,
+                *(_same(name, getattr(contact, name)) for name in compared),
+            )
             .values(**values)
             .execution_options(synchronize_session=False)
-        )  # fmt: skip
+        )
         if result.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult
             return False
         for name, value in values.items():
@@ -152,11 +158,15 @@ class MessageWork:
         sender = contact.helpline_number if contact else self.default_sender()
         party = message.party
         row = self.services.outbox.queue(
-            self.session, channel=party.channel, to=party.to,
-            sender=sender if party.channel == "sms" else "bot", body=message.body,
-            contact_id=contact.id if contact else None, kind=message.kind,
+            self.session,
+            channel=party.channel,
+            to=party.to,
+            sender=sender if party.channel == "sms" else "bot",
+            body=message.body,
+            contact_id=contact.id if contact else None,
+            kind=message.kind,
             buttons=message.buttons,
-        )  # fmt: skip
+        )
         self.effects.rows.append(row)
 
     def default_sender(self) -> str:
@@ -166,10 +176,15 @@ class MessageWork:
 
     def record(self, contact: ContactRow, logged: Logged) -> MessageRow:
         """Store one message of a conversation (the body is content: never logged)."""
-        message = MessageRow(contact_id=contact.id, direction=logged.direction,
-                             channel=logged.channel, sender_role=logged.role,
-                             sender_name=logged.name, body=logged.body,
-                             created_at=self.now)  # fmt: skip
+        message = MessageRow(
+            contact_id=contact.id,
+            direction=logged.direction,
+            channel=logged.channel,
+            sender_role=logged.role,
+            sender_name=logged.name,
+            body=logged.body,
+            created_at=self.now,
+        )
         self.session.add(message)
         return message
 

@@ -53,9 +53,11 @@ async def recordings_for(settings: Settings) -> AsyncIterator[RecordingStore | N
     if settings.twilio_account_sid is None or settings.twilio_auth_token is None:
         yield None
         return
-    async with TwilioRecordings(account_sid=settings.twilio_account_sid,
-                                auth_token=settings.twilio_auth_token,
-                                api_base=settings.twilio_api_base) as store:  # fmt: skip
+    async with TwilioRecordings(
+        account_sid=settings.twilio_account_sid,
+        auth_token=settings.twilio_auth_token,
+        api_base=settings.twilio_api_base,
+    ) as store:
         yield store
 
 
@@ -76,8 +78,11 @@ async def purge(
     counts.recordings_kept = sum(p.drop_recording for p in plans) - len(deleted)
     async with services.sessions() as session, session.begin():
         await _blank(session, plans, deleted, cut, now)
-    log.info("purge of content older than %s: %s", cut.isoformat(),
-             ", ".join(f"{name} {n}" for name, n in counts.items()))  # fmt: skip
+    log.info(
+        "purge of content older than %s: %s",
+        cut.isoformat(),
+        ", ".join(f"{name} {n}" for name, n in counts.items()),
+    )
     return counts
 
 
@@ -139,15 +144,19 @@ async def _delete_recordings(plans: Sequence[Purge], recordings: RecordingStore 
             continue
         if recordings is None or plan.recording_sid is None:
             if recordings is not None:
-                log.warning("contact %d: recording URL names no Twilio recording; dropped",
-                            plan.contact_id)  # fmt: skip
+                log.warning(
+                    "contact %d: recording URL names no Twilio recording; dropped", plan.contact_id
+                )
             done.add(plan.contact_id)
             continue
         try:
             await recordings.delete_recording(plan.recording_sid)
         except ChannelError as error:
-            log.warning("contact %d: recording not deleted, kept for the next purge: %s",
-                        plan.contact_id, error)  # fmt: skip
+            log.warning(
+                "contact %d: recording not deleted, kept for the next purge: %s",
+                plan.contact_id,
+                error,
+            )
             continue
         done.add(plan.contact_id)
     return done
@@ -170,8 +179,11 @@ async def _blank(
         )
     for chunk in _chunks(unknown):
         await session.execute(update(ContactRow).where(ContactRow.id.in_(chunk)).values(caller=""))
-        to_sender = (OutboxRow.contact_id.in_(chunk), OutboxRow.kind.in_(TO_THE_SENDER),
-                     OutboxRow.channel == "sms")  # fmt: skip
+        to_sender = (
+            OutboxRow.contact_id.in_(chunk),
+            OutboxRow.kind.in_(TO_THE_SENDER),
+            OutboxRow.channel == "sms",
+        )
         await session.execute(update(OutboxRow).where(*to_sender).values(to=""))
     for chunk in _chunks(sorted(deleted)):
         recorded = ContactRow.id.in_(chunk)

@@ -23,8 +23,9 @@ class ConversationBusy(RuntimeError):
     """A conversation kept changing while a staff command was decided."""
 
 
-async def from_staff(work: MessageWork, staff: StaffSender, text: str,
-                     replied_to: int | None = None) -> None:  # fmt: skip
+async def from_staff(
+    work: MessageWork, staff: StaffSender, text: str, replied_to: int | None = None
+) -> None:
     """A staff member's SMS or Telegram text (`replied_to`: the conversation whose
     notification it replies to in Telegram): answer, take, close, or get help."""
     command = read_staff_text(text, work.services.settings.categories, replied_to)
@@ -44,17 +45,25 @@ async def staff_command(work: MessageWork, staff: StaffSender, command: StaffCom
     raise ConversationBusy(f"conversation {outcome.contact_id} kept changing")
 
 
-async def _rows_for(work: MessageWork, staff: StaffSender,
-                    command: StaffCommand) -> list[ContactRow]:  # fmt: skip
+async def _rows_for(
+    work: MessageWork, staff: StaffSender, command: StaffCommand
+) -> list[ContactRow]:
     """The conversations `command` may be about, read afresh: the one its code names, or
     for a bare text the open ones this staff member took or nobody took yet."""
     if isinstance(command, Bare):
-        query = select(ContactRow).where(
-            ContactRow.channel.in_(MESSAGE_CHANNELS), ContactRow.closed_at.is_(None),
-            ContactRow.content_purged_at.is_(None),
-            or_(ContactRow.acknowledged_phone == staff.phone,
-                ContactRow.acknowledged_phone.is_(None)),
-        ).order_by(ContactRow.id)  # fmt: skip
+        query = (
+            select(ContactRow)
+            .where(
+                ContactRow.channel.in_(MESSAGE_CHANNELS),
+                ContactRow.closed_at.is_(None),
+                ContactRow.content_purged_at.is_(None),
+                or_(
+                    ContactRow.acknowledged_phone == staff.phone,
+                    ContactRow.acknowledged_phone.is_(None),
+                ),
+            )
+            .order_by(ContactRow.id)
+        )
         return list(await work.session.scalars(query.execution_options(populate_existing=True)))
     contact_id = named_contact(command)
     if contact_id is None:

@@ -15,8 +15,14 @@ from rota.model import ChainEntry
 #: Twilio's DialCallStatus for a leg that never accepted, as our attempt outcome: a leg
 #: Twilio calls "completed" or "answered" was picked up (perhaps by voicemail) and left
 #: without pressing 1.
-_DIAL_OUTCOMES = {"completed": "declined", "answered": "declined", "no-answer": "no-answer",
-                  "busy": "busy", "failed": "failed", "canceled": "canceled"}  # fmt: skip
+_DIAL_OUTCOMES = {
+    "completed": "declined",
+    "answered": "declined",
+    "no-answer": "no-answer",
+    "busy": "busy",
+    "failed": "failed",
+    "canceled": "canceled",
+}
 #: The CallStatus values of a call that has ended.
 FINAL_CALL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 

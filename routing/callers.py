@@ -92,9 +92,15 @@ def conversation_line(routed: Routed, dialled: str) -> str:
     return dialled or (kommune.numbers[0] if kommune and kommune.numbers else "")
 
 
-def route_contact(directory: Directory, rota: Rota, caller: str | None, dialled: str | None,
-                  default_kommune: str | None, at: datetime,
-                  home: FosterHome | None = None) -> Routed:  # fmt: skip
+def route_contact(
+    directory: Directory,
+    rota: Rota,
+    caller: str | None,
+    dialled: str | None,
+    default_kommune: str | None,
+    at: datetime,
+    home: FosterHome | None = None,
+) -> Routed:
     """Identify who calls or writes (`home` when the channel already knows the foster home,
     as a linked Telegram chat does) and the on-duty chain of their kommune at `at`."""
     who = directory.identify(caller, dialled, default_kommune)

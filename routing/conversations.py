@@ -289,8 +289,9 @@ def advance(state: ConversationState, decision: Decision, now: datetime) -> Conv
         case Taken(phone=phone, name=name) if state.taken_at is None:
             return replace(state, taken_at=instant, taken_phone=phone, taken_by=name)
         case Replied():
-            return replace(state, first_reply_at=state.first_reply_at or instant,
-                           outcome="answered")  # fmt: skip
+            return replace(
+                state, first_reply_at=state.first_reply_at or instant, outcome="answered"
+            )
         case Closed(category=category) if state.closed_at is None:
             outcome = "closed" if state.first_reply_at is None else state.outcome
             return replace(state, closed_at=instant, category=category, outcome=outcome)

@@ -93,8 +93,9 @@ def read_staff_text(text: str, categories: Sequence[str], replied_to: int | None
     return command
 
 
-def button_command(choice: buttons.Take | buttons.Category,
-                   categories: Sequence[str]) -> StaffCommand:  # fmt: skip
+def button_command(
+    choice: buttons.Take | buttons.Category, categories: Sequence[str]
+) -> StaffCommand:
     """A tap on a notification's button, as the command it stands for (`parse_button`
     has checked the category index)."""
     code = short_code(choice.contact_id)
@@ -122,8 +123,7 @@ def involved(conversation: Conversation, staff: StaffSender) -> bool:
     if state.taken_phone is not None:
         return state.taken_phone == staff.phone
     steps = notified(plan, state) if state.exhausted_at is None else plan.steps
-    return any(e.phone == staff.phone or (staff.person and e.person == staff.person)
-               for e in steps)  # fmt: skip
+    return any(e.phone == staff.phone or (staff.person and e.person == staff.person) for e in steps)
 
 
 def on_staff_command(
@@ -159,8 +159,13 @@ def _named(found: Sequence[Conversation], code: str, staff: StaffSender) -> Conv
     return next((c for c in found if c.id == contact_id and involved(c, staff)), None)
 
 
-def _bare(staff: StaffSender, text: str, found: Sequence[Conversation],
-          chats: TelegramChats, now: datetime) -> Outcome:  # fmt: skip
+def _bare(
+    staff: StaffSender,
+    text: str,
+    found: Sequence[Conversation],
+    chats: TelegramChats,
+    now: datetime,
+) -> Outcome:
     mine = [c for c in found if c.state.closed_at is None and involved(c, staff)]
     if len(mine) == 1:
         return _reply(staff, mine[0].code, text, mine[0], chats, now)
@@ -170,8 +175,14 @@ def _bare(staff: StaffSender, text: str, found: Sequence[Conversation],
     return help_text(staff.reply_to, say.no_open())
 
 
-def _reply(staff: StaffSender, code: str, text: str, conversation: Conversation | None,
-           chats: TelegramChats, now: datetime) -> Outcome:  # fmt: skip
+def _reply(
+    staff: StaffSender,
+    code: str,
+    text: str,
+    conversation: Conversation | None,
+    chats: TelegramChats,
+    now: datetime,
+) -> Outcome:
     if conversation is None or conversation.state.closed_at is not None:
         return help_text(staff.reply_to, say.unknown_code(code))
     if conversation.flood:  # many senders: an answer to one of them would be a guess
@@ -182,14 +193,21 @@ def _reply(staff: StaffSender, code: str, text: str, conversation: Conversation 
     party = conversation.foster
     relayed = Outgoing(party, say.relayed_reply(staff.name, text), "reply", conversation.id)
     return Outcome(
-        conversation.id, advance(state, Replied(), now),
+        conversation.id,
+        advance(state, Replied(), now),
         logged=(Logged("out", party.channel, "staff", staff.name, text),),
-        messages=(*told, relayed), after=after,
-    )  # fmt: skip
+        messages=(*told, relayed),
+        after=after,
+    )
 
 
-def _take_command(staff: StaffSender, code: str, conversation: Conversation | None,
-                  chats: TelegramChats, now: datetime) -> Outcome:  # fmt: skip
+def _take_command(
+    staff: StaffSender,
+    code: str,
+    conversation: Conversation | None,
+    chats: TelegramChats,
+    now: datetime,
+) -> Outcome:
     if conversation is None:
         return help_text(staff.reply_to, say.unknown_code(code))
     state, after = _take(conversation, staff, now)
@@ -198,21 +216,24 @@ def _take_command(staff: StaffSender, code: str, conversation: Conversation | No
     return Outcome(conversation.id, state, messages=(*told, confirm), after=after)
 
 
-def _close(staff: StaffSender, code: str, category: str, conversation: Conversation | None,
-           now: datetime) -> Outcome:  # fmt: skip
+def _close(
+    staff: StaffSender, code: str, category: str, conversation: Conversation | None, now: datetime
+) -> Outcome:
     if conversation is None:
         return help_text(staff.reply_to, say.unknown_code(code))
     state, after = conversation.state, NO_JOBS
     if state.closed_at is None:
         state, after = _take(conversation, staff, now)
         state = advance(state, Closed(category), now)
-    confirm = Outgoing(staff.reply_to, say.closed_confirmation(code, category), "help",
-                       conversation.id)  # fmt: skip
+    confirm = Outgoing(
+        staff.reply_to, say.closed_confirmation(code, category), "help", conversation.id
+    )
     return Outcome(conversation.id, state, messages=(confirm,), after=after)
 
 
-def _take(conversation: Conversation, staff: StaffSender,
-          now: datetime) -> tuple[ConversationState, tuple[AfterCommit, ...]]:  # fmt: skip
+def _take(
+    conversation: Conversation, staff: StaffSender, now: datetime
+) -> tuple[ConversationState, tuple[AfterCommit, ...]]:
     """Take it if nobody has: the state, and the deadline job to cancel."""
     state = conversation.state
     if state.taken_at is not None:
@@ -224,11 +245,13 @@ def _take(conversation: Conversation, staff: StaffSender,
     return taken, (CancelDeadline(conversation.id, state.notified_steps - 1, due),)
 
 
-def _taken_notices(conversation: Conversation, staff: StaffSender,
-                   chats: TelegramChats) -> tuple[Outgoing, ...]:  # fmt: skip
+def _taken_notices(
+    conversation: Conversation, staff: StaffSender, chats: TelegramChats
+) -> tuple[Outgoing, ...]:
     """Tell everyone else notified that `staff` took it (the taker's other phones not)."""
-    notice = say.taken_notice(conversation.code, conversation.foster_home,
-                              conversation.kommune, staff.name)  # fmt: skip
+    notice = say.taken_notice(
+        conversation.code, conversation.foster_home, conversation.kommune, staff.name
+    )
     return tuple(
         Outgoing(party_for(entry, chats), notice, "taken", conversation.id)
         for entry in taken_notices(conversation.plan, conversation.state, staff.phone)

@@ -51,11 +51,13 @@ def outcome(options: Options, observed: Observed) -> Outcome:
         Figure("open_rate", "  opening rate", total / open_s if open_s > 0 else 0.0, "/s"),
         Figure("webhook_p50_ms", "  POST /twilio/sms p50", percentile(ms, 0.5), "ms"),
         Figure("webhook_p99_ms", "  POST /twilio/sms p99", percentile(ms, 0.99), "ms"),
-        Figure("failed_posts", "failed webhook posts", opening.failures, "", "0",
-               opening.failures == 0),
+        Figure(
+            "failed_posts", "failed webhook posts", opening.failures, "", "0", opening.failures == 0
+        ),
         Figure("stored", "conversations stored", len(judged), "", n, len(judged) == total),
-        Figure("escalated_once", "escalated exactly once to step 2", s.once, "", n,
-               s.once == total),
+        Figure(
+            "escalated_once", "escalated exactly once to step 2", s.once, "", n, s.once == total
+        ),
         Figure("missing", "  not escalated", s.missing, "", "0", s.missing == 0),
         Figure("doubled", "  escalated more than once", s.doubled, "", "0", s.doubled == 0),
         Figure("early", "  escalated before the deadline", s.early, "", "0", s.early == 0),
@@ -68,22 +70,25 @@ def outcome(options: Options, observed: Observed) -> Outcome:
         Figure("after_scheduled_p50_s", f"{after} p50", s.after_p50, "s"),
         Figure("after_scheduled_p99_s", f"{after} p99", s.after_p99, "s"),
         Figure("after_scheduled_max_s", f"{after} max", s.after_max, "s"),
-    ]  # fmt: skip
+    ]
     if timeline.killed is not None and timeline.worker_back is not None:
         killed, back = timeline.killed, timeline.worker_back
         first_due = timeline.first_post + options.deadline_s
         unattended = sum(killed <= v.due <= back for v in judged)
         figures += [
-            Figure("killed_after_s", "worker SIGKILLed, s after the first post",
-                   killed - timeline.first_post, "s"),
-            Figure("killed_before_due_s", "  s before the first deadline", first_due - killed,
-                   "s"),
+            Figure(
+                "killed_after_s",
+                "worker SIGKILLed, s after the first post",
+                killed - timeline.first_post,
+                "s",
+            ),
+            Figure("killed_before_due_s", "  s before the first deadline", first_due - killed, "s"),
             Figure("restart_s", "  new worker up after", back - killed, "s"),
             Figure("unattended", "  deadlines due until the new worker was up", unattended, ""),
-        ]  # fmt: skip
+        ]
     if stored.moved:
-        figures.append(Figure("moved", "shift-change reassignments (skew the run)",
-                              stored.moved, "", "0", False))  # fmt: skip
+        label = "shift-change reassignments (skew the run)"
+        figures.append(Figure("moved", label, stored.moved, "", "0", False))
     bad = [v for v in judged if v.escalations != 1][:20]
     meta: dict[str, object] = {
         "backend": options.stores.backend,

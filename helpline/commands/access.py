@@ -33,8 +33,9 @@ async def access_log_command(settings: Settings, args: argparse.Namespace) -> in
         await check_migrated(services.engine)
         async with services.sessions() as session, session.begin():
             found = await access_log.entries(session, since=since, limit=args.limit)
-            await access_log.record(session, access_log.cli_reader(), "access_log.read",
-                                    target, services.clock())  # fmt: skip
+            await access_log.record(
+                session, access_log.cli_reader(), "access_log.read", target, services.clock()
+            )
     if args.json:
         listed = [entry.as_json() for entry in found]
         print(json.dumps({"access_log": listed}, ensure_ascii=False, indent=2))
@@ -43,8 +44,10 @@ async def access_log_command(settings: Settings, args: argparse.Namespace) -> in
     print(f"{'AT':<17}  {'ACTOR':<28}{'SOURCE':<9}{'ACTION':<16}{'TARGET':<36}CLIENT")
     for entry in found:
         at = entry.at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-        print(f"{at:<17}  {entry.actor:<28}{entry.source:<9}{entry.action:<16}"
-              f"{entry.target:<36}{entry.client or '-'}")  # fmt: skip
+        print(
+            f"{at:<17}  {entry.actor:<28}{entry.source:<9}{entry.action:<16}"
+            f"{entry.target:<36}{entry.client or '-'}"
+        )
     if not found:
         print("the access log is empty" + (f" since {args.since}" if since else ""))
     return 0

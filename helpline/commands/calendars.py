@@ -39,10 +39,14 @@ async def calendars_command(settings: Settings, args: argparse.Namespace) -> int
     names = {("team", t.id): t.name for t in loaded.org.teams}
     names |= {("person", p.id): p.name for p in loaded.org.people}
     feeds = [
-        {"kind": kind, "id": target, "name": names.get((kind, target), target),
-         "issued_at": row.rotated_at.isoformat() if row.rotated_at else None}
+        {
+            "kind": kind,
+            "id": target,
+            "name": names.get((kind, target), target),
+            "issued_at": row.rotated_at.isoformat() if row.rotated_at else None,
+        }
         for (kind, target), row in sorted(rows.items())
-    ]  # fmt: skip
+    ]
     if args.json:
         print(json.dumps({"calendars": feeds}, ensure_ascii=False, indent=2))
         return 0

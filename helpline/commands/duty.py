@@ -128,8 +128,10 @@ def _coverage_table(gaps: list[Gap], first: str, last: str, timezone: str) -> st
     if not gaps:
         return f"no coverage gaps from {first} to {last}"
     tz = zone(timezone)
-    lines = [f"{len(gaps)} coverage gap(s) from {first} to {last}:",
-             f"{'KOMMUNE':<20}{'FROM':<20}TO"]  # fmt: skip
+    lines = [
+        f"{len(gaps)} coverage gap(s) from {first} to {last}:",
+        f"{'KOMMUNE':<20}{'FROM':<20}TO",
+    ]
     lines += [
         f"{g.kommune:<20}{g.start.astimezone(tz):%Y-%m-%d %H:%M}    "
         f"{g.end.astimezone(tz):%Y-%m-%d %H:%M}"

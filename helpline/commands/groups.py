@@ -41,10 +41,17 @@ async def list_command(settings: Settings, args: argparse.Namespace) -> int:
         await check_migrated(services.engine)
         org = (await require_org(services)).org
     groups = [
-        {"id": g.id, "name": g.name, "kind": g.kind, "kommune": g.kommune, "hub": g.hub,
-         "member_count": len(g.members), "number": g.number}
+        {
+            "id": g.id,
+            "name": g.name,
+            "kind": g.kind,
+            "kommune": g.kommune,
+            "hub": g.hub,
+            "member_count": len(g.members),
+            "number": g.number,
+        }
         for g in org.groups
-    ]  # fmt: skip
+    ]
     if args.json:
         document = {"network_number": org.helpline.network_number, "groups": groups}
         print(json.dumps(document, ensure_ascii=False, indent=2))
@@ -54,8 +61,10 @@ async def list_command(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     print(f"{'ID':<22}{'NAME':<34}{'KIND':<16}{'KOMMUNE':<12}{'HUB':<14}{'MEMBERS':>7}  NUMBER")
     for g in groups:
-        print(f"{g['id']!s:<22}{g['name']!s:<34}{g['kind']!s:<16}{g['kommune']!s:<12}"
-              f"{g['hub'] or '-'!s:<14}{g['member_count']!s:>7}  {g['number'] or '-'}")  # fmt: skip
+        print(
+            f"{g['id']!s:<22}{g['name']!s:<34}{g['kind']!s:<16}{g['kommune']!s:<12}"
+            f"{g['hub'] or '-'!s:<14}{g['member_count']!s:>7}  {g['number'] or '-'}"
+        )
     network = org.helpline.network_number
     print(f"network number (groups without their own): {network or 'none'}")
     return 0

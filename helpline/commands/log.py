@@ -46,21 +46,30 @@ async def contacts_command(settings: Settings, args: argparse.Namespace) -> int:
         await check_migrated(services.engine)
         async with services.sessions() as session, session.begin():
             found = await list_contacts(session, where, ADMIN)  # the operator's own machine
-            await access_log.record(session, access_log.cli_reader(), "contacts.list",
-                                    where.describe(), services.clock())  # fmt: skip
+            await access_log.record(
+                session,
+                access_log.cli_reader(),
+                "contacts.list",
+                where.describe(),
+                services.clock(),
+            )
     if args.json:
         print(json.dumps({"contacts": found}, ensure_ascii=False, indent=2))
         return 0
     tz = zone(OSLO)
-    print(f"{'ID':>5}  {'STARTED':<17}{'CHANNEL':<9}{'KOMMUNE':<12}{'FROM':<24}"
-          f"{'OUTCOME':<12}{'ANSWERED BY':<22}SECONDS")  # fmt: skip
+    print(
+        f"{'ID':>5}  {'STARTED':<17}{'CHANNEL':<9}{'KOMMUNE':<12}{'FROM':<24}"
+        f"{'OUTCOME':<12}{'ANSWERED BY':<22}SECONDS"
+    )
     for c in found:
         home = c["foster_home"]
         who = home["name"] if isinstance(home, dict) else f"ukjent {c['caller']}"
         started = _local(str(c["started_at"]), tz)
-        print(f"{c['id']:>5}  {started:<17}{c['channel']!s:<9}{c['kommune'] or '-':<12}"
-              f"{who:<24}{c['outcome']!s:<12}{c['answered_by'] or '-':<22}"
-              f"{c['duration_seconds'] or '-'}")  # fmt: skip
+        print(
+            f"{c['id']:>5}  {started:<17}{c['channel']!s:<9}{c['kommune'] or '-':<12}"
+            f"{who:<24}{c['outcome']!s:<12}{c['answered_by'] or '-':<22}"
+            f"{c['duration_seconds'] or '-'}"
+        )
     return 0
 
 
@@ -70,21 +79,36 @@ async def outbox_command(settings: Settings, args: argparse.Namespace) -> int:
     async with open_services(settings, with_redis=False) as services:
         await check_migrated(services.engine)
         async with services.sessions() as session, session.begin():
-            rows = list(await session.scalars(
-                select(OutboxRow).order_by(OutboxRow.id.desc()).limit(args.limit)))  # fmt: skip
-            await access_log.record(session, access_log.cli_reader(), "outbox.list",
-                                    f"limit={args.limit}", services.clock())  # fmt: skip
+            latest = select(OutboxRow).order_by(OutboxRow.id.desc()).limit(args.limit)
+            rows = list(await session.scalars(latest))
+            await access_log.record(
+                session,
+                access_log.cli_reader(),
+                "outbox.list",
+                f"limit={args.limit}",
+                services.clock(),
+            )
     items = [
-        {"id": r.id, "channel": r.channel, "to": r.to, "from": r.sender, "body": r.body,
-         "contact": r.contact_id, "status": r.status, "created_at": r.created_at.isoformat()}
+        {
+            "id": r.id,
+            "channel": r.channel,
+            "to": r.to,
+            "from": r.sender,
+            "body": r.body,
+            "contact": r.contact_id,
+            "status": r.status,
+            "created_at": r.created_at.isoformat(),
+        }
         for r in rows
-    ]  # fmt: skip
+    ]
     if args.json:
         print(json.dumps({"outbox": items}, ensure_ascii=False, indent=2))
         return 0
     for item in items:
-        print(f"#{item['id']} {item['created_at']} {item['channel']} to {item['to']} "
-              f"from {item['from']} [{item['status']}]\n    {item['body']}")  # fmt: skip
+        print(
+            f"#{item['id']} {item['created_at']} {item['channel']} to {item['to']} "
+            f"from {item['from']} [{item['status']}]\n    {item['body']}"
+        )
     if not items:
         print("the outbox is empty")
     return 0

@@ -36,17 +36,26 @@ async def link_telegram_command(settings: Settings, args: argparse.Namespace) ->
         await check_migrated(services.engine)
         loaded = await require_org(services)
         phones, line = _recipient(loaded.org, kind, target)
-        bot_name = (services.telegram.bot_username if services.telegram
-                    else settings.telegram_bot_username)  # fmt: skip
+        bot_name = (
+            services.telegram.bot_username if services.telegram else settings.telegram_bot_username
+        )
         async with services.sessions() as session, session.begin():
             token, expires = await create_link_token(session, kind, target, services.clock())
             url = f"https://t.me/{bot_name}?start={token}"
             text = say.telegram_link_sms(url, expires, loaded.org.helpline.timezone)
-            rows = [] if args.no_sms else [
-                services.outbox.queue(session, channel="sms", to=phone, sender=line, body=text,
-                                      contact_id=None, kind="link")
-                for phone in phones
-            ]  # fmt: skip
+            texted = [] if args.no_sms else phones
+            rows = [
+                services.outbox.queue(
+                    session,
+                    channel="sms",
+                    to=phone,
+                    sender=line,
+                    body=text,
+                    contact_id=None,
+                    kind="link",
+                )
+                for phone in texted
+            ]
         await services.outbox.deliver([row.id for row in rows])
     print(url)
     if rows:

@@ -36,8 +36,13 @@ def register(sub: Subparsers) -> None:
     create.add_argument("name", help="who or what uses it, e.g. 'asker-kari'")
     create.add_argument("--person", metavar="ID", required=True, help="whose token it is")
     create.add_argument("--role", choices=ROLES, required=True)
-    create.add_argument("--kommune", metavar="ID", action="append", default=[],
-                        help="a kommune a koordinator may read (repeat for more)")  # fmt: skip
+    create.add_argument(
+        "--kommune",
+        metavar="ID",
+        action="append",
+        default=[],
+        help="a kommune a koordinator may read (repeat for more)",
+    )
     create.add_argument("--expires-in", metavar="DAYS", help="e.g. 30d or 12w (default 90d)")
     create.set_defaults(handler=create_command)
     listing = actions.add_parser("list", help="every token: scope, expiry, last use")
@@ -70,10 +75,17 @@ async def create_command(settings: Settings, args: argparse.Namespace) -> int:
             if await session.scalar(named) is not None:
                 raise CommandError(f"a token named {args.name!r} exists already: pick another name")
             now = services.clock()
-            session.add(ApiTokenRow(name=args.name, token_hash=token_hash(token), created_at=now,
-                                    person_id=args.person, role=scope.role,
-                                    kommuner=",".join(sorted(scope.kommuner)),
-                                    expires_at=now + lifetime))  # fmt: skip
+            session.add(
+                ApiTokenRow(
+                    name=args.name,
+                    token_hash=token_hash(token),
+                    created_at=now,
+                    person_id=args.person,
+                    role=scope.role,
+                    kommuner=",".join(sorted(scope.kommuner)),
+                    expires_at=now + lifetime,
+                )
+            )
     print(token)
     return 0
 
@@ -87,13 +99,17 @@ async def list_command(settings: Settings, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"tokens": tokens}, ensure_ascii=False, indent=2))
         return 0
-    print(f"{'ID':>4}  {'NAME':<24}{'PERSON':<12}{'ROLE':<13}{'KOMMUNER':<20}{'CREATED':<12}"
-          f"{'EXPIRES':<12}{'REVOKED':<12}LAST USED")  # fmt: skip
+    print(
+        f"{'ID':>4}  {'NAME':<24}{'PERSON':<12}{'ROLE':<13}{'KOMMUNER':<20}{'CREATED':<12}"
+        f"{'EXPIRES':<12}{'REVOKED':<12}LAST USED"
+    )
     for t in tokens:
         kommuner = ",".join(t["kommuner"]) if isinstance(t["kommuner"], list) else "all"
-        print(f"{t['id']:>4}  {t['name']!s:<24}{t['person'] or '-':<12}{t['role']!s:<13}"
-              f"{kommuner:<20}{_day(t['created_at']):<12}{_day(t['expires_at']):<12}"
-              f"{_day(t['revoked_at']):<12}{_minute(t['last_used_at'])}")  # fmt: skip
+        print(
+            f"{t['id']:>4}  {t['name']!s:<24}{t['person'] or '-':<12}{t['role']!s:<13}"
+            f"{kommuner:<20}{_day(t['created_at']):<12}{_day(t['expires_at']):<12}"
+            f"{_day(t['revoked_at']):<12}{_minute(t['last_used_at'])}"
+        )
     if not tokens:
         print("no API tokens: `helpline token create NAME --person ID --role ROLE` makes one")
     return 0
@@ -108,8 +124,10 @@ async def revoke_command(settings: Settings, args: argparse.Namespace) -> int:
             if row is None:
                 raise CommandError(f"no API token {wanted!r} (see `helpline token list`)")
             if row.revoked_at is not None:
-                print(f"token {row.id} {row.name!r} was revoked already, "
-                      f"at {row.revoked_at.isoformat(timespec='minutes')}")  # fmt: skip
+                print(
+                    f"token {row.id} {row.name!r} was revoked already, "
+                    f"at {row.revoked_at.isoformat(timespec='minutes')}"
+                )
                 return 0
             row.revoked_at = services.clock()
     print(f"revoked token {row.id} {row.name!r}")

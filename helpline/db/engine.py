@@ -39,8 +39,9 @@ def make_engine(url: str) -> AsyncEngine:
         return engine
     # A pool sized for the webhooks' concurrency; waiting for a connection gives up before
     # a voice step's own timeout, so an overloaded database still yields the fallback TwiML.
-    return create_async_engine(url, pool_size=20, max_overflow=10, pool_timeout=5,
-                               pool_recycle=300, hide_parameters=True)  # fmt: skip
+    return create_async_engine(
+        url, pool_size=20, max_overflow=10, pool_timeout=5, pool_recycle=300, hide_parameters=True
+    )
 
 
 def private_directory(path: Path) -> None:

@@ -198,8 +198,17 @@ def _register_rows(org: Organisation) -> list[m.Base]:
             for j, p in enumerate(f.phones)
         ]
     for i, g in enumerate(org.groups):
-        rows.append(m.GroupRow(id=g.id, name=g.name, kind=g.kind, kommune_id=g.kommune,
-                               hub_id=g.hub, number=g.number, position=i))  # fmt: skip
+        rows.append(
+            m.GroupRow(
+                id=g.id,
+                name=g.name,
+                kind=g.kind,
+                kommune_id=g.kommune,
+                hub_id=g.hub,
+                number=g.number,
+                position=i,
+            )
+        )
         rows += [
             m.GroupMemberRow(group_id=g.id, foster_home_id=h, position=j)
             for j, h in enumerate(g.members)

@@ -28,8 +28,9 @@ class ServiceOutbox:
 
     async def since(self, mark: int) -> list[Delivered]:
         async with self._sessions() as session, session.begin():
-            await access_log.record(session, access_log.cli_reader(), "outbox.list",
-                                    f"after={mark}", self._clock())  # fmt: skip
+            await access_log.record(
+                session, access_log.cli_reader(), "outbox.list", f"after={mark}", self._clock()
+            )
             rows = await session.scalars(
                 select(OutboxRow).where(OutboxRow.id > mark).order_by(OutboxRow.id)
             )

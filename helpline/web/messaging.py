@@ -159,8 +159,11 @@ async def _message(conv: MessageWork, message: Message, text: str) -> None:
     user = message.from_user
     if text.startswith("/start"):
         token = text.removeprefix("/start").strip()
-        kind = await redeem(conv.session, token, user.id, message.chat.id, conv.now) if (
-            token and user) else None  # fmt: skip
+        kind = (
+            await redeem(conv.session, token, user.id, message.chat.id, conv.now)
+            if token and user
+            else None
+        )
         _help(conv, chat, say.linked(kind) if kind else say.link_invalid())
         return
     link = await _linked(conv, user.id) if user else None

@@ -37,13 +37,29 @@ REVOKED_TOKEN = "revoked-token-for-tests"
 HANSEN = "+4798765432"  # Familien Hansen, Asker
 
 
-async def add_token(services: Services, name: str, token: str, *, role: str = "admin",
-                    kommuner: str = "", expires_at: datetime = MONDAY_10 + timedelta(days=30),
-                    revoked_at: datetime | None = None) -> None:  # fmt: skip
+async def add_token(
+    services: Services,
+    name: str,
+    token: str,
+    *,
+    role: str = "admin",
+    kommuner: str = "",
+    expires_at: datetime = MONDAY_10 + timedelta(days=30),
+    revoked_at: datetime | None = None,
+) -> None:
     async with services.sessions() as session, session.begin():
-        session.add(ApiTokenRow(name=name, token_hash=token_hash(token), created_at=MONDAY_10,
-                                person_id="kari", role=role, kommuner=kommuner,
-                                expires_at=expires_at, revoked_at=revoked_at))  # fmt: skip
+        session.add(
+            ApiTokenRow(
+                name=name,
+                token_hash=token_hash(token),
+                created_at=MONDAY_10,
+                person_id="kari",
+                role=role,
+                kommuner=kommuner,
+                expires_at=expires_at,
+                revoked_at=revoked_at,
+            )
+        )
 
 
 async def started(services: Services) -> Client:
@@ -59,8 +75,9 @@ async def started(services: Services) -> Client:
     twilio = TwilioDriver(client, services.settings)
     await twilio.post("/twilio/voice", incoming("CA-1", HANSEN, "+4767000001"))
     await twilio.post("/twilio/voice", incoming("CA-2", "+4790000001", "+4767000002"))
-    await twilio.post("/twilio/status", {"CallSid": "CA-2", "CallStatus": "completed",
-                                         "CallDuration": "7"})  # fmt: skip
+    await twilio.post(
+        "/twilio/status", {"CallSid": "CA-2", "CallStatus": "completed", "CallDuration": "7"}
+    )
     return client
 
 
@@ -90,9 +107,9 @@ async def snapshot(services: Services) -> list[tuple[str, str]]:
 
 @cache
 def _every_row() -> CompoundSelect[str, str]:
-    return union_all(*(
-        select(literal(table.name), _row_text(table)) for table in Base.metadata.sorted_tables
-    ))  # fmt: skip
+    return union_all(
+        *(select(literal(table.name), _row_text(table)) for table in Base.metadata.sorted_tables)
+    )
 
 
 def _row_text(table: Table) -> ColumnElement[str]:

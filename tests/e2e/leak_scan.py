@@ -50,8 +50,10 @@ def register_values(org: Organisation) -> list[Forbidden]:
     phones |= {team.duty_phone for team in org.teams if team.duty_phone}
     phones |= {person.phone for person in org.people}
     phones |= {phone for home in org.foster_homes for phone in home.phones}
-    return [*phones_forbidden(phones),
-            *(Forbidden("foster home name", home.name) for home in org.foster_homes)]  # fmt: skip
+    return [
+        *phones_forbidden(phones),
+        *(Forbidden("foster home name", home.name) for home in org.foster_homes),
+    ]
 
 
 def phones_forbidden(phones: Iterable[str]) -> list[Forbidden]:

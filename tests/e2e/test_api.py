@@ -201,14 +201,15 @@ async def test_token_create_prints_a_token_the_api_accepts(
     settings = services.settings
     monkeypatch.setenv("HELPLINE_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("HELPLINE_DATABASE_URL", settings.database_url)
-    create = ["token", "create", "baerum-ola", "--person", "ola", "--role", "koordinator",
-              "--kommune", "baerum"]  # fmt: skip
+    scope = ["--person", "ola", "--role", "koordinator", "--kommune", "baerum"]
+    create = ["token", "create", "baerum-ola", *scope]
     assert await asyncio.to_thread(main, create) == 0
     token = capsys.readouterr().out.strip()
     assert len(token) >= 40
     async with services.sessions() as session:
-        stored = await session.scalar(select(ApiTokenRow.token_hash).where(
-            ApiTokenRow.name == "baerum-ola"))  # fmt: skip
+        stored = await session.scalar(
+            select(ApiTokenRow.token_hash).where(ApiTokenRow.name == "baerum-ola")
+        )
     assert stored == token_hash(token) != token
     status, body = await get_json(client, "/api/contacts", token=token)
     assert status == 200 and [c["kommune"] for c in body["contacts"]] == ["baerum"]

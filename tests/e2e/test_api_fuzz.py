@@ -51,9 +51,15 @@ pytestmark = pytest.mark.e2e
 # schema-breaking ones) x 60 cases x 4 tokens = 960 requests.
 EXAMPLES = 60
 TOKENS = (ADMIN_TOKEN, ASKER_TOKEN, EXPIRED_TOKEN, None)
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_headers_conformance, response_schema_conformance,
-          negative_data_rejection, positive_data_acceptance]  # fmt: skip
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+    positive_data_acceptance,
+]
 Snapshot = list[tuple[str, str]]
 
 
@@ -89,8 +95,10 @@ async def test_the_api_fuzzed_from_its_openapi_document(
     tally = await asyncio.to_thread(fuzz, schema, base_url, take_snapshot)
     for name in ("tried", "server_errors", "refused", "stored_by_refused"):
         record_property(name, getattr(tally, name))
-    print(f"\nfuzz: {tally.tried} requests, {tally.server_errors} x 5xx, {tally.refused} refused"
-          f" storing {tally.stored_by_refused} rows; statuses {dict(tally.statuses)}")  # fmt: skip
+    print(
+        f"\nfuzz: {tally.tried} requests, {tally.server_errors} x 5xx, {tally.refused} refused"
+        f" storing {tally.stored_by_refused} rows; statuses {dict(tally.statuses)}"
+    )
     assert tally.server_errors == 0 and tally.stored_by_refused == 0
     assert tally.tried >= 500
     assert {200, 400, 401, 404} <= set(tally.statuses)
@@ -119,8 +127,13 @@ class Fuzzer:
     def run(self, operation: Any, mode: GenerationMode) -> None:
         cases = operation.as_strategy(mode, headers={"Authorization": "Bearer -"})
 
-        @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck))  # fmt: skip
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=cases)
         def send(case: Any) -> None:
             for token in TOKENS:

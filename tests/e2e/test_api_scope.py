@@ -35,9 +35,18 @@ async def client(services: Services, clock: FrozenClock) -> AsyncIterator[Client
     clock.now = MONDAY_10
     client = await started(services)
     async with services.sessions() as session, session.begin():
-        session.add(ContactRow(channel="sms", kommune_id=None, caller="+4790000002",
-                               caller_masked="+47•••••002", helpline_number="+4767000099",
-                               started_at=MONDAY_10, outcome="in_progress", plan="[]"))  # fmt: skip
+        session.add(
+            ContactRow(
+                channel="sms",
+                kommune_id=None,
+                caller="+4790000002",
+                caller_masked="+47•••••002",
+                helpline_number="+4767000099",
+                started_at=MONDAY_10,
+                outcome="in_progress",
+                plan="[]",
+            )
+        )
     yield client
     await client.close()
 
@@ -58,9 +67,10 @@ async def test_a_koordinator_lists_only_the_kommuner_of_the_scope(client: Client
 
 async def _contact_id(services: Services, kommune: str | None) -> int:
     async with services.sessions() as session:
-        found = await session.scalar(select(ContactRow.id).where(
-            ContactRow.kommune_id.is_(None) if kommune is None
-            else ContactRow.kommune_id == kommune))  # fmt: skip
+        in_kommune = (
+            ContactRow.kommune_id.is_(None) if kommune is None else ContactRow.kommune_id == kommune
+        )
+        found = await session.scalar(select(ContactRow.id).where(in_kommune))
     assert found is not None
     return found
 
@@ -94,8 +104,9 @@ async def test_a_koordinator_reads_a_contact_in_scope(client: Client, services: 
 
 async def _last_used(services: Services, name: str) -> Any:
     async with services.sessions() as session:
-        return await session.scalar(select(ApiTokenRow.last_used_at).where(
-            ApiTokenRow.name == name))  # fmt: skip
+        return await session.scalar(
+            select(ApiTokenRow.last_used_at).where(ApiTokenRow.name == name)
+        )
 
 
 async def test_last_use_is_noted_on_success_at_most_once_a_minute(

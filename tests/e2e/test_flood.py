@@ -61,9 +61,8 @@ def context(services: Services) -> Context:
 
 async def stored(services: Services) -> list[str]:
     async with services.sessions() as session:
-        return list(await session.scalars(
-            select(MessageRow.body).where(MessageRow.direction == "in").order_by(MessageRow.id)
-        ))  # fmt: skip
+        bodies = select(MessageRow.body).where(MessageRow.direction == "in")
+        return list(await session.scalars(bodies.order_by(MessageRow.id)))
 
 
 def unknown(i: int) -> str:
@@ -104,8 +103,9 @@ async def test_two_batch_runs_at_once_tell_staff_once(
     [contact] = await contacts(flooding)
     clock.now = MONDAY_10 + timedelta(minutes=1, seconds=1)
     ctx = context(flooding)
-    told = await asyncio.gather(*(followup_batch(ctx, contact_id=contact.id) for _ in range(3)),
-                                sweep_followups(ctx))  # fmt: skip
+    told = await asyncio.gather(
+        *(followup_batch(ctx, contact_id=contact.id) for _ in range(3)), sweep_followups(ctx)
+    )
     assert sorted(told[:3]) == [0, 0, 2]
     assert len(to(await outbox(flooding), chain()[0])) == 2
 

@@ -11,7 +11,7 @@ from typing import Any, cast
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from sqlalchemy import select
+from sqlalchemy import Executable, select
 
 from bots.twilio_recordings import TwilioRecordings
 from helpline.bootstrap import Services
@@ -56,8 +56,9 @@ async def fake() -> AsyncIterator[FakeTwilio]:
 
 @pytest.fixture
 async def store(fake: FakeTwilio) -> AsyncIterator[TwilioRecordings]:
-    async with TwilioRecordings(account_sid=FAKE_ACCOUNT_SID, auth_token=FAKE_AUTH_TOKEN,
-                                api_base=fake.base_url) as recordings:  # fmt: skip
+    async with TwilioRecordings(
+        account_sid=FAKE_ACCOUNT_SID, auth_token=FAKE_AUTH_TOKEN, api_base=fake.base_url
+    ) as recordings:
         yield recordings
 
 
@@ -71,8 +72,7 @@ class World:
 
     async def sms(self, sender: str, body: str) -> None:
         self.sent += 1
-        form = {"MessageSid": f"SM{self.sent:032d}", "From": sender, "To": ASKER_LINE,
-                "Body": body}  # fmt: skip
+        form = {"MessageSid": f"SM{self.sent:032d}", "From": sender, "To": ASKER_LINE, "Body": body}
         status, answer = await self.twilio.post("/twilio/sms", form)
         assert status == 200, answer
 
@@ -81,19 +81,28 @@ class World:
         call = incoming(call_sid, caller, ASKER_LINE)
         document = await self.twilio.twiml("/twilio/voice", call)
         while (dial := document.find("Dial")) is not None:
-            document = await self.twilio.twiml(dial.get("action", ""),
-                                               {**call, "DialCallStatus": "no-answer"})  # fmt: skip
+            document = await self.twilio.twiml(
+                dial.get("action", ""), {**call, "DialCallStatus": "no-answer"}
+            )
         record = document.find("Record")
         assert record is not None
-        await self.twilio.twiml(record.get("action", ""), {
-            **call, "RecordingUrl": recording_url, "RecordingDuration": "14",
-            "RecordingSid": recording_url.rsplit("/", 1)[-1]})  # fmt: skip
-        await self.twilio.post("/twilio/status", {**call, "CallStatus": "completed",
-                                                  "CallDuration": "95"})  # fmt: skip
+        await self.twilio.twiml(
+            record.get("action", ""),
+            {
+                **call,
+                "RecordingUrl": recording_url,
+                "RecordingDuration": "14",
+                "RecordingSid": recording_url.rsplit("/", 1)[-1],
+            },
+        )
+        await self.twilio.post(
+            "/twilio/status", {**call, "CallStatus": "completed", "CallDuration": "95"}
+        )
 
     async def statistics(self) -> Any:
-        response = await self.client.get("/api/contacts",
-                                         headers={"Authorization": f"Bearer {TOKEN}"})  # fmt: skip
+        response = await self.client.get(
+            "/api/contacts", headers={"Authorization": f"Bearer {TOKEN}"}
+        )
         assert response.status == 200
         return (await response.json())["contacts"]
 
@@ -103,9 +112,16 @@ async def world(services: Services, clock: FrozenClock) -> AsyncIterator[World]:
     clock.now = MONDAY_10
     await load_text(services, demo_text())
     async with services.sessions() as session, session.begin():
-        session.add(ApiTokenRow(name="statistikk", token_hash=token_hash(TOKEN),
-                                created_at=MONDAY_10, role="admin", kommuner="",
-                                expires_at=MONDAY_10 + timedelta(days=400)))  # fmt: skip
+        session.add(
+            ApiTokenRow(
+                name="statistikk",
+                token_hash=token_hash(TOKEN),
+                created_at=MONDAY_10,
+                role="admin",
+                kommuner="",
+                expires_at=MONDAY_10 + timedelta(days=400),
+            )
+        )
     client = await app_client(services)
     yield World(services, client)
     await client.close()
@@ -140,18 +156,17 @@ async def contact_of(services: Services, home: str) -> int:
 
 async def everything(services: Services) -> dict[str, list[tuple[object, ...]]]:
     """The content a purge may change, row by row."""
+    contacts = select(
+        ContactRow.id, ContactRow.caller, ContactRow.recording_url, ContactRow.content_purged_at
+    )
+    queries: dict[str, Executable] = {
+        "contacts": contacts.order_by(ContactRow.id),
+        "messages": select(MessageRow.contact_id, MessageRow.body).order_by(MessageRow.id),
+        "outbox": select(OutboxRow.contact_id, OutboxRow.to, OutboxRow.body).order_by(OutboxRow.id),
+        "events": select(WebhookEventRow.key).order_by(WebhookEventRow.key),
+    }
     async with services.sessions() as session:
-        return {
-            "contacts": [tuple(r) for r in await session.execute(select(
-                ContactRow.id, ContactRow.caller, ContactRow.recording_url,
-                ContactRow.content_purged_at).order_by(ContactRow.id))],
-            "messages": [tuple(r) for r in await session.execute(select(
-                MessageRow.contact_id, MessageRow.body).order_by(MessageRow.id))],
-            "outbox": [tuple(r) for r in await session.execute(select(
-                OutboxRow.contact_id, OutboxRow.to, OutboxRow.body).order_by(OutboxRow.id))],
-            "events": [tuple(r) for r in await session.execute(select(
-                WebhookEventRow.key).order_by(WebhookEventRow.key))],
-        }  # fmt: skip
+        return {name: [tuple(r) for r in await session.execute(q)] for name, q in queries.items()}
 
 
 async def test_aged_content_goes_and_the_statistics_stay(
@@ -163,8 +178,15 @@ async def test_aged_content_goes_and_the_statistics_stay(
     statistics = await world.statistics()
     before = await everything(services)
     async with services.sessions() as session, session.begin():  # a read long ago
-        session.add(AccessLogRow(at=MONDAY_10, actor="api:statistikk", source="api",
-                                 action="contact.read", target="1"))  # fmt: skip
+        session.add(
+            AccessLogRow(
+                at=MONDAY_10,
+                actor="api:statistikk",
+                source="api",
+                action="contact.read",
+                target="1",
+            )
+        )
     async with services.sessions() as session:
         logged = list(await session.scalars(select(AccessLogRow.id)))
 
@@ -172,8 +194,8 @@ async def test_aged_content_goes_and_the_statistics_stay(
     assert await everything(services) == before and fake.deleted_recordings == []
     done = await purge(services, dry_run=False, recordings=store)
     assert would == done
-    assert (done.contacts, done.unknown_numbers, done.recordings, done.recordings_kept) == (
-        3, 1, 1, 0)  # fmt: skip
+    counted = (done.contacts, done.unknown_numbers, done.recordings, done.recordings_kept)
+    assert counted == (3, 1, 1, 0)
     assert done.message_bodies == 3  # Johansen's message, the answer to it, the stranger's
     assert done.outbox_bodies > 0 and done.webhook_answers > 0
     assert fake.deleted_recordings == [old_sid] and young_sid in fake.recordings
@@ -183,8 +205,10 @@ async def test_aged_content_goes_and_the_statistics_stay(
 
     assert await world.statistics() == statistics  # outcome, channel, seconds, category, times
     async with services.sessions() as session:
-        rows = {c.foster_home_id or c.caller_masked: c for c in await session.scalars(
-            select(ContactRow))}  # fmt: skip
+        rows = {
+            c.foster_home_id or c.caller_masked: c
+            for c in await session.scalars(select(ContactRow))
+        }
         old = [rows["hansen"], rows["johansen"], rows["+47•••••001"]]
         young = [rows["olsen"], rows["+47•••••002"]]
         assert all(c.content_purged_at == AGED for c in old)
@@ -222,8 +246,11 @@ async def test_a_recording_twilio_cannot_delete_is_kept_for_the_next_run(
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    async with TwilioRecordings(account_sid=FAKE_ACCOUNT_SID, auth_token=FAKE_AUTH_TOKEN,
-                                api_base=f"http://127.0.0.1:{port}") as unreachable:  # fmt: skip
+    async with TwilioRecordings(
+        account_sid=FAKE_ACCOUNT_SID,
+        auth_token=FAKE_AUTH_TOKEN,
+        api_base=f"http://127.0.0.1:{port}",
+    ) as unreachable:
         assert (await purge(services, dry_run=False, recordings=unreachable)).recordings_kept == 1
     again = await purge(services, dry_run=False, recordings=store)
     assert (again.contacts, again.recordings, again.recordings_kept) == (1, 1, 0)
@@ -248,8 +275,8 @@ async def test_in_sandbox_mode_the_daily_job_drops_the_url_and_calls_nobody(
 
 async def recording_urls(services: Services) -> list[str]:
     async with services.sessions() as session:
-        return [u for u in await session.scalars(
-            select(ContactRow.recording_url).order_by(ContactRow.id)) if u]  # fmt: skip
+        urls = await session.scalars(select(ContactRow.recording_url).order_by(ContactRow.id))
+        return [u for u in urls if u]
 
 
 async def test_a_new_message_after_the_purge_opens_a_new_conversation(
@@ -262,8 +289,8 @@ async def test_a_new_message_after_the_purge_opens_a_new_conversation(
     await purge(world.services, dry_run=False, recordings=None)
     await world.sms(JOHANSEN, "Hei igjen")
     async with world.services.sessions() as session:
-        ids = list(await session.scalars(select(ContactRow.id).where(
-            ContactRow.foster_home_id == "johansen").order_by(ContactRow.id)))  # fmt: skip
+        johansen = select(ContactRow.id).where(ContactRow.foster_home_id == "johansen")
+        ids = list(await session.scalars(johansen.order_by(ContactRow.id)))
         bodies = list(await session.scalars(select(MessageRow.body).order_by(MessageRow.id)))
     assert ids[0] == old and len(ids) == 2
     assert bodies == ["", "Hei igjen"]

@@ -53,16 +53,23 @@ async def test_serve_masks_tokens_and_numbers_and_keeps_its_files_private(
     (data_dir / "helpline.db").chmod(0o644)
     org_file = tmp_path / "org.toml"
     org_file.write_text(demo_text(), encoding="utf-8")
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("HELPLINE_", "TWILIO_", "TELEGRAM_"))}  # fmt: skip
-    env |= {"HELPLINE_DATA_DIR": str(data_dir), "HELPLINE_PUBLIC_URL": f"http://127.0.0.1:{port}",
-            "HELPLINE_ORG_FILE": str(org_file), "HELPLINE_DEBUG_LIBRARIES": "1"}  # fmt: skip
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("HELPLINE_", "TWILIO_", "TELEGRAM_"))
+    }
+    env |= {
+        "HELPLINE_DATA_DIR": str(data_dir),
+        "HELPLINE_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "HELPLINE_ORG_FILE": str(org_file),
+        "HELPLINE_DEBUG_LIBRARIES": "1",
+    }
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
+        serve = ("-m", "helpline.cli", "-v", "serve", "--port", str(port), "--no-jobs")
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "helpline.cli", "-v", "serve", "--port", str(port), "--no-jobs",
-            env=env, stdout=out, stderr=out, umask=0o000,
-        )  # fmt: skip
+            sys.executable, *serve, env=env, stdout=out, stderr=out, umask=0o000
+        )
     try:
         base = f"http://127.0.0.1:{port}"
         await wait_until_up(base)

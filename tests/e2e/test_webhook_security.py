@@ -96,9 +96,13 @@ async def test_a_signed_staff_reply_replayed_with_appended_keys_forges_nothing(
     [contact] = await contacts(services)
     primary = chain()[0]
     url = twilio.settings.public_url + "/twilio/sms"
-    captured: Pairs = [("MessageSid", "SM" + "1" * 32), ("From", primary), ("To", ASKER_LINE),
-                       ("Body", f"#K{contact.id} Jeg ringer deg snart."),
-                       ("AccountSid", "AC" + "0" * 32)]  # fmt: skip
+    captured: Pairs = [
+        ("MessageSid", "SM" + "1" * 32),
+        ("From", primary),
+        ("To", ASKER_LINE),
+        ("Body", f"#K{contact.id} Jeg ringer deg snart."),
+        ("AccountSid", "AC" + "0" * 32),
+    ]
     signature = sign_pairs(twilio, url, captured)
     assert (await post_pairs(twilio.client, url, captured, signature))[0] == 200
     before = await row_counts(services)
@@ -118,8 +122,7 @@ async def test_a_repeated_digits_key_cannot_take_a_call_on_the_screening_step(
 ) -> None:
     start = await twilio.twiml("/twilio/voice", incoming("CA-day", HANSEN, ASKER_LINE))
     [contact] = await contacts(services)
-    gather_url = (f"{twilio.settings.public_url}/twilio/voice/screened"
-                  f"?contact={contact.id}&step=0")  # fmt: skip
+    gather_url = f"{twilio.settings.public_url}/twilio/voice/screened?contact={contact.id}&step=0"
     leg = {"CallSid": "CA-leg0", "To": dialled_number(start).text or ""}
     await twilio.twiml(dialled_number(start).get("url", ""), leg)
     captured: Pairs = [*leg.items(), ("Digits", "")]
@@ -239,17 +242,26 @@ async def test_answers_with_personal_data_are_never_cached(
     twilio: TwilioDriver, services: Services
 ) -> None:
     async with services.sessions() as session, session.begin():
-        session.add(ApiTokenRow(name="cache-test", token_hash=token_hash("cache-token"),
-                                created_at=MONDAY_10, role="admin", kommuner="",
-                                expires_at=MONDAY_10 + timedelta(days=1)))  # fmt: skip
+        session.add(
+            ApiTokenRow(
+                name="cache-test",
+                token_hash=token_hash("cache-token"),
+                created_at=MONDAY_10,
+                role="admin",
+                kommuner="",
+                expires_at=MONDAY_10 + timedelta(days=1),
+            )
+        )
         feed = await rotate_feed(session, "person", "kari", MONDAY_10)
     assert feed is not None
     client, public = twilio.client, twilio.settings.public_url
     call = incoming("CA-cache", HANSEN, ASKER_LINE)
     answers = [
-        await client.post("/twilio/voice", data=call,
-                          headers={"X-Twilio-Signature": twilio.sign(public + "/twilio/voice",
-                                                                     call)}),
+        await client.post(
+            "/twilio/voice",
+            data=call,
+            headers={"X-Twilio-Signature": twilio.sign(public + "/twilio/voice", call)},
+        ),
         await client.post("/twilio/voice", data=call, headers={"X-Twilio-Signature": "forged"}),
         await client.get("/api/contacts", headers={"Authorization": "Bearer cache-token"}),
         await client.get("/api/contacts"),
@@ -257,7 +269,7 @@ async def test_answers_with_personal_data_are_never_cached(
         await client.get(feed_path("not-a-token")),
         await client.post("/telegram/webhook", json={}),
         await client.get("/no/such/page"),
-    ]  # fmt: skip
+    ]
     assert [r.status for r in answers] == [200, 403, 200, 401, 200, 404, 404, 404]
     assert [r.headers.get("Cache-Control") for r in answers] == ["no-store"] * len(answers)
     for path in ("/healthz", "/readyz", "/api/openapi.json"):

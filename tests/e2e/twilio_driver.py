@@ -34,8 +34,7 @@ class TwilioDriver:
             url = self.settings.public_url + url
         parts = urlsplit(url)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
-        headers = {SIGNATURE_HEADER: signature if signature is not None
-                   else self.sign(url, params)}  # fmt: skip
+        headers = {SIGNATURE_HEADER: signature if signature is not None else self.sign(url, params)}
         response = await self.client.post(path, data=params, headers=headers)
         self.sent.append(path)
         return response.status, await response.text()

@@ -97,8 +97,8 @@ def test_token_list_shows_scope_and_expiry_and_never_the_token(
 ) -> None:
     run(capsys, "demo")
     _, first, _ = run(capsys, "token", "create", "asker-kari", *KARI_ASKER, "--kommune", "baerum")
-    _, second, _ = run(capsys, "token", "create", "root-ola", "--person", "ola", "--role",
-                       "admin", "--expires-in", "2w")  # fmt: skip
+    ola_admin = ("--person", "ola", "--role", "admin", "--expires-in", "2w")
+    _, second, _ = run(capsys, "token", "create", "root-ola", *ola_admin)
     code, out, _ = run(capsys, "token", "list", "--json")
     assert code == 0
     tokens = json.loads(out)["tokens"]
@@ -106,8 +106,10 @@ def test_token_list_shows_scope_and_expiry_and_never_the_token(
         ("asker-kari", "kari", "koordinator", ["asker", "baerum"]),
         ("root-ola", "ola", "admin", None),
     ]
-    lifetimes = [datetime.fromisoformat(t["expires_at"]) - datetime.fromisoformat(t["created_at"])
-                 for t in tokens]  # fmt: skip
+    lifetimes = [
+        datetime.fromisoformat(t["expires_at"]) - datetime.fromisoformat(t["created_at"])
+        for t in tokens
+    ]
     assert lifetimes == [timedelta(days=90), timedelta(weeks=2)]
     assert all(t["revoked_at"] is None and t["last_used_at"] is None for t in tokens)
     code, table, _ = run(capsys, "token", "list")
@@ -156,9 +158,11 @@ def test_command_line_reads_are_recorded_and_the_log_can_be_reviewed(
     code, out, _ = run(capsys, "access-log", "--since", "2999-01-01")
     assert code == 0 and "the access log is empty since 2999-01-01" in out
     actions = [(r.action, r.target) for r in rows(cli, AccessLogRow)]
-    assert actions[-3:] == [("access_log.read", "limit=100"),
-                            ("access_log.read", "since=2026-11-01&limit=100"),
-                            ("access_log.read", "since=2999-01-01&limit=100")]  # fmt: skip
+    assert actions[-3:] == [
+        ("access_log.read", "limit=100"),
+        ("access_log.read", "since=2026-11-01&limit=100"),
+        ("access_log.read", "since=2999-01-01&limit=100"),
+    ]
 
 
 class AccessLogBroken(Exception):

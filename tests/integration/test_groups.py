@@ -46,23 +46,49 @@ async def test_the_networks_state_outlives_reloads_and_the_register_is_replaced(
     await load_text(services, demo_text())
     now = services.clock()
     async with services.sessions() as session, session.begin():
-        session.add_all([
-            m.GroupMuteRow(group_id=FAMILY, foster_home_id="haugen", muted_at=now),
-            m.OptOutRow(channel="sms", address="+4798765432", scope=f"group:{FAMILY}",
-                        source="keyword", created_at=now),
-            m.GroupMessageRow(group_id=FAMILY, foster_home_id="hansen", channel="sms",
-                              body="Hei alle", created_at=now),
-            m.BroadcastRow(created_at=now, created_by="cli", audience="kommune:asker",
-                           body="Nettverkstreff", send_at=now, status="scheduled"),
-        ])  # fmt: skip
+        session.add_all(
+            [
+                m.GroupMuteRow(group_id=FAMILY, foster_home_id="haugen", muted_at=now),
+                m.OptOutRow(
+                    channel="sms",
+                    address="+4798765432",
+                    scope=f"group:{FAMILY}",
+                    source="keyword",
+                    created_at=now,
+                ),
+                m.GroupMessageRow(
+                    group_id=FAMILY,
+                    foster_home_id="hansen",
+                    channel="sms",
+                    body="Hei alle",
+                    created_at=now,
+                ),
+                m.BroadcastRow(
+                    created_at=now,
+                    created_by="cli",
+                    audience="kommune:asker",
+                    body="Nettverkstreff",
+                    send_at=now,
+                    status="scheduled",
+                ),
+            ]
+        )
     without_groups = demo_text().split("# --- The network")[0]
     assert await load_text(services, without_groups) == 2
+    network_tables = (
+        m.GroupMuteRow,
+        m.OptOutRow,
+        m.GroupMessageRow,
+        m.BroadcastRow,
+        m.GroupRow,
+        m.GroupMemberRow,
+        m.GroupStaffRow,
+    )
     async with services.sessions() as session:
         counts = [
             await session.scalar(select(func.count()).select_from(table))
-            for table in (m.GroupMuteRow, m.OptOutRow, m.GroupMessageRow, m.BroadcastRow,
-                          m.GroupRow, m.GroupMemberRow, m.GroupStaffRow)
-        ]  # fmt: skip
+            for table in network_tables
+        ]
         message = await session.scalar(select(m.GroupMessageRow))
         broadcast = await session.scalar(select(m.BroadcastRow))
     assert counts == [1, 1, 1, 1, 0, 0, 0]
@@ -74,8 +100,9 @@ async def test_an_opt_out_is_unique_per_channel_address_and_scope(services: Serv
     now = services.clock()
 
     def opt_out(scope: str) -> m.OptOutRow:
-        return m.OptOutRow(channel="sms", address="+4798765432", scope=scope, source="keyword",
-                           created_at=now)  # fmt: skip
+        return m.OptOutRow(
+            channel="sms", address="+4798765432", scope=scope, source="keyword", created_at=now
+        )
 
     async with services.sessions() as session, session.begin():
         session.add_all([opt_out("network"), opt_out(f"group:{FAMILY}")])
@@ -118,19 +145,40 @@ def test_group_list_as_json_and_as_a_table(
     assert json.loads(out) == {
         "network_number": "+4767000090",
         "groups": [
-            {"id": FAMILY, "name": "Ressursfamilien Nilsen", "kind": "ressursfamilie",
-             "kommune": "asker", "hub": "nilsen", "member_count": 3, "number": "+4767000091"},
-            {"id": "baerum-nettverk", "name": "Fosterhjemsnettverket i Bærum",
-             "kind": "nettverk", "kommune": "baerum", "hub": None, "member_count": 3,
-             "number": None},
+            {
+                "id": FAMILY,
+                "name": "Ressursfamilien Nilsen",
+                "kind": "ressursfamilie",
+                "kommune": "asker",
+                "hub": "nilsen",
+                "member_count": 3,
+                "number": "+4767000091",
+            },
+            {
+                "id": "baerum-nettverk",
+                "name": "Fosterhjemsnettverket i Bærum",
+                "kind": "nettverk",
+                "kommune": "baerum",
+                "hub": None,
+                "member_count": 3,
+                "number": None,
+            },
         ],
-    }  # fmt: skip
+    }
     code, out, _ = run(capsys, "group", "list")
     header, family, network, footer = out.splitlines()
-    assert code == 0 and header.split() == [
-        "ID", "NAME", "KIND", "KOMMUNE", "HUB", "MEMBERS", "NUMBER"]  # fmt: skip
-    assert family.split() == [FAMILY, "Ressursfamilien", "Nilsen", "ressursfamilie", "asker",
-                              "nilsen", "3", "+4767000091"]  # fmt: skip
+    columns = ["ID", "NAME", "KIND", "KOMMUNE", "HUB", "MEMBERS", "NUMBER"]
+    assert code == 0 and header.split() == columns
+    assert family.split() == [
+        FAMILY,
+        "Ressursfamilien",
+        "Nilsen",
+        "ressursfamilie",
+        "asker",
+        "nilsen",
+        "3",
+        "+4767000091",
+    ]
     assert network.split()[-4:] == ["baerum", "-", "3", "-"]
     assert footer == "network number (groups without their own): +4767000090"
 
@@ -138,9 +186,11 @@ def test_group_list_as_json_and_as_a_table(
 def test_group_mute_and_unmute_are_idempotent(
     cli: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(capsys, "group", "mute", FAMILY, "hansen") == (
-        0, f"muted foster home 'hansen' in group '{FAMILY}': their messages are stored and"
-        " not relayed\n", "")  # fmt: skip
+    muted = (
+        f"muted foster home 'hansen' in group '{FAMILY}': their messages are stored and"
+        " not relayed\n"
+    )
+    assert run(capsys, "group", "mute", FAMILY, "hansen") == (0, muted, "")
     code, out, _ = run(capsys, "group", "mute", FAMILY, "hansen")
     assert (code, out) == (0, f"foster home 'hansen' in group '{FAMILY}' was already muted\n")
     assert run(capsys, "group", "mute", FAMILY, "nilsen")[0] == 0  # the hub, too

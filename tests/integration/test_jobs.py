@@ -36,11 +36,19 @@ async def test_watch_coverage_warns_about_gaps_in_the_coming_two_weeks(
 async def voicemail(services: Services, phones: list[str], outcome: str = "voicemail") -> int:
     plan = CallPlan(tuple(DialStep(i, "primary", f"P{i}", p) for i, p in enumerate(phones)))
     contact = ContactRow(
-        channel="voice", kommune_id="asker", kommune_name="Asker", foster_home_id="hansen",
-        foster_home_name="Familien Hansen", caller="+4798765432", caller_masked="x",
-        helpline_number="+4767000001", call_sid=f"CA-{outcome}", started_at=services.clock(),
-        outcome=outcome, plan=plan.to_json(),
-    )  # fmt: skip
+        channel="voice",
+        kommune_id="asker",
+        kommune_name="Asker",
+        foster_home_id="hansen",
+        foster_home_name="Familien Hansen",
+        caller="+4798765432",
+        caller_masked="x",
+        helpline_number="+4767000001",
+        call_sid=f"CA-{outcome}",
+        started_at=services.clock(),
+        outcome=outcome,
+        plan=plan.to_json(),
+    )
     async with services.sessions() as session, session.begin():
         session.add(contact)
     return contact.id

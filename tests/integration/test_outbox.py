@@ -47,8 +47,9 @@ async def live(services: Services, fake: FakeTwilio) -> AsyncIterator[Services]:
 
 
 def twilio(api_base: str) -> TwilioSms:
-    return TwilioSms(account_sid=FAKE_ACCOUNT_SID, auth_token=FAKE_AUTH_TOKEN,
-                     api_base=api_base, timeout=2.0)  # fmt: skip
+    return TwilioSms(
+        account_sid=FAKE_ACCOUNT_SID, auth_token=FAKE_AUTH_TOKEN, api_base=api_base, timeout=2.0
+    )
 
 
 def closed_port() -> int:
@@ -60,8 +61,9 @@ def closed_port() -> int:
 
 async def queued(services: Services, body: str = "Ring meg") -> int:
     async with services.sessions() as session, session.begin():
-        row = services.outbox.queue(session, channel="sms", to=TO, sender=FROM, body=body,
-                                    contact_id=None, kind="help")  # fmt: skip
+        row = services.outbox.queue(
+            session, channel="sms", to=TO, sender=FROM, body=body, contact_id=None, kind="help"
+        )
     return row.id
 
 
@@ -170,8 +172,9 @@ async def test_the_outbox_gives_up_after_its_last_attempt(live: Services, fake: 
 
 async def test_a_refused_message_is_not_retried(live: Services, fake: FakeTwilio) -> None:
     async with live.sessions() as session, session.begin():
-        bad = live.outbox.queue(session, channel="sms", to="98765432", sender=FROM, body="x",
-                                contact_id=None)  # fmt: skip
+        bad = live.outbox.queue(
+            session, channel="sms", to="98765432", sender=FROM, body="x", contact_id=None
+        )
     assert await sweep(live) == 0
     assert ((await row(live, bad.id)).status, len(fake.messages)) == ("failed", 1)
     assert await sweep(live) == 0 and len(fake.messages) == 1

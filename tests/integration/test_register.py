@@ -111,11 +111,17 @@ async def test_groups_and_the_network_settings_come_back_as_loaded(services: Ser
     assert org.groups and org.helpline.network_number  # the demo has both
     variant = replace(
         org,
-        helpline=replace(org.helpline, network_number=None, ressursfamilie_size=2,
-                         quiet_hours=QuietHours(time(22, 30), time(6, 45))),
-        groups=(replace(org.groups[0], members=(), staff=org.groups[0].staff[::-1]),
-                replace(org.groups[1], members=org.groups[1].members[::-1])),
-    )  # fmt: skip
+        helpline=replace(
+            org.helpline,
+            network_number=None,
+            ressursfamilie_size=2,
+            quiet_hours=QuietHours(time(22, 30), time(6, 45)),
+        ),
+        groups=(
+            replace(org.groups[0], members=(), staff=org.groups[0].staff[::-1]),
+            replace(org.groups[1], members=org.groups[1].members[::-1]),
+        ),
+    )
     for version, expected in enumerate([org, variant, org], 1):
         assert await load_text(services, dump_org(expected)) == version
         async with services.sessions() as session:

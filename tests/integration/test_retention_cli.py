@@ -25,20 +25,43 @@ async def _old_conversation(settings: Settings) -> None:
                 await connection.execute(table.delete())
         async with services.sessions() as session, session.begin():
             contact = ContactRow(
-                channel="sms", kommune_id="asker", kommune_name="Asker", caller="+4790000001",
-                caller_masked="+47•••••001", helpline_number="+4767000001", started_at=LONG_AGO,
-                outcome="closed", plan="[]", closed_at=LONG_AGO, category="annet",
-            )  # fmt: skip
+                channel="sms",
+                kommune_id="asker",
+                kommune_name="Asker",
+                caller="+4790000001",
+                caller_masked="+47•••••001",
+                helpline_number="+4767000001",
+                started_at=LONG_AGO,
+                outcome="closed",
+                plan="[]",
+                closed_at=LONG_AGO,
+                category="annet",
+            )
             session.add(contact)
             await session.flush()
-            session.add_all([
-                MessageRow(contact_id=contact.id, direction="in", channel="sms",
-                           sender_role="foster_parent", body="Hei", created_at=LONG_AGO),
-                OutboxRow(channel="sms", to="+4790000001", sender="+4767000001", body="Takk",
-                          contact_id=contact.id, created_at=LONG_AGO, status="sandbox",
-                          kind="receipt"),
-                WebhookEventRow(key="sms:SM1", response="<Response/>", created_at=LONG_AGO),
-            ])  # fmt: skip
+            session.add_all(
+                [
+                    MessageRow(
+                        contact_id=contact.id,
+                        direction="in",
+                        channel="sms",
+                        sender_role="foster_parent",
+                        body="Hei",
+                        created_at=LONG_AGO,
+                    ),
+                    OutboxRow(
+                        channel="sms",
+                        to="+4790000001",
+                        sender="+4767000001",
+                        body="Takk",
+                        contact_id=contact.id,
+                        created_at=LONG_AGO,
+                        status="sandbox",
+                        kind="receipt",
+                    ),
+                    WebhookEventRow(key="sms:SM1", response="<Response/>", created_at=LONG_AGO),
+                ]
+            )
 
 
 async def _content(settings: Settings) -> tuple[object, ...]:
@@ -68,8 +91,14 @@ def test_purge_dry_run_counts_and_changes_nothing_then_purge_does_it(
     assert main(["purge", "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "(HELPLINE_RETENTION_DAYS=90), would blank or delete:" in out
-    for label in ("contacts", "message bodies", "outbox bodies", "stored webhook answers",
-                  "unknown callers' numbers"):  # fmt: skip
+    labels = (
+        "contacts",
+        "message bodies",
+        "outbox bodies",
+        "stored webhook answers",
+        "unknown callers' numbers",
+    )
+    for label in labels:
         assert f"  {label:<26} 1\n" in out + "\n", label
     assert "  recordings                 0" in out
     assert asyncio.run(_content(cli)) == before

@@ -37,8 +37,15 @@ def _migrate(connection: Connection, revision: str, *, down: bool = False) -> No
     (command.downgrade if down else command.upgrade)(config, revision)
 
 
-_NETWORK_TABLES = {"groups", "group_members", "group_staff", "group_mutes", "opt_outs",
-                   "group_messages", "broadcasts"}  # fmt: skip
+_NETWORK_TABLES = {
+    "groups",
+    "group_members",
+    "group_staff",
+    "group_mutes",
+    "opt_outs",
+    "group_messages",
+    "broadcasts",
+}
 
 
 async def test_the_network_migration_keeps_the_outbox_and_goes_back_cleanly(
@@ -48,11 +55,13 @@ async def test_the_network_migration_keeps_the_outbox_and_goes_back_cleanly(
     try:
         async with engine.begin() as connection:
             await connection.run_sync(_migrate, "0004")
-            await connection.execute(text(
-                "INSERT INTO outbox (channel, \"to\", sender, body, created_at, status, kind,"
-                " attempts) VALUES ('sms', '+4798765432', '+4767000001', 'x',"
-                " '2026-12-01 09:00:00', 'sent', 'message', 1)"
-            ))  # fmt: skip
+            await connection.execute(
+                text(
+                    'INSERT INTO outbox (channel, "to", sender, body, created_at, status, kind,'
+                    " attempts) VALUES ('sms', '+4798765432', '+4767000001', 'x',"
+                    " '2026-12-01 09:00:00', 'sent', 'message', 1)"
+                )
+            )
             await connection.run_sync(_migrate, "0005")
             row = (
                 await connection.execute(text("SELECT msg_class, disable_notification FROM outbox"))

@@ -24,10 +24,12 @@ async def fake() -> AsyncIterator[FakeTwilio]:
         yield running
 
 
-def store(fake: FakeTwilio, *, auth_token: str = FAKE_AUTH_TOKEN,
-          api_base: str | None = None) -> TwilioRecordings:  # fmt: skip
-    return TwilioRecordings(account_sid=FAKE_ACCOUNT_SID, auth_token=auth_token,
-                            api_base=api_base or fake.base_url)  # fmt: skip
+def store(
+    fake: FakeTwilio, *, auth_token: str = FAKE_AUTH_TOKEN, api_base: str | None = None
+) -> TwilioRecordings:
+    return TwilioRecordings(
+        account_sid=FAKE_ACCOUNT_SID, auth_token=auth_token, api_base=api_base or fake.base_url
+    )
 
 
 async def test_a_recording_is_deleted_with_a_signed_delete(fake: FakeTwilio) -> None:

@@ -30,8 +30,14 @@ def at(minutes: int) -> datetime:
     return OPENED + minutes * MIN
 
 
-def hansen(notified: int = 1, last: int = 0, *, closed_at: datetime | None = None,
-           exhausted_at: datetime | None = None, flood: bool = False) -> Conversation:  # fmt: skip
+def hansen(
+    notified: int = 1,
+    last: int = 0,
+    *,
+    closed_at: datetime | None = None,
+    exhausted_at: datetime | None = None,
+    flood: bool = False,
+) -> Conversation:
     """Conversation K7 of Familien Hansen, `notified` steps told, the last at `at(last)`,
     nobody has taken it; `flood` marks a flood conversation."""
     state = ConversationState(notified, None, closed_at, at(last), exhausted_at)

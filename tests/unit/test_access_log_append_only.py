@@ -15,9 +15,10 @@ EXEMPT = {ROOT / "helpline" / "db" / "models.py"}  # where the table is declared
 
 def service_modules() -> list[Path]:
     return sorted(
-        p for p in (ROOT / "helpline").rglob("*.py")
+        p
+        for p in (ROOT / "helpline").rglob("*.py")
         if "migrations" not in p.parts and p not in EXEMPT
-    )  # fmt: skip
+    )
 
 
 def test_only_the_access_log_module_touches_the_table() -> None:

@@ -120,8 +120,9 @@ def test_an_escalation_is_a_notification_to_the_second_person() -> None:
 
 
 def test_a_doubled_and_a_missing_escalation_are_counted() -> None:
-    doubled = judge_conversation(1, 0.0, 5.0, BACKUP, [(0.0, PRIMARY), (6.0, BACKUP),
-                                                       (5.5, BACKUP)])  # fmt: skip
+    doubled = judge_conversation(
+        1, 0.0, 5.0, BACKUP, [(0.0, PRIMARY), (6.0, BACKUP), (5.5, BACKUP)]
+    )
     assert (doubled.escalations, doubled.escalated_at) == (2, 5.5)
     missing = judge_conversation(2, 0.0, 5.0, BACKUP, [(0.0, PRIMARY), (20.0, FALLBACK)])
     assert (missing.escalations, missing.lateness) == (0, None)

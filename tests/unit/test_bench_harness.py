@@ -100,9 +100,13 @@ def test_the_figures_document_has_null_for_nothing_measured() -> None:
     document = figures_document([*FIGURES[:2], Figure("p50", "p50", math.nan, "s")])
     assert list(document) == ["rps", "p99", "p50"]
     assert document["p99"] == {
-        "key": "p99", "label": "p99", "value": 3.14159, "unit": "ms",
-        "target": "< 50 ms", "ok": True,
-    }  # fmt: skip
+        "key": "p99",
+        "label": "p99",
+        "value": 3.14159,
+        "unit": "ms",
+        "target": "< 50 ms",
+        "ok": True,
+    }
     assert document["p50"]["value"] is None
 
 

@@ -70,8 +70,9 @@ DIALS = [
 
 
 @pytest.mark.parametrize(("index", "stored", "status", "outcome", "following"), DIALS)
-def test_dial_ended(index: int, stored: str, status: str, outcome: str,
-                    following: NextAction) -> None:  # fmt: skip
+def test_dial_ended(
+    index: int, stored: str, status: str, outcome: str, following: NextAction
+) -> None:
     result = dial_ended(PLAN, index, stored, status)
     assert (result.outcome, result.next) == (outcome, following)
 

@@ -26,18 +26,25 @@ def kari_first() -> tuple[ChainEntry, ...]:
     return Rota(WITH_HOMES).on_duty("asker", MONDAY_10)
 
 
-def route(caller: str | None, dialled: str | None, default: str | None = None,
-          home: FosterHome | None = None) -> Routed:  # fmt: skip
-    return route_contact(Directory(WITH_HOMES), Rota(WITH_HOMES), caller, dialled, default,
-                         MONDAY_10, home)  # fmt: skip
+def route(
+    caller: str | None,
+    dialled: str | None,
+    default: str | None = None,
+    home: FosterHome | None = None,
+) -> Routed:
+    return route_contact(
+        Directory(WITH_HOMES), Rota(WITH_HOMES), caller, dialled, default, MONDAY_10, home
+    )
 
 
 def test_the_chain_at_monday_ten_is_asker_bvt_then_the_fallback() -> None:
     chain = kari_first()
     assert [(e.role, e.phone) for e in chain] == [
-        ("primary", PHONE["ola"]), ("backup", PHONE["per"]),
-        ("barnevernvakt", "+4792000000"), ("fallback", FALLBACK_PHONE),
-    ]  # fmt: skip
+        ("primary", PHONE["ola"]),
+        ("backup", PHONE["per"]),
+        ("barnevernvakt", "+4792000000"),
+        ("fallback", FALLBACK_PHONE),
+    ]
     assert chain[0].name == NAME["ola"]
 
 
@@ -57,9 +64,13 @@ ROUTES = [
 
 @pytest.mark.parametrize(("caller", "dialled", "default", "home", "kommune", "found"), ROUTES)
 def test_route_contact(
-    caller: str, dialled: str | None, default: str | None, home: FosterHome | None,
-    kommune: str, found: str | None,
-) -> None:  # fmt: skip
+    caller: str,
+    dialled: str | None,
+    default: str | None,
+    home: FosterHome | None,
+    kommune: str,
+    found: str | None,
+) -> None:
     routed = route(caller, dialled, default, home)
     assert routed.kommune is not None and routed.kommune.id == kommune
     assert (routed.foster_home.id if routed.foster_home else None) == found

@@ -40,5 +40,5 @@ def test_left_sending(claimed: datetime | None, expected: bool) -> None:
 
 def test_a_row_left_sending_is_tried_again_unless_it_had_every_attempt() -> None:
     assert SENDING_TIMEOUT == timedelta(minutes=5)
-    assert [after_crash(n) for n in (1, MAX_ATTEMPTS - 1, MAX_ATTEMPTS)] == [
-        "pending", "pending", "failed"]  # fmt: skip
+    after = [after_crash(n) for n in (1, MAX_ATTEMPTS - 1, MAX_ATTEMPTS)]
+    assert after == ["pending", "pending", "failed"]

@@ -38,14 +38,14 @@ OSLO = ZoneInfo("Europe/Oslo")
             timedelta(seconds=5),
             T + timedelta(seconds=5),
             T + timedelta(seconds=10),
-        ),  # fmt: skip
+        ),
         # Any zone names the same window: they are slices of UTC time, DST or not.
         (
             datetime(2026, 10, 25, 2, 30, tzinfo=UTC).astimezone(OSLO),
             timedelta(hours=1),
             datetime(2026, 10, 25, 2, 0, tzinfo=UTC),
             datetime(2026, 10, 25, 3, 0, tzinfo=UTC),
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_window_at(instant: datetime, span: timedelta, start: datetime, end: datetime) -> None:
@@ -87,7 +87,7 @@ def test_follow_up_notifies_now_or_batches(
         (500, 10, True),
         (None, 10, False),
         (2, 1, True),
-    ],  # fmt: skip
+    ],
 )
 def test_floods_over_the_cap_only(count: int | None, cap: int, flooded: bool) -> None:
     assert floods(count, cap) is flooded

@@ -32,7 +32,7 @@ def test_each_leak_is_found_with_its_line_and_kind() -> None:
         *bodies_forbidden(["Vi trenger hjelp i kveld.\nKan noen ringe oss tilbake?", "JA"]),
         *tokens_forbidden([BOT_TOKEN]),
     ]
-    log = "\n".join([
+    lines = [
         "INFO httpx: HTTP Request: POST http://x/bot***/sendMessage",  # redacted: fine
         "INFO helpline.outbox: sms 3 to +47•••••432 sent (notify)",  # masked: fine
         "DEBUG telegram.Bot: parameters {'text': 'Kan noen ringe oss tilbake?'}",
@@ -40,10 +40,13 @@ def test_each_leak_is_found_with_its_line_and_kind() -> None:
         "DEBUG sqlalchemy: Row ('hansen', 'Familien Hansen')",
         "INFO httpx: POST http://x/botAAE-fake_token_for_tests_0123456789ab/getMe",
         "INFO saq: JA",  # a two-letter body is no finding
-    ])  # fmt: skip
-    findings = scan(log, forbidden)
+    ]
+    findings = scan("\n".join(lines), forbidden)
     assert [(f.line_number, f.kind) for f in findings] == [
-        (3, "message body"), (4, "phone number"), (5, "foster home name"), (6, "token")
-    ]  # fmt: skip
+        (3, "message body"),
+        (4, "phone number"),
+        (5, "foster home name"),
+        (6, "token"),
+    ]
     assert findings[0].line == "DEBUG telegram.Bot: parameters {'text': '«message body»'}"
     assert "98765432" not in findings[1].line

@@ -40,11 +40,14 @@ def test_a_new_conversation_notifies_the_primary_and_sends_one_receipt() -> None
     outcome = lifecycle.opened(new, BODY, {}, at(0))
     notice = say.staff_notification("Familien Hansen", "Asker", BODY, "K7", telegram=False)
     assert outcome == Outcome(
-        7, replace(new.state, notified_steps=1, last_notified_at=at(0)),
-        messages=(Outgoing(KARI_SMS, notice, "notify", 7),
-                  Outgoing(HANSEN_SMS, say.receipt(KARI, 10), "receipt", 7)),
+        7,
+        replace(new.state, notified_steps=1, last_notified_at=at(0)),
+        messages=(
+            Outgoing(KARI_SMS, notice, "notify", 7),
+            Outgoing(HANSEN_SMS, say.receipt(KARI, 10), "receipt", 7),
+        ),
         after=(ScheduleDeadline(7, 0, at(10)),),
-    )  # fmt: skip
+    )
 
 
 def test_an_unknown_number_gets_the_neutral_receipt_and_telegram_staff_buttons() -> None:
@@ -64,34 +67,44 @@ def test_a_flood_conversation_is_notified_in_flood_words() -> None:
 def test_a_passed_deadline_notifies_the_next_step_naming_who_missed_it() -> None:
     escalate = Escalate(1, OLA, at(20), KARI)
     outcome = lifecycle.deadline_passed(hansen(), escalate, BODY, {}, (COORDINATOR,), at(10))
-    text = say.escalation_notification("Familien Hansen", "Asker", BODY, "K7", KARI.name, 10,
-                                       telegram=False)  # fmt: skip
+    text = say.escalation_notification(
+        "Familien Hansen", "Asker", BODY, "K7", KARI.name, 10, telegram=False
+    )
     assert outcome == Outcome(
-        7, replace(hansen().state, notified_steps=2, last_notified_at=at(10)),
+        7,
+        replace(hansen().state, notified_steps=2, last_notified_at=at(10)),
         messages=(Outgoing(OLA_SMS, text, "notify", 7),),
         after=(ScheduleDeadline(7, 1, at(20)),),
-    )  # fmt: skip
+    )
 
 
 def test_a_lost_first_notification_says_nobody_missed_it() -> None:
-    outcome = lifecycle.deadline_passed(hansen(notified=0), Escalate(0, KARI, at(20), None),
-                                        BODY, {}, (), at(10))  # fmt: skip
+    outcome = lifecycle.deadline_passed(
+        hansen(notified=0), Escalate(0, KARI, at(20), None), BODY, {}, (), at(10)
+    )
     assert outcome.messages[0].body == say.escalation_notification(
-        "Familien Hansen", "Asker", BODY, "K7", "ingen", 10, telegram=False)  # fmt: skip
+        "Familien Hansen", "Asker", BODY, "K7", "ingen", 10, telegram=False
+    )
 
 
 def test_an_exhausted_chain_alerts_everyone_and_the_coordinators_without_the_message() -> None:
     exhausted = Exhausted(PLAN.steps)
-    outcome = lifecycle.deadline_passed(hansen(notified=4, last=30), exhausted, BODY,
-                                        {"kari": "5001"}, (COORDINATOR,), at(40))  # fmt: skip
-    alert = say.exhausted_alert("Familien Hansen", "Asker", "K7", 10,
-                                [KARI.name, OLA.name, NINA.name, FALLBACK.name])  # fmt: skip
-    assert outcome.state == replace(hansen(notified=4, last=30).state, exhausted_at=at(40),
-                                    urgent=True)  # fmt: skip
+    outcome = lifecycle.deadline_passed(
+        hansen(notified=4, last=30), exhausted, BODY, {"kari": "5001"}, (COORDINATOR,), at(40)
+    )
+    alert = say.exhausted_alert(
+        "Familien Hansen", "Asker", "K7", 10, [KARI.name, OLA.name, NINA.name, FALLBACK.name]
+    )
+    assert outcome.state == replace(
+        hansen(notified=4, last=30).state, exhausted_at=at(40), urgent=True
+    )
     assert [(m.party, m.kind) for m in outcome.messages] == [
-        (Party("sms", FALLBACK_PHONE), "alert"), (Party("sms", COORDINATOR), "alert"),
-        (OLA_SMS, "alert"), (Party("sms", NINA.phone), "alert"), (KARI_CHAT, "alert"),
-    ]  # fmt: skip
+        (Party("sms", FALLBACK_PHONE), "alert"),
+        (Party("sms", COORDINATOR), "alert"),
+        (OLA_SMS, "alert"),
+        (Party("sms", NINA.phone), "alert"),
+        (KARI_CHAT, "alert"),
+    ]
     assert {m.body for m in outcome.messages} == {alert} and BODY not in alert
     assert outcome.after == ()
 
@@ -102,11 +115,15 @@ def test_a_shift_change_tells_the_last_notified_and_notifies_the_new_primary() -
     outcome = lifecycle.reassigned(hansen(notified=2, last=10), decision, BODY, {}, at(15))
     notice = say.staff_notification("Familien Hansen", "Asker", BODY, "K7", telegram=False)
     assert outcome == Outcome(
-        7, replace(hansen().state, notified_steps=1, last_notified_at=at(15)), plan=new_plan,
-        messages=(Outgoing(OLA_SMS, say.moved_notice("K7", NINA.name), "moved", 7),
-                  Outgoing(Party("sms", NINA.phone), notice, "notify", 7)),
+        7,
+        replace(hansen().state, notified_steps=1, last_notified_at=at(15)),
+        plan=new_plan,
+        messages=(
+            Outgoing(OLA_SMS, say.moved_notice("K7", NINA.name), "moved", 7),
+            Outgoing(Party("sms", NINA.phone), notice, "notify", 7),
+        ),
         after=(ScheduleDeadline(7, 0, at(25)),),
-    )  # fmt: skip
+    )
 
 
 def test_a_reassignment_before_anyone_was_notified_tells_nobody_it_moved() -> None:
@@ -121,18 +138,28 @@ def test_followups_go_to_the_taker_or_everyone_notified() -> None:
     text = say.follow_up_batch("Familien Hansen", "Asker", bodies, "K7")
     escalated = hansen(notified=2, last=10)
     assert lifecycle.followups_told(escalated, bodies, {"kari": "5001"}) == Outcome(
-        7, messages=(Outgoing(KARI_CHAT, text, "follow_up", 7),
-                  Outgoing(OLA_SMS, text, "follow_up", 7)))  # fmt: skip
+        7,
+        messages=(
+            Outgoing(KARI_CHAT, text, "follow_up", 7),
+            Outgoing(OLA_SMS, text, "follow_up", 7),
+        ),
+    )
     taken = replace(escalated, state=replace(escalated.state, taken_phone=OLA.phone))
     assert [m.party for m in lifecycle.followups_told(taken, bodies, {}).messages] == [OLA_SMS]
 
 
 def test_a_flood_alerts_the_coordinators_once_and_each_sender_gets_one_receipt() -> None:
     flood = hansen(flood=True)
-    assert lifecycle.flood_opened(flood, (COORDINATOR,), 20) == Outcome(7, messages=(
-        Outgoing(Party("sms", COORDINATOR), say.flood_alert("Asker", "K7", 20),
-                 "flood_alert", 7),))  # fmt: skip
+    assert lifecycle.flood_opened(flood, (COORDINATOR,), 20) == Outcome(
+        7,
+        messages=(
+            Outgoing(
+                Party("sms", COORDINATOR), say.flood_alert("Asker", "K7", 20), "flood_alert", 7
+            ),
+        ),
+    )
     stranger = "+4790000009"
-    assert lifecycle.flood_receipt(flood, stranger, told=False) == Outcome(7, messages=(
-        Outgoing(Party("sms", stranger), say.neutral_receipt(10), "receipt", 7),))  # fmt: skip
+    assert lifecycle.flood_receipt(flood, stranger, told=False) == Outcome(
+        7, messages=(Outgoing(Party("sms", stranger), say.neutral_receipt(10), "receipt", 7),)
+    )
     assert lifecycle.flood_receipt(flood, stranger, told=True) == Outcome(7)

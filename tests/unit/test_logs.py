@@ -106,8 +106,9 @@ def restore_logging() -> Iterator[None]:
 
 def configured(verbose: bool, **env: str) -> io.StringIO:
     stream = io.StringIO()
-    settings = Settings.from_mapping({"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-                                      **env})  # fmt: skip
+    settings = Settings.from_mapping(
+        {"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": AUTH_TOKEN, **env}
+    )
     configure_logging(settings, verbose=verbose, stream=stream)
     return stream
 
@@ -121,8 +122,7 @@ def test_noisy_libraries_stay_at_warning_even_when_verbose() -> None:
     logging.getLogger("sqlalchemy.engine.Engine").info("INSERT INTO messages ...")
     logging.getLogger("httpx").warning("a library warning")
     lines = stream.getvalue().splitlines()
-    assert [line.split(": ", 1)[1] for line in lines] == ["our own debug line",
-                                                          "a library warning"]  # fmt: skip
+    assert [line.split(": ", 1)[1] for line in lines] == ["our own debug line", "a library warning"]
 
 
 @pytest.mark.usefixtures("restore_logging")

@@ -79,9 +79,16 @@ def test_groups_and_the_network_settings_are_read() -> None:
             ("kari",),
             "+4767000091",
         ),
-        Group("vest", "Nettverket i Vest", "nettverk", "baerum", None,
-              ("olsen", "hansen", "berg"), ("nina", "ola")),
-    )  # fmt: skip
+        Group(
+            "vest",
+            "Nettverket i Vest",
+            "nettverk",
+            "baerum",
+            None,
+            ("olsen", "hansen", "berg"),
+            ("nina", "ola"),
+        ),
+    )
     assert org.groups[0].homes == ("berg", "hansen", "dahl")
     assert org.groups[1].homes == ("olsen", "hansen", "berg")
     assert org.helpline.network_number == "+4767000090"

@@ -61,12 +61,13 @@ def test_a_notification_carries_buttons_on_telegram_only() -> None:
         return "telegram" if telegram else "sms"
 
     assert notification(7, KARI, CHATS, text) == Outgoing(
-        KARI_CHAT, "telegram", "notify", 7, staff_buttons(7))  # fmt: skip
+        KARI_CHAT, "telegram", "notify", 7, staff_buttons(7)
+    )
     assert notification(7, OLA, CHATS, text) == Outgoing(OLA_SMS, "sms", "notify", 7)
     take, close = Button(say.TAKE_BUTTON, "take:7"), Button(say.CLOSE_BUTTON, "close:7")
     assert staff_buttons(7) == (take, close)
-    assert [buttons.parse_button(b.data, 7) for b in staff_buttons(7)] == [
-        buttons.Take(7), buttons.Close(7)]  # fmt: skip
+    parsed = [buttons.parse_button(b.data, 7) for b in staff_buttons(7)]
+    assert parsed == [buttons.Take(7), buttons.Close(7)]
 
 
 def taken(conversation: Conversation, phone: str) -> Conversation:
@@ -89,9 +90,13 @@ def test_followup_targets(conversation: Conversation, expected: list[ChainEntry]
 
 def test_the_alert_goes_to_everyone_once_and_to_the_coordinators() -> None:
     nina_again = replace(NINA, role="primary")  # the duty phone twice in one chain
-    audience = alert_audience((KARI, OLA, NINA, nina_again, FALLBACK), CHATS,
-                              ("+4791112222", OLA.phone))  # fmt: skip
+    audience = alert_audience(
+        (KARI, OLA, NINA, nina_again, FALLBACK), CHATS, ("+4791112222", OLA.phone)
+    )
     assert audience == [
-        Party("sms", FALLBACK_PHONE), Party("sms", "+4791112222"), OLA_SMS,
-        KARI_CHAT, Party("telegram", "5003"),
-    ]  # fmt: skip
+        Party("sms", FALLBACK_PHONE),
+        Party("sms", "+4791112222"),
+        OLA_SMS,
+        KARI_CHAT,
+        Party("telegram", "5003"),
+    ]

@@ -15,9 +15,14 @@ CUT = NOW - timedelta(days=DAYS)
 SID = "RE" + "0a" * 16
 URL = f"https://api.twilio.com/2010-04-01/Accounts/AC{'1' * 32}/Recordings/{SID}"
 OLD = ContactFacts(
-    contact_id=7, started_at=CUT - timedelta(days=1), last_activity=None, foster_home=True,
-    caller="+4798765432", recording_url=None, purged_at=None,
-)  # fmt: skip
+    contact_id=7,
+    started_at=CUT - timedelta(days=1),
+    last_activity=None,
+    foster_home=True,
+    caller="+4798765432",
+    recording_url=None,
+    purged_at=None,
+)
 
 
 @pytest.mark.parametrize(

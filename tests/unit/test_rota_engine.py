@@ -451,8 +451,11 @@ def test_in_a_gap_the_barnevernvakt_is_rung_before_the_fallback() -> None:
         ("barnevernvakt", "bvv-vest", DUTY_PHONE),
         ("fallback", None, FALLBACK_PHONE),
     ]
-    [shift] = [s for s in rota.timeline("asker", oslo(2026, 3, 11), oslo(2026, 3, 12))
-               if s.start <= evening.astimezone(UTC) < s.end]  # fmt: skip
+    [shift] = [
+        s
+        for s in rota.timeline("asker", oslo(2026, 3, 11), oslo(2026, 3, 12))
+        if s.start <= evening.astimezone(UTC) < s.end
+    ]
     assert (shift.team, shift.covered, shift.chain) == (None, False, chain)
     assert [(g.start, g.end) for g in rota.gaps(oslo(2026, 3, 11), oslo(2026, 3, 12), "asker")] == [
         (oslo(2026, 3, 11, 15, 30), oslo(2026, 3, 11, 22))

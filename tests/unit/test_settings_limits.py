@@ -5,18 +5,23 @@ import pytest
 from helpline.settings import Settings, SettingsError
 
 
+def limits(settings: Settings) -> tuple[int, int, int]:
+    return settings.followup_batch, settings.unknown_per_hour, settings.retention_days
+
+
 def test_the_defaults() -> None:
-    settings = Settings.from_mapping({})
-    assert (settings.followup_batch, settings.unknown_per_hour, settings.retention_days) == (
-        60, 10, 90)  # fmt: skip
+    assert limits(Settings.from_mapping({})) == (60, 10, 90)
 
 
 def test_values_from_the_mapping() -> None:
-    settings = Settings.from_mapping({"HELPLINE_FOLLOWUP_BATCH": "300",
-                                      "HELPLINE_UNKNOWN_PER_HOUR": "25",
-                                      "HELPLINE_RETENTION_DAYS": "30"})  # fmt: skip
-    assert (settings.followup_batch, settings.unknown_per_hour, settings.retention_days) == (
-        300, 25, 30)  # fmt: skip
+    settings = Settings.from_mapping(
+        {
+            "HELPLINE_FOLLOWUP_BATCH": "300",
+            "HELPLINE_UNKNOWN_PER_HOUR": "25",
+            "HELPLINE_RETENTION_DAYS": "30",
+        }
+    )
+    assert limits(settings) == (300, 25, 30)
 
 
 @pytest.mark.parametrize(

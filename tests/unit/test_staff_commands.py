@@ -56,8 +56,12 @@ NOW = at(4)
 NO_CHATS: dict[str, str] = {}
 
 
-def decide(command: StaffCommand, staff: StaffSender, *found: Conversation,
-           chats: dict[str, str] = NO_CHATS) -> Outcome:  # fmt: skip
+def decide(
+    command: StaffCommand,
+    staff: StaffSender,
+    *found: Conversation,
+    chats: dict[str, str] = NO_CHATS,
+) -> Outcome:
     return on_staff_command(command, staff, found, chats, NOW)
 
 
@@ -66,8 +70,9 @@ def help_to(staff: StaffSender, text: str, contact_id: int | None = None) -> Out
 
 
 def taken_by(staff: StaffSender, conversation: Conversation) -> Conversation:
-    state = replace(conversation.state, taken_at=at(2), taken_phone=staff.phone,
-                    taken_by=staff.name)  # fmt: skip
+    state = replace(
+        conversation.state, taken_at=at(2), taken_phone=staff.phone, taken_by=staff.name
+    )
     return replace(conversation, state=state)
 
 
@@ -113,8 +118,10 @@ def test_taking_it_again_changes_nothing_but_tells_the_others_again() -> None:
 
 def test_the_taker_is_not_told_of_their_own_take_on_another_phone() -> None:
     kari_on_duty = replace(NINA, person="kari", name=KARI.name)
-    both = replace(hansen(notified=3, last=20), plan=replace(
-        hansen().plan, steps=(KARI, OLA, kari_on_duty, FALLBACK)))  # fmt: skip
+    both = replace(
+        hansen(notified=3, last=20),
+        plan=replace(hansen().plan, steps=(KARI, OLA, kari_on_duty, FALLBACK)),
+    )
     outcome = decide(Take("K7"), KARI_WRITES, both)
     assert [(m.party, m.kind) for m in outcome.messages] == [(OLA_SMS, "taken"), (KARI_SMS, "help")]
 
@@ -129,16 +136,16 @@ INVOLVED = [
     pytest.param(hansen(exhausted_at=at(40)), OLA_WRITES, True, id="exhausted-all-in-chain"),
     pytest.param(
         taken_by(KARI_WRITES, hansen(notified=2, last=10)), OLA_WRITES, False, id="taken-by-another"
-    ),  # fmt: skip
+    ),
     pytest.param(
         taken_by(OLA_WRITES, hansen(notified=2, last=10)), OLA_WRITES, True, id="taken-by-them"
-    ),  # fmt: skip
+    ),
     pytest.param(
         hansen(), replace(KARI_WRITES, phone="+4799999999"), True, id="same-person-other-phone"
-    ),  # fmt: skip
+    ),
     pytest.param(
         hansen(), StaffSender("per", "+4791234569", "Per Berg", KARI_SMS), False, id="someone-else"
-    ),  # fmt: skip
+    ),
 ]
 
 
@@ -151,7 +158,8 @@ def test_a_conversation_they_may_not_act_on_is_an_unknown_code() -> None:
     assert decide(Take("K7"), OLA_WRITES, hansen()) == help_to(OLA_WRITES, say.unknown_code("K7"))
     assert decide(Take("K7"), OLA_WRITES) == help_to(OLA_WRITES, say.unknown_code("K7"))
     assert decide(Reply("K8", "Hei"), KARI_WRITES, hansen()) == help_to(
-        KARI_WRITES, say.unknown_code("K8"))  # fmt: skip
+        KARI_WRITES, say.unknown_code("K8")
+    )
 
 
 # -- #K7 tekst -------------------------------------------------------------------------------
@@ -168,19 +176,20 @@ def test_an_answer_takes_it_and_is_relayed_and_logged() -> None:
             taken_by=KARI.name,
             first_reply_at=NOW,
             outcome="answered",
-        ),  # fmt: skip
+        ),
         logged=(Logged("out", "sms", "staff", KARI.name, "Jeg ringer deg nå"),),
         messages=(
             Outgoing(HANSEN_SMS, say.relayed_reply(KARI.name, "Jeg ringer deg nå"), "reply", 7),
-        ),  # fmt: skip
+        ),
         after=(CancelDeadline(7, 0, at(10)),),
     )
 
 
 def test_a_second_answer_keeps_the_first_answer_time_and_tells_nobody_it_is_taken() -> None:
     answered = replace(taken_by(OLA_WRITES, hansen(notified=2, last=10)))
-    answered = replace(answered, state=replace(answered.state, first_reply_at=at(3),
-                                               outcome="answered"))  # fmt: skip
+    answered = replace(
+        answered, state=replace(answered.state, first_reply_at=at(3), outcome="answered")
+    )
     outcome = decide(Reply("K7", "Er du der?"), OLA_WRITES, answered)
     assert outcome.state == answered.state
     assert [m.kind for m in outcome.messages] == ["reply"] and outcome.after == ()
@@ -189,10 +198,12 @@ def test_a_second_answer_keeps_the_first_answer_time_and_tells_nobody_it_is_take
 def test_an_answer_to_a_closed_or_flood_conversation_is_not_relayed() -> None:
     closed = hansen(closed_at=at(2))
     assert decide(Reply("K7", "Hei"), KARI_WRITES, closed) == help_to(
-        KARI_WRITES, say.unknown_code("K7"))  # fmt: skip
+        KARI_WRITES, say.unknown_code("K7")
+    )
     flood = hansen(flood=True)
     assert decide(Reply("K7", "Hei"), KARI_WRITES, flood) == help_to(
-        KARI_WRITES, say.flood_no_reply("K7"), 7)  # fmt: skip
+        KARI_WRITES, say.flood_no_reply("K7"), 7
+    )
 
 
 # -- #K7 LUKK kategori -----------------------------------------------------------------------
@@ -210,7 +221,7 @@ def test_closing_takes_it_closes_it_and_tells_nobody_else() -> None:
             closed_at=NOW,
             category="skole",
             outcome="closed",
-        ),  # fmt: skip
+        ),
         messages=(Outgoing(OLA_SMS, say.closed_confirmation("K7", "skole"), "help", 7),),
         after=(CancelDeadline(7, 1, at(20)),),
     )
@@ -218,8 +229,9 @@ def test_closing_takes_it_closes_it_and_tells_nobody_else() -> None:
 
 def test_closing_an_answered_conversation_keeps_its_outcome_and_closing_twice_nothing() -> None:
     answered = taken_by(KARI_WRITES, hansen())
-    answered = replace(answered, state=replace(answered.state, first_reply_at=at(3),
-                                               outcome="answered"))  # fmt: skip
+    answered = replace(
+        answered, state=replace(answered.state, first_reply_at=at(3), outcome="answered")
+    )
     closed = decide(Close("K7", "helse"), KARI_WRITES, answered).state
     assert closed is not None
     assert (closed.outcome, closed.closed_at, closed.category) == ("answered", NOW, "helse")
@@ -240,10 +252,12 @@ def test_a_bare_text_goes_to_the_only_open_conversation_of_the_sender() -> None:
 def test_a_bare_text_with_several_or_no_open_conversations_gets_help() -> None:
     other = replace(hansen(), id=8, foster_home=None)
     assert decide(Bare("Hei"), KARI_WRITES, hansen(), other) == help_to(
-        KARI_WRITES, say.several_open([("K7", "Familien Hansen"), ("K8", None)]))  # fmt: skip
+        KARI_WRITES, say.several_open([("K7", "Familien Hansen"), ("K8", None)])
+    )
     assert decide(Bare("Hei"), KARI_WRITES) == help_to(KARI_WRITES, say.no_open())
     assert decide(Bare("Hei"), KARI_WRITES, hansen(closed_at=at(2))) == help_to(
-        KARI_WRITES, say.no_open())  # fmt: skip
+        KARI_WRITES, say.no_open()
+    )
 
 
 @pytest.mark.parametrize(
@@ -286,17 +300,20 @@ def test_buttons_are_the_commands_they_stand_for() -> None:
 
 
 def test_named_contact() -> None:
-    assert [named_contact(c) for c in (Take("K7"), Reply("K12", "x"), Close("K3", "skole"),
-                                       Bare("x"), Stop())] == [7, 12, 3, None, None]  # fmt: skip
+    commands = (Take("K7"), Reply("K12", "x"), Close("K3", "skole"), Bare("x"), Stop())
+    assert [named_contact(c) for c in commands] == [7, 12, 3, None, None]
 
 
 def test_who_writes_from_a_phone_or_a_linked_chat() -> None:
     directory = Directory(ORG)
     assert staff_by_phone(directory, PHONE["kari"]) == StaffSender(
-        "kari", PHONE["kari"], NAME["kari"], Party("sms", PHONE["kari"]))  # fmt: skip
+        "kari", PHONE["kari"], NAME["kari"], Party("sms", PHONE["kari"])
+    )
     assert staff_by_phone(directory, DUTY_PHONE) == StaffSender(
-        None, DUTY_PHONE, "Barnevernvakta Vest", Party("sms", DUTY_PHONE))  # fmt: skip
+        None, DUTY_PHONE, "Barnevernvakta Vest", Party("sms", DUTY_PHONE)
+    )
     assert staff_by_phone(directory, "+4798765432") is None  # a foster parent
     assert staff_on_telegram(directory, "kari", 5001) == StaffSender(
-        "kari", PHONE["kari"], NAME["kari"], Party("telegram", "5001"))  # fmt: skip
+        "kari", PHONE["kari"], NAME["kari"], Party("telegram", "5001")
+    )
     assert staff_on_telegram(directory, "left-the-register", 5001) is None
