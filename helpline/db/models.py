@@ -278,7 +278,7 @@ class OutboxRow(Base):
     contact_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(20), index=True)  # pending/sending/sent/...
-    provider_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    provider_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     kind: Mapped[str] = mapped_column(String(20), default="message")
     buttons: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON [[label, data]]
     reply_to: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
@@ -293,6 +293,9 @@ class OutboxRow(Base):
     disable_notification: Mapped[bool] = mapped_column(default=False)  # Telegram, silently
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     error_code: Mapped[int | None] = mapped_column(Integer, nullable=True)  # Twilio/Telegram
+    # When the paced sender claimed it (queued -> sending): a claim older than its lease
+    # belongs to a sender that died (`helpline.sender.recover_stuck`).
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class MessageRow(Base):

@@ -126,7 +126,10 @@ def upgrade() -> None:
                                       server_default=sa.false()))
         batch_op.add_column(sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('error_code', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index(batch_op.f('ix_outbox_broadcast_id'), ['broadcast_id'],
+                              unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_provider_id'), ['provider_id'],
                               unique=False)
 
     with op.batch_alter_table('telegram_links', schema=None) as batch_op:
@@ -137,8 +140,9 @@ def downgrade() -> None:
     with op.batch_alter_table('telegram_links', schema=None) as batch_op:
         batch_op.drop_column('blocked_at')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_provider_id'))
         batch_op.drop_index(batch_op.f('ix_outbox_broadcast_id'))
-        for column in ('error_code', 'delivered_at', 'disable_notification', 'segments',
+        for column in ('claimed_at', 'error_code', 'delivered_at', 'disable_notification', 'segments',
                        'group_id', 'broadcast_id', 'not_before', 'msg_class'):
             batch_op.drop_column(column)
     op.drop_table('broadcasts')
