@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from helpline.clock import Clock
 from helpline.db.models import OutboxRow
+from helpline.refusals import record_refusal
 from rota.phones import mask_phone
 from routing.ports import Button, ChannelError, Sent, SmsSender, TelegramSender
 
@@ -41,6 +42,11 @@ class Outbox:
         self._clock = clock
         self._sms = sms
         self.telegram = telegram
+
+    @property
+    def sms(self) -> SmsSender | None:
+        """The SMS channel, None in sandbox mode (the paced sender uses it too)."""
+        return self._sms
 
     def queue(
         self,
@@ -108,6 +114,7 @@ class Outbox:
         try:
             result = await self._send(row)
         except ChannelError as error:
+            await record_refusal(self._sessions, row.channel, row.to, error, self._clock())
             retry = error.retryable and row.attempts < MAX_ATTEMPTS
             await self._finish(row_id, "pending" if retry else "failed", None)
             log.warning("%s %d to %s not delivered (%s): %s", row.channel, row_id,
