@@ -16,7 +16,7 @@ from saq import CronJob, Job, Worker
 from saq.types import Context as SaqContext
 from sqlalchemy import select
 
-from helpline import flood, retention
+from helpline import flood, paced_rows, retention, sender
 from helpline.bootstrap import Services
 from helpline.db.models import ContactRow, MessageRow
 from helpline.effects import apply_effects
@@ -193,6 +193,23 @@ async def purge_content(ctx: Context) -> int:
     return counts.contacts
 
 
+async def send_queued(ctx: Context, *, lane: int, seq: int) -> int:
+    """One job of a paced sending lane (group and info messages; see `helpline.sender`)."""
+    return await sender.run_lane(ctx["services"], lane, seq)
+
+
+async def sweep_paced(ctx: Context) -> int:
+    """Every minute: held messages whose time came are queued, claims of dead senders are
+    taken back, and the sending lanes are started if there is work; returns the rows moved."""
+    services = ctx["services"]
+    now = services.clock()
+    moved = await paced_rows.release_held(services.sessions, now)
+    moved += len(await paced_rows.recover_stuck(services.sessions, now))
+    if await paced_rows.has_due(services.sessions, now):
+        await sender.kick(services)
+    return moved
+
+
 async def enqueue_voicemail_notice(services: Services, contact_id: int) -> None:
     """Queue the voicemail notice of a contact (once per contact while it is pending)."""
     await services.queue.enqueue(
@@ -226,6 +243,8 @@ def make_worker(services: Services) -> Worker[Context]:
             followup_batch,
             sweep_followups,
             purge_content,
+            send_queued,
+            sweep_paced,
         ],  # fmt: skip
         cron_jobs=[
             CronJob(watch_coverage, cron="7 * * * *"),
@@ -234,6 +253,7 @@ def make_worker(services: Services) -> Worker[Context]:
             CronJob(sweep_conversations, cron="* * * * *", timeout=300),
             CronJob(sweep_followups, cron="* * * * *", timeout=300),
             CronJob(purge_content, cron="23 3 * * *", timeout=3600),
+            CronJob(sweep_paced, cron="* * * * *", timeout=120),
         ],
         startup=startup,
         concurrency=20,

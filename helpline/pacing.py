@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
-#: Telegram allows about 30 messages per second in bulk: 25/s with a burst of 5 keeps
-#: every one-second window at 30 or below.
-TELEGRAM_RATE = 25.0
+#: Telegram allows about 30 messages per second in bulk: 20/s with a burst of 5 gives at
+#: most 25 in any one-second window, leaving room for network jitter on the way.
+TELEGRAM_RATE = 20.0
 TELEGRAM_BURST = 5.0
 TELEGRAM_KEY = "pace:telegram:bot"
 _IDLE_TTL_MS = 60_000  # a bucket untouched this long is full again: let Redis drop it
