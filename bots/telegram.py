@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextvars
 import hmac
 import re
+import warnings
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
 from types import TracebackType
 from typing import Any, Self
 
@@ -25,6 +27,7 @@ from telegram import (
 )
 from telegram.error import (
     BadRequest,
+    Forbidden,
     InvalidToken,
     NetworkError,
     RetryAfter,
@@ -39,8 +42,9 @@ from telegram.ext import (
     JobQueue,
     TypeHandler,
 )
+from telegram.warnings import PTBDeprecationWarning
 
-from routing.ports import Button, ChannelError, Sent
+from routing.ports import BLOCKED, Button, ChannelError, Sent
 
 TELEGRAM_API_BASE = "https://api.telegram.org"
 #: Seconds one request to the Bot API may take to connect, to write, and to read.
@@ -52,6 +56,11 @@ _START_PARAMETER = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # editMessageReplyMarkup with the markup a message already has is a 400 with this text;
 # for us it means the edit was done before (a retried job, a button tapped twice).
 _NOT_MODIFIED = "message is not modified"
+# A 403 with this text: the user blocked the bot (help then goes to them by SMS).
+_BLOCKED = "bot was blocked by the user"
+_STATUSES: tuple[tuple[type[TelegramError], int], ...] = (
+    (BadRequest, 400), (InvalidToken, 401), (Forbidden, 403), (RetryAfter, 429),
+)  # fmt: skip
 
 UpdateCallback = Callable[[Update], Awaitable[None]]
 # What `ApplicationBuilder().build()` makes when nothing but URLs and timeouts is customised.
@@ -273,6 +282,7 @@ class TelegramBot:
         text: str,
         buttons: Sequence[Button] = (),
         reply_to: int | None = None,
+        disable_notification: bool = False,
     ) -> Sent:
         """Send `text`; the `Sent` carries Telegram's message id within the chat."""
         reply = (
@@ -286,6 +296,7 @@ class TelegramBot:
                 text=text,
                 reply_markup=inline_keyboard(buttons),
                 reply_parameters=reply,
+                disable_notification=True if disable_notification else None,  # None: not sent
             )
         except TelegramError as exc:
             raise self._channel_error(exc, "sendMessage", chat_id=chat_id, text=text) from None
@@ -368,4 +379,29 @@ class TelegramBot:
         retryable = isinstance(exc, RetryAfter | TimedOut) or (
             isinstance(exc, NetworkError) and not isinstance(exc, BadRequest)
         )
-        return ChannelError(f"{where}: {type(exc).__name__}: {detail}", retryable=retryable)
+        blocked = isinstance(exc, Forbidden) and _BLOCKED in exc.message.lower()
+        return ChannelError(
+            f"{where}: {type(exc).__name__}: {detail}",
+            retryable=retryable,
+            code=_status(exc),
+            retry_after=_retry_after(exc) if isinstance(exc, RetryAfter) else None,
+            reason=BLOCKED if blocked else None,
+        )
+
+
+def _status(exc: TelegramError) -> int | None:
+    """The Bot API's HTTP status behind `exc`, for the errors that are answers (the
+    request was refused, so nothing was sent); None for time-outs and lost connections."""
+    for kind, status in _STATUSES:
+        if isinstance(exc, kind):
+            return status
+    return None
+
+
+def _retry_after(exc: RetryAfter) -> float:
+    """Seconds Telegram asked us to wait. PTB 22 warns on reading `retry_after` unless
+    PTB_TIMEDELTA is set (and then gives a timedelta): read it either way, quietly."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

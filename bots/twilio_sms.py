@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
 
@@ -12,11 +13,14 @@ from twilio.http.response import Response
 from twilio.rest import Client
 
 from rota.phones import mask_phone
-from routing.ports import ChannelError, Sent
+from routing.delivery import CARRIER_STOP
+from routing.ports import STOPPED, ChannelError, Sent
 
 TWILIO_API_BASE = "https://api.twilio.com"
 #: Seconds one request to Twilio may take, connecting and reading included.
 DEFAULT_TIMEOUT = 15.0
+#: How many of the latest messages between two numbers `find_sent` looks through.
+LOOKUP_PAGE = 20
 
 
 # Subclassing the untyped client is twilio's documented way to customise its transport.
@@ -118,12 +122,15 @@ class TwilioSms:
             message = await messages.create_async(to=to, from_=from_, body=body, **extra)
         except (TwilioRestException, TwilioServiceException) as exc:
             status = int(exc.status)
+            code = exc.code if isinstance(exc.code, int) else None
             # `from None`: Twilio's own message may quote the number (error 21211), and a
             # logged traceback shows every chained exception.
             raise ChannelError(
                 f"Twilio refused the SMS to {mask_phone(to)}: HTTP {status}, "
                 f"Twilio error {exc.code}",
                 retryable=status == 429 or status >= 500,
+                code=code if code is not None else status,
+                reason=STOPPED if code == CARRIER_STOP else None,
             ) from None
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise ChannelError(
@@ -138,6 +145,30 @@ class TwilioSms:
                 retryable=False,
             )
         return Sent(channel="sms", provider_id=sid)
+
+    async def find_sent(self, *, to: str, from_: str, body: str, since: datetime) -> str | None:
+        """The SID of a message with `body` Twilio took from `from_` to `to` at or after
+        `since` (Message list, newest first, the latest `LOOKUP_PAGE`), or None."""
+        try:
+            found = await self._messages().list_async(to=to, from_=from_, limit=LOOKUP_PAGE)
+        except (TwilioRestException, TwilioServiceException) as exc:
+            raise ChannelError(
+                f"Twilio could not list the messages to {mask_phone(to)}: HTTP {exc.status}",
+                retryable=True,
+                code=exc.code if isinstance(exc.code, int) else int(exc.status),
+            ) from None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise ChannelError(
+                f"Twilio could not be reached to list the messages to {mask_phone(to)}: "
+                f"{type(exc).__name__}",
+                retryable=True,
+            ) from exc
+        earliest = since - timedelta(seconds=1)  # Twilio's times are whole seconds
+        for message in found:
+            created = message.date_created
+            if message.body == body and isinstance(created, datetime) and created >= earliest:
+                return str(message.sid)
+        return None
 
     async def close(self) -> None:
         """Close the HTTP session; the sender cannot be used afterwards."""

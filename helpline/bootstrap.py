@@ -91,6 +91,7 @@ class Services:
 
 
 QUEUE_NAME = "helpline"
+STATUS_PATH = "/twilio/status"
 
 
 def _sms_sender(settings: Settings) -> TwilioSms | None:
@@ -100,6 +101,7 @@ def _sms_sender(settings: Settings) -> TwilioSms | None:
         account_sid=settings.twilio_account_sid,
         auth_token=settings.twilio_auth_token,
         api_base=settings.twilio_api_base,
+        status_callback=settings.public_url + STATUS_PATH,  # every SMS reports its delivery
     )
 
 

@@ -16,7 +16,7 @@ from saq import CronJob, Worker
 from saq.types import Context as SaqContext
 from sqlalchemy import select
 
-from helpline import deadlines, flood, retention
+from helpline import deadlines, flood, paced_rows, retention, sender
 from helpline.bootstrap import Services
 from helpline.db.models import ContactRow, MessageRow
 from helpline.effects import (
@@ -199,6 +199,23 @@ async def purge_content(ctx: Context) -> int:
     return counts.contacts
 
 
+async def send_queued(ctx: Context, *, lane: int, seq: int) -> int:
+    """One job of a paced sending lane (group and info messages; see `helpline.sender`)."""
+    return await sender.run_lane(ctx["services"], lane, seq)
+
+
+async def sweep_paced(ctx: Context) -> int:
+    """Every minute: held messages whose time came are queued, claims of dead senders are
+    taken back, and the sending lanes are started if there is work; returns the rows moved."""
+    services = ctx["services"]
+    now = services.clock()
+    moved = await paced_rows.release_held(services.sessions, now)
+    moved += len(await paced_rows.recover_stuck(services.sessions, now))
+    if await paced_rows.has_due(services.sessions, now):
+        await sender.kick(services)
+    return moved
+
+
 def make_worker(services: Services) -> Worker[Context]:
     """A saq worker with our jobs; `services` reach them through the job context."""
 
@@ -217,6 +234,8 @@ def make_worker(services: Services) -> Worker[Context]:
             (FOLLOWUP_BATCH_JOB, followup_batch),
             sweep_followups,
             purge_content,
+            send_queued,
+            sweep_paced,
         ],  # fmt: skip
         cron_jobs=[
             CronJob(watch_coverage, cron="7 * * * *"),
@@ -225,6 +244,7 @@ def make_worker(services: Services) -> Worker[Context]:
             CronJob(sweep_conversations, cron="* * * * *", timeout=300),
             CronJob(sweep_followups, cron="* * * * *", timeout=300),
             CronJob(purge_content, cron="23 3 * * *", timeout=3600),
+            CronJob(sweep_paced, cron="* * * * *", timeout=120),
         ],
         startup=startup,
         concurrency=20,

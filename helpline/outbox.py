@@ -23,6 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from helpline.clock import Clock
 from helpline.db.models import OutboxRow
+from helpline.refusals import record_refusal
 from rota.phones import mask_phone
 from routing.delivery import SENDING_TIMEOUT, after_crash, after_failure, left_sending
 from routing.ports import Button, ChannelError, Sent, SmsSender, TelegramSender
@@ -44,6 +45,11 @@ class Outbox:
         self._clock = clock
         self._sms = sms
         self.telegram = telegram
+
+    @property
+    def sms(self) -> SmsSender | None:
+        """The SMS channel, None in sandbox mode (the paced sender uses it too)."""
+        return self._sms
 
     def queue(
         self,
@@ -107,6 +113,7 @@ class Outbox:
             stuck = await session.execute(
                 select(OutboxRow.id, OutboxRow.attempts, OutboxRow.claimed_at).where(
                     OutboxRow.status == "sending",
+                    OutboxRow.msg_class == "help",  # the paced lane recovers its own
                     or_(OutboxRow.claimed_at.is_(None),
                         OutboxRow.claimed_at <= now - SENDING_TIMEOUT))
             )  # fmt: skip
@@ -139,6 +146,7 @@ class Outbox:
         try:
             result = await self._send(row)
         except ChannelError as error:
+            await record_refusal(self._sessions, row.channel, row.to, error, self._clock())
             status = after_failure(error.retryable, row.attempts)
             await self._finish(row_id, status, None)
             log.warning("%s %d to %s not delivered (%s): %s", row.channel, row_id, _masked(row),

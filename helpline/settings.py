@@ -46,6 +46,7 @@ class Settings:
     retention_days: int  # days message bodies, recordings and unknown numbers are kept
     sandbox_allowed: bool = False  # HELPLINE_SANDBOX: sandbox even on a public address
     debug_libraries: bool = False  # HELPLINE_DEBUG_LIBRARIES: let noisy libraries log
+    sms_rate: int = 10  # HELPLINE_SMS_RATE: SMS segments per second per sending number
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> Settings:
@@ -94,6 +95,7 @@ class Settings:
             retention_days=_whole(get, "HELPLINE_RETENTION_DAYS", 90, 1, 3650),
             sandbox_allowed=_flag(get("HELPLINE_SANDBOX"), "HELPLINE_SANDBOX"),
             debug_libraries=_flag(get("HELPLINE_DEBUG_LIBRARIES"), "HELPLINE_DEBUG_LIBRARIES"),
+            sms_rate=_whole(get, "HELPLINE_SMS_RATE", 10, 1, 1000),
         )
 
     @property

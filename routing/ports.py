@@ -8,15 +8,38 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
+
+#: Why a recipient cannot be reached on a channel any more (`ChannelError.reason`):
+#: "stopped" (the carrier: they texted STOP to the number, Twilio error 21610) or
+#: "blocked" (they blocked the Telegram bot).
+STOPPED = "stopped"
+BLOCKED = "blocked"
 
 
 class ChannelError(Exception):
-    """A channel could not deliver; adapters turn vendor errors into this."""
+    """A channel could not deliver; adapters turn vendor errors into this.
 
-    def __init__(self, message: str, *, retryable: bool) -> None:
+    `code` is the vendor's error code (Twilio's error code, Telegram's HTTP status) when
+    the vendor answered: the message was then not sent. None when no answer came (a
+    time-out, a lost connection): it may have been. `retry_after`: seconds the vendor
+    asked us to wait (Telegram's 429). `reason`: STOPPED or BLOCKED, or None."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        code: int | None = None,
+        retry_after: float | None = None,
+        reason: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.code = code
+        self.retry_after = retry_after
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +63,11 @@ class SmsSender(Protocol):
 
     async def send_sms(self, *, to: str, from_: str, body: str) -> Sent:
         """Send `body` to `to` (E.164) from `from_` (a helpline number)."""
+        ...
+
+    async def find_sent(self, *, to: str, from_: str, body: str, since: datetime) -> str | None:
+        """The id of a message with this body the vendor accepted from `from_` to `to` at
+        or after `since`, or None: asked before sending again what may have been sent."""
         ...
 
 
@@ -74,8 +102,10 @@ class TelegramSender(Protocol):
         text: str,
         buttons: Sequence[Button] = (),
         reply_to: int | None = None,
+        disable_notification: bool = False,
     ) -> Sent:
-        """Send `text` to `chat_id`, with inline `buttons`, as a reply to message `reply_to`."""
+        """Send `text` to `chat_id`, with inline `buttons`, as a reply to message `reply_to`;
+        `disable_notification`: without a sound (group messages in quiet hours)."""
         ...
 
     async def answer_button(self, *, callback_query_id: str, text: str) -> None:

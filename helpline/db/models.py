@@ -282,13 +282,14 @@ class OutboxRow(Base):
     contact_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(20), index=True)  # pending/sending/sent/...
-    provider_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    provider_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     kind: Mapped[str] = mapped_column(String(20), default="message")
     buttons: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON [[label, data]]
     reply_to: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    # When the latest attempt claimed it (status sending): a crash leaves it so, and the
-    # sweep tries it again after routing.delivery.SENDING_TIMEOUT.
+    # When the latest attempt claimed it (status sending): a crash leaves it so. The help
+    # lane's sweep tries it again after routing.delivery.SENDING_TIMEOUT; the paced
+    # sender takes back claims older than its lease (`helpline.paced_rows.recover_stuck`).
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # The network (issue 9). The class decides what may hold a message back: "help" is
     # never held, opted out or queued behind "group" and "info" (broadcasts, invitations).

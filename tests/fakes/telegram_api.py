@@ -20,6 +20,7 @@ import itertools
 import json
 import re
 import secrets
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -141,6 +142,7 @@ class RecordedCall:
     status: int  # the HTTP status of the answer
     result: Any  # the `result` of a successful answer, None for an error
     description: str | None  # Telegram's description, of an error or of setWebhook's success
+    at: float = 0.0  # when it arrived (epoch seconds)
 
     @property
     def ok(self) -> bool:
@@ -356,6 +358,7 @@ class FakeTelegram:
     async def _serve(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
         method = request.match_info["method"]
+        arrived = time.time()
         params: Json = {}
         try:
             params = await _read_params(request)
@@ -365,10 +368,10 @@ class FakeTelegram:
             result, description = self._answer(token, method, params)
         except ApiError as error:
             self.calls.append(
-                RecordedCall(method, params, token, error.status, None, error.description)
+                RecordedCall(method, params, token, error.status, None, error.description, arrived)
             )
             return web.json_response(error.body(), status=error.status)
-        self.calls.append(RecordedCall(method, params, token, 200, result, description))
+        self.calls.append(RecordedCall(method, params, token, 200, result, description, arrived))
         body: Json = {"ok": True, "result": result}
         if description is not None:
             body["description"] = description

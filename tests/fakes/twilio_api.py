@@ -1,10 +1,12 @@
 """A fake Twilio REST API (version 2010-04-01) for tests, speaking Twilio's wire format.
 
-It serves the two resources the helpline creates, Messages and Calls, and the deletion
-of Recordings (the retention purge), with HTTP Basic auth, form-encoded requests, and
-Twilio's JSON bodies for both records and errors, so the official `twilio` client runs
-against it unchanged. Every request is recorded; failures and slow answers can be
-injected for the error paths. It sends no status callbacks.
+It serves the two resources the helpline creates, Messages and Calls, the list of
+Messages (newest first, filtered by To and From), and the deletion of Recordings (the
+retention purge), with HTTP Basic auth, form-encoded requests, and Twilio's JSON bodies
+for both records and errors, so the official `twilio` client runs against it unchanged.
+Every request is recorded with its arrival time; failures and slow answers can be
+injected for the error paths, and a number can be refused with a Twilio error (21610: the
+recipient texted STOP). Status callbacks are posted by `tests.fakes.twilio_callbacks`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import binascii
 import contextlib
 import re
 import secrets
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -39,6 +42,11 @@ _GSM7_BASIC = frozenset(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 _GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
+#: Twilio's messages for the errors tests make it answer for a number (`refuse`).
+_REFUSALS = {
+    21610: "Attempt to send to unsubscribed recipient",
+    21614: "'To' number is not a valid mobile number",
+}
 
 Json = dict[str, object]
 
@@ -55,6 +63,7 @@ class RecordedRequest:
     form: dict[str, str]  # form fields; the first value of a repeated field
     status: int  # the HTTP status the fake answered with
     sid: str | None  # the SID of the record created (201) or deleted (204)
+    at: float = 0.0  # when it arrived (epoch seconds)
 
     @property
     def accepted(self) -> bool:
@@ -102,9 +111,15 @@ class FakeTwilio:
         self._failures: deque[int] = deque()
         self._delays: deque[float] = deque()
         self._released = asyncio.Event()
+        self.refused: dict[str, tuple[int, str]] = {}  # To -> (Twilio error code, message)
+        self.created: list[Json] = []  # the Message records accepted, oldest first
+        self.on_message: list[Callable[[Json], None]] = []  # told of each accepted message
         self.app = web.Application()
         self.app.router.add_post(
             f"/{API_VERSION}/Accounts/{{account_sid}}/Messages.json", self._messages
+        )
+        self.app.router.add_get(
+            f"/{API_VERSION}/Accounts/{{account_sid}}/Messages.json", self._message_list
         )
         self.app.router.add_post(f"/{API_VERSION}/Accounts/{{account_sid}}/Calls.json", self._calls)
         self.app.router.add_delete(
@@ -155,6 +170,11 @@ class FakeTwilio:
     def release(self) -> None:
         """Let every held-back answer go now."""
         self._released.set()
+
+    def refuse(self, to: str, code: int = 21610) -> None:
+        """Refuse every message to `to` with Twilio's 400 and `code` (default 21610, the
+        recipient replied STOP to the sending number)."""
+        self.refused[to] = (code, _REFUSALS.get(code, "The message could not be sent."))
 
     async def _messages(self, request: web.Request) -> web.Response:
         return await self._serve(request, "Messages")
@@ -226,9 +246,16 @@ class FakeTwilio:
             return HTTPStatus.NOT_FOUND, _not_found_body(request.path)
         if resource == "Messages":
             problem = _message_problem(fields)
+            if problem is None and fields["To"] in self.refused:
+                code, message = self.refused[fields["To"]]
+                problem = twilio_error(400, code, message)
             if problem is not None:
                 return HTTPStatus.BAD_REQUEST, problem
-            return HTTPStatus.CREATED, self._message(account, fields, num_media)
+            record = self._message(account, fields, num_media)
+            self.created.append(record)
+            for listener in self.on_message:
+                listener(record)
+            return HTTPStatus.CREATED, record
         problem = _call_problem(fields)
         if problem is not None:
             return HTTPStatus.BAD_REQUEST, problem
@@ -253,8 +280,29 @@ class FakeTwilio:
                 form=fields,
                 status=int(status),
                 sid=sid,
+                at=time.time(),
             )
         )
+
+    async def _message_list(self, request: web.Request) -> web.Response:
+        """Twilio's Message list page: the newest first, filtered by `To` and `From`."""
+        if _credentials(request) != (self.account_sid, self.auth_token):
+            return web.json_response(twilio_error(401, 20003, "Authenticate"), status=401)
+        query = request.query
+        size = query.get("PageSize", "50")
+        page_size = int(size) if size.isdigit() else 50
+        filters = (("to", "To"), ("from", "From"))
+        wanted = {key: query[name] for key, name in filters if name in query}
+        found = [
+            record for record in reversed(self.created)
+            if all(record[key] == value for key, value in wanted.items())
+        ][:page_size]  # fmt: skip
+        uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages.json"
+        return web.json_response({
+            "messages": found, "end": max(0, len(found) - 1), "first_page_uri": uri,
+            "next_page_uri": None, "page": 0, "page_size": page_size,
+            "previous_page_uri": None, "start": 0, "uri": uri,
+        })  # fmt: skip
 
     def _now(self) -> str:
         return format_datetime(self._clock().astimezone(UTC))

@@ -118,6 +118,22 @@ async def test_a_row_a_crash_left_sending_is_sent_again_after_the_window(
     assert await sweep(live) == 0 and len(fake.messages) == 1  # sent rows stay sent
 
 
+async def test_the_help_lane_sweep_leaves_a_paced_row_to_the_paced_lane(
+    live: Services, fake: FakeTwilio, clock: FrozenClock
+) -> None:
+    """An info message a paced sender left `sending` must not be resent, unpaced and
+    unchecked, through the help lane: the paced lane takes its own claims back."""
+    row_id = await queued(live, "Invitasjon")
+    async with live.sessions() as session, session.begin():
+        stored = await session.get(OutboxRow, row_id)
+        assert stored is not None
+        stored.msg_class, stored.status, stored.claimed_at = "info", "sending", clock.now
+    clock.now += SENDING_TIMEOUT + MINUTE
+    await live.outbox.recover_sending()
+    assert (await row(live, row_id)).status == "sending"
+    assert fake.messages == []
+
+
 async def test_a_row_left_sending_after_its_last_attempt_is_given_up(
     live: Services, fake: FakeTwilio, clock: FrozenClock
 ) -> None:

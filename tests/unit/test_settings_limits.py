@@ -1,4 +1,4 @@
-"""The flood control and retention settings: defaults, and refusals with a reason."""
+"""The flood control, retention and pacing settings: defaults, and refusals with a reason."""
 
 import pytest
 
@@ -35,8 +35,16 @@ def test_values_from_the_mapping() -> None:
         ("HELPLINE_RETENTION_DAYS", "0"),
         ("HELPLINE_RETENTION_DAYS", "90.5"),
         ("HELPLINE_RETENTION_DAYS", "3651"),
+        ("HELPLINE_SMS_RATE", "0"),
+        ("HELPLINE_SMS_RATE", "2.5"),
+        ("HELPLINE_SMS_RATE", "1001"),
     ],
 )
 def test_bad_values_are_refused_with_the_range(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=f"{name} must be a whole number from .* to .*{value}"):
         Settings.from_mapping({name: value})
+
+
+def test_the_sms_rate() -> None:
+    assert Settings.from_mapping({}).sms_rate == 10
+    assert Settings.from_mapping({"HELPLINE_SMS_RATE": "50"}).sms_rate == 50

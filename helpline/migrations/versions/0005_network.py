@@ -128,6 +128,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('error_code', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_outbox_broadcast_id'), ['broadcast_id'],
                               unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_provider_id'), ['provider_id'],
+                              unique=False)
 
     with op.batch_alter_table('telegram_links', schema=None) as batch_op:
         batch_op.add_column(sa.Column('blocked_at', sa.DateTime(timezone=True), nullable=True))
@@ -137,6 +139,7 @@ def downgrade() -> None:
     with op.batch_alter_table('telegram_links', schema=None) as batch_op:
         batch_op.drop_column('blocked_at')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_provider_id'))
         batch_op.drop_index(batch_op.f('ix_outbox_broadcast_id'))
         for column in ('error_code', 'delivered_at', 'disable_notification', 'segments',
                        'group_id', 'broadcast_id', 'not_before', 'msg_class'):

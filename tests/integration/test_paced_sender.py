@@ -1,0 +1,256 @@
+"""The paced lane on a real database and Redis, sending to the fake Twilio and Bot API:
+pacing per sending number, the class rules at send time, refusals, and exactly once when a
+sender dies mid-send."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from typing import cast
+
+import pytest
+from sqlalchemy import select
+
+from helpline.bootstrap import Services
+from helpline.db.models import OptOutRow, OutboxRow, TelegramLinkRow
+from helpline.jobs import Context, running_worker, sweep_paced
+from helpline.optout import stop
+from helpline.paced_rows import LEASE, claim, recover_stuck, release_held
+from helpline.sender import LANES, PacedSender, kick
+from routing.segments import segments
+from tests.conftest import FrozenClock
+from tests.fakes.telegram_api import FakeUser
+from tests.integration.paced_world import NETWORK, Live, add_rows, live_services, rows_of
+from tests.integration.test_pacing import busiest_second
+from tests.unit.rota_fixtures import oslo, utc
+
+pytestmark = pytest.mark.integration
+
+BODY = "Nettverkstreff torsdag kl. 18 på Bærum kulturhus.\n\nSvar STOPP for å melde deg av."
+PHONES = [f"+47900{n:05d}" for n in range(60)]
+
+
+@pytest.fixture
+async def live(services: Services, clock: FrozenClock) -> AsyncIterator[Live]:
+    clock.now = oslo(2026, 11, 23, 12)  # a Monday noon: not quiet
+    async with live_services(services, clock, sms_rate=20) as world:
+        yield world
+
+
+async def until(condition: Callable[[], object], seconds: float = 10.0) -> None:
+    for _ in range(int(seconds * 100)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"not so within {seconds} s")
+
+
+async def drain(sender: PacedSender) -> int:
+    """Run batches until nothing is left to claim."""
+    total = 0
+    while claimed := await sender.run_batch():
+        total += claimed
+    return total
+
+
+async def test_queued_rows_go_out_once_each_and_are_recorded(live: Live) -> None:
+    ids = await add_rows(live.services, [("sms", p) for p in PHONES[:5]] + [("telegram", "555")],
+                         BODY)  # fmt: skip
+    assert await drain(PacedSender(live.services)) == 6
+    rows = await rows_of(live.services, ids)
+    assert [r.status for r in rows] == ["sent"] * 6
+    assert sorted(m.form["To"] for m in live.twilio.messages) == PHONES[:5]
+    assert {m.form["From"] for m in live.twilio.messages} == {NETWORK}
+    assert {r.to: r.provider_id for r in rows[:5]} == {m.form["To"]: m.sid
+                                                       for m in live.twilio.messages}  # fmt: skip
+    assert live.twilio.messages[0].form["StatusCallback"] == "http://helpline.test/twilio/status"
+    [telegram] = live.telegram.sent_messages(555)
+    assert telegram["text"] == BODY and rows[5].provider_id == str(telegram["message_id"])
+    assert await drain(PacedSender(live.services)) == 0
+
+
+async def test_sms_never_exceed_rate_plus_burst_in_any_second(live: Live) -> None:
+    """Two senders (as two workers) share one number's bucket: 20 segments a second, with
+    a burst of 20; a third of the messages take two segments."""
+    long = BODY + " " + "x" * 100  # two segments
+    short_ids = await add_rows(live.services, [("sms", p) for p in PHONES[:40]], BODY)
+    long_ids = await add_rows(live.services, [("sms", p) for p in PHONES[40:]], long)
+    total = 40 + 20 * segments(long).count
+    assert total == 80
+    started = time.monotonic()
+    two = (drain(PacedSender(live.services)), drain(PacedSender(live.services)))
+    sent = await asyncio.gather(*two)
+    took = time.monotonic() - started
+    assert sum(sent) == 60
+    assert [r.status for r in await rows_of(live.services, short_ids + long_ids)] == ["sent"] * 60
+    arrivals = [at for m in live.twilio.messages
+                for at in [m.at] * segments(m.form["Body"]).count]  # fmt: skip
+    assert busiest_second(arrivals) <= 20 + 20
+    assert took >= (total - 20) / 20 * 0.9  # the burst, then 20 a second
+
+
+async def test_telegram_stays_under_thirty_a_second(live: Live) -> None:
+    chats = [str(5_000 + n) for n in range(45)]
+    await add_rows(live.services, [("telegram", c) for c in chats], "Hei")
+    await asyncio.gather(drain(PacedSender(live.services)), drain(PacedSender(live.services)))
+    arrivals = [call.at for call in live.telegram.calls_to("sendMessage") if call.ok]
+    assert len(arrivals) == 45
+    assert busiest_second(arrivals) <= 30
+
+
+async def test_at_send_time_quiet_hours_hold_sms_and_info_and_silence_group_telegram(
+    live: Live, clock: FrozenClock
+) -> None:
+    clock.now = oslo(2026, 11, 23, 23)  # queued by day, claimed in quiet hours
+    info = await add_rows(live.services, [("sms", PHONES[0]), ("telegram", "601")], BODY)
+    group = await add_rows(live.services, [("sms", PHONES[1]), ("telegram", "602")], "Hei alle",
+                           msg_class="group", group_id="asker-rf-nilsen")  # fmt: skip
+    await drain(PacedSender(live.services))
+    rows = await rows_of(live.services, info + group)
+    morning = utc(2026, 11, 24, 7)  # 08:00 in Oslo
+    assert [(r.status, r.not_before) for r in rows] == [
+        ("held", morning), ("held", morning), ("held", morning), ("sent", None),
+    ]  # fmt: skip
+    [silent] = live.telegram.calls_to("sendMessage")
+    assert silent.params["chat_id"] == 602 and silent.params["disable_notification"] is True
+    assert not live.twilio.messages
+
+    clock.now = morning
+    assert await release_held(live.services.sessions, clock.now) == 3
+    await drain(PacedSender(live.services))
+    assert [r.status for r in await rows_of(live.services, info + group)] == ["sent"] * 4
+    assert sorted(m.form["To"] for m in live.twilio.messages) == [PHONES[0], PHONES[1]]
+
+
+async def test_a_stopp_after_queueing_stops_the_message(live: Live) -> None:
+    ids = await add_rows(live.services, [("sms", PHONES[0]), ("sms", PHONES[1])], BODY)
+    group = await add_rows(live.services, [("sms", PHONES[2])], "Hei", msg_class="group",
+                           group_id="asker-rf-nilsen", sender="+4767000091")  # fmt: skip
+    async with live.services.sessions() as session, session.begin():
+        await stop(session, "sms", PHONES[0], "network", "keyword", live.services.clock())
+        # STOPP to the network number does not stop a group's messages from its own number
+        await stop(session, "sms", PHONES[2], "network", "keyword", live.services.clock())
+    await drain(PacedSender(live.services))
+    rows = await rows_of(live.services, ids + group)
+    assert [r.status for r in rows] == ["opted_out", "sent", "sent"]
+    assert sorted(m.form["To"] for m in live.twilio.messages) == [PHONES[1], PHONES[2]]
+
+
+async def test_a_carrier_stop_and_a_blocked_bot_are_stored(live: Live) -> None:
+    now = live.services.clock()
+    async with live.services.sessions() as session, session.begin():
+        session.add(TelegramLinkRow(user_id=701, chat_id=701, kind="foster_home",
+                                    target_id="hansen", linked_at=now))  # fmt: skip
+    live.twilio.refuse(PHONES[0])
+    live.telegram.add_user(FakeUser(701, "Liv"))
+    live.telegram.block(701)
+    ids = await add_rows(live.services, [("sms", PHONES[0]), ("telegram", "701")], BODY)
+    await drain(PacedSender(live.services))
+    rows = await rows_of(live.services, ids)
+    assert [(r.status, r.error_code) for r in rows] == [("failed", 21610), ("failed", 403)]
+    async with live.services.sessions() as session:
+        stops = list(await session.scalars(select(OptOutRow)))
+        link = await session.get(TelegramLinkRow, 701)
+    assert [(s.channel, s.address, s.scope, s.source) for s in stops] == [
+        ("sms", PHONES[0], "network", "carrier")]  # fmt: skip
+    assert link is not None and link.blocked_at == now
+
+
+async def test_a_vendor_outage_is_retried_later(live: Live, clock: FrozenClock) -> None:
+    [row_id] = await add_rows(live.services, [("sms", PHONES[0])], BODY)
+    live.twilio.fail_next(503)
+    await drain(PacedSender(live.services))
+    [row] = await rows_of(live.services, [row_id])
+    assert (row.status, row.attempts) == ("queued", 1) and row.not_before is not None
+    assert await drain(PacedSender(live.services)) == 0  # not before its time
+    clock.now = row.not_before
+    await drain(PacedSender(live.services))
+    [row] = await rows_of(live.services, [row_id])
+    assert (row.status, row.attempts) == ("sent", 2)
+    assert [m.status for m in live.twilio.messages] == [503, 201]
+
+
+async def test_a_sender_killed_mid_send_leaves_each_recipient_sent_exactly_once(
+    live: Live, clock: FrozenClock
+) -> None:
+    """The first sender dies while Twilio and Telegram are answering: they take what they
+    were given, but the sender never learns it. Others rows it never claimed. A second
+    sender sends those at once, and after the lease it asks Twilio (its message list) about
+    the dead sender's claims: every phone gets exactly one SMS. Telegram cannot say, so the
+    chat that may have got it is not sent it again (at most once)."""
+    phones = PHONES[:12]
+    ids = await add_rows(live.services, [("telegram", "801"), ("telegram", "802")]
+                         + [("sms", p) for p in phones], BODY)  # fmt: skip
+    live.telegram.delay_next(30, count=1)  # one chat's answer is held back...
+    live.twilio.delay_next(30, count=3)  # ...and so are the first three SMS
+    first = asyncio.create_task(PacedSender(live.services).run_batch())  # claims five rows
+    await until(lambda: live.telegram.calls_to("sendMessage"))  # the other went through
+    await asyncio.sleep(0.3)  # the held-back requests have reached the vendors
+    first.cancel()  # the worker is gone: nothing more of it runs
+    await asyncio.gather(first, return_exceptions=True)
+    live.twilio.release()
+    live.telegram.release()
+    await until(lambda: len(live.telegram.calls_to("sendMessage")) == 2)
+    await until(lambda: len(live.twilio.created) == 3)
+    second = PacedSender(live.services)
+    assert await drain(second) == 9  # the rows the first never claimed
+    stuck = [r.id for r in await rows_of(live.services, ids) if r.status == "sending"]
+    assert len(stuck) == 4 and stuck[1:] == ids[2:5]  # the dead sender's claims, till the lease
+    unknown = stuck[0]  # the Telegram message whose answer the dead sender never got
+    clock.now += LEASE + LEASE / 10
+    assert await recover_stuck(live.services.sessions, clock.now) == stuck
+    assert await drain(second) == 4
+    rows = await rows_of(live.services, ids)
+    assert [r.status for r in rows] == ["failed" if r.id == unknown else "sent" for r in rows]
+    got = Counter(m.form["To"] for m in live.twilio.messages if m.accepted)
+    assert got == Counter(dict.fromkeys(phones, 1))  # exactly once each
+    assert {r.provider_id for r in rows[2:]} == {r["sid"] for r in live.twilio.created}
+    by_chat = Counter(m["chat"]["id"] for m in live.telegram.sent_messages())
+    assert by_chat == Counter({801: 1, 802: 1})  # each got it once; one row says it failed
+
+
+async def test_claims_are_exclusive(live: Live) -> None:
+    await add_rows(live.services, [("sms", p) for p in PHONES[:30]], BODY)
+    now = live.services.clock()
+    batches = await asyncio.gather(*(claim(live.services.sessions, now, 7) for _ in range(6)))
+    claimed = [row.id for batch in batches for row in batch]
+    assert len(claimed) == len(set(claimed))
+
+
+async def test_the_lanes_run_as_saq_jobs_and_rest_when_done(live: Live) -> None:
+    ids = await add_rows(live.services, [("sms", p) for p in PHONES[:20]], BODY)
+    assert await kick(live.services) == LANES
+    assert await kick(live.services) == 0  # running already
+    async with running_worker(live.services):
+        await until(lambda: len(live.twilio.created) == 20, seconds=20)
+        for _ in range(200):  # the lanes find nothing more and rest
+            if not await live.services.redis.exists(*(f"sender:lane:{n}" for n in range(LANES))):
+                break
+            await asyncio.sleep(0.05)
+    assert [r.status for r in await rows_of(live.services, ids)] == ["sent"] * 20
+    got = Counter(m.form["To"] for m in live.twilio.messages)
+    assert got == Counter(dict.fromkeys(PHONES[:20], 1))
+    assert not await live.services.redis.exists(*(f"sender:lane:{n}" for n in range(LANES)))
+    assert await kick(live.services) == LANES  # rested lanes start again at once
+
+
+async def test_the_minute_sweep_releases_held_rows_and_takes_back_dead_claims(
+    live: Live, clock: FrozenClock
+) -> None:
+    held = await add_rows(live.services, [("sms", PHONES[0])], BODY, status="held")
+    async with live.services.sessions() as session, session.begin():
+        for row in await session.scalars(select(OutboxRow).where(OutboxRow.id.in_(held))):
+            row.not_before = clock.now
+    stuck = await add_rows(live.services, [("sms", PHONES[1])], BODY, status="sending")
+    help_row = await add_rows(live.services, [("sms", PHONES[2])], "Hjelp", status="sending",
+                              msg_class="help")  # fmt: skip
+    async with live.services.sessions() as session, session.begin():
+        claimed = select(OutboxRow).where(OutboxRow.id.in_(stuck + help_row))
+        for row in await session.scalars(claimed):
+            row.claimed_at = clock.now - LEASE * 2
+    context = cast(Context, {"services": live.services})
+    assert await sweep_paced(context) == 2
+    rows = await rows_of(live.services, held + stuck + help_row)
+    assert [r.status for r in rows] == ["queued", "queued", "sending"]  # help is not ours
