@@ -11,6 +11,7 @@ from pathlib import Path
 
 from helpline.commands import (
     access,
+    broadcast,
     calendars,
     duty,
     groups,
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.register(sub)
     retention.register(sub)
     groups.register(sub)
+    broadcast.register(sub)
     return parser
 
 

@@ -59,9 +59,12 @@ _SINCE = re.compile(SINCE_PATTERN.removeprefix("^").removesuffix("$"))
 
 
 def setup(app: web.Application) -> None:
+    from helpline.web import broadcasts  # it reads this module's TOKEN: imported once set up
+
     app.router.add_get("/api/openapi.json", openapi)
     app.router.add_get("/api/contacts", contacts)
     app.router.add_get("/api/contacts/{id}", contact)
+    broadcasts.setup(app)
 
 
 def token_hash(token: str) -> str:

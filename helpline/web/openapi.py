@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from routing.audience import AUDIENCE_PATTERN
+from routing.broadcasts import MAX_TEXT, TEXT_PATTERN
+
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 _NULLABLE_INT = {"type": ["integer", "null"]}
@@ -128,6 +131,61 @@ _LIST_PARAMETERS = [
     ),  # fmt: skip
 ]
 
+# POST /api/broadcasts: the fields of its body; `helpline.web.broadcasts` checks with these.
+BROADCAST_FIELDS = ("to", "text", "at", "dry_run")
+AT_PATTERN = (
+    r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    r"T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
+    r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?$"
+)
+_BROADCAST_REQUEST = {
+    "type": "object",
+    "required": ["to", "text"],
+    "additionalProperties": False,
+    "properties": {
+        "to": {
+            "type": "string",
+            "description": "the audience: kommune:ID, group:ID (its foster homes), home:ID, "
+            "team:ID (its staff), comma-separated",
+            "pattern": AUDIENCE_PATTERN,
+        },
+        "text": {
+            "type": "string",
+            "description": "the message in Norwegian; SMS recipients get a footer telling "
+            "them how to stop such messages",
+            "minLength": 1,
+            "maxLength": MAX_TEXT,
+            "pattern": TEXT_PATTERN,
+        },
+        "at": {
+            "type": "string",
+            "format": "date-time",
+            "pattern": AT_PATTERN,
+            "description": "when to send (default now); without an offset, Europe/Oslo "
+            "wall-clock time; at most a minute past and a year ahead",
+        },
+        "dry_run": {"type": "boolean", "default": False,
+                    "description": "count the recipients and store nothing"},
+    },
+}  # fmt: skip
+_COUNT = {"type": "integer", "minimum": 0}
+_BROADCAST = {
+    "type": "object",
+    "required": ["dry_run", "audience", "send_at", "recipients", "opted_out", "telegram", "sms",
+                 "held_by_quiet_hours"],
+    "properties": {
+        "dry_run": {"type": "boolean"},
+        "id": {"type": "integer", "description": "the broadcast (not for a dry run)"},
+        "audience": {"type": "string"},
+        "send_at": {"type": "string", "format": "date-time"},
+        "recipients": _COUNT,
+        "opted_out": {**_COUNT, "description": "said STOPP: they get nothing"},
+        "telegram": {**_COUNT, "description": "reached on Telegram (of those not opted out)"},
+        "sms": {**_COUNT, "description": "reached by SMS (of those not opted out)"},
+        "held_by_quiet_hours": {**_COUNT, "description": "waiting for quiet hours to end"},
+    },
+}  # fmt: skip
+
 _CONTACT_ID = {
     "name": "id",
     "in": "path",
@@ -141,8 +199,9 @@ OPENAPI: dict[str, Any] = {
     "info": {
         "title": "Fosterhjemstelefonen coordinators' API",
         "version": "2",
-        "description": "The contact log of the helpline. " + _SCOPE + " Parameters not "
-        "listed here, and a parameter given twice, are refused with 400.",
+        "description": "The contact log of the helpline, and broadcasts. "
+        + _SCOPE
+        + " Parameters not listed here, and a parameter given twice, are refused with 400.",
     },
     "security": [{"bearer": []}],
     "paths": {
@@ -192,6 +251,35 @@ OPENAPI: dict[str, Any] = {
                     401,
                     404,
                 ),  # fmt: skip
+            }
+        },
+        "/api/broadcasts": {
+            "post": {
+                "summary": "Send an info message to an audience, or count it with dry_run",
+                "description": "An admin token may address any audience; a koordinator token "
+                "only audiences inside its kommuner. A target unknown or outside the scope "
+                "answers 404 alike. Recipients who said STOPP get nothing; quiet hours hold "
+                "the rest until they end; sending is paced per sending number.",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _BROADCAST_REQUEST}},
+                },
+                "responses": {
+                    **_responses(_BROADCAST, 400, 401),
+                    "201": {
+                        "description": "stored and started",
+                        "content": {"application/json": {"schema": _BROADCAST}},
+                    },
+                    "404": {
+                        "description": "a target that is unknown or outside the token's "
+                        "scope (answered alike)",
+                        "content": {"application/json": {"schema": _ERROR}},
+                    },
+                    "409": {
+                        "description": "`at` is in the past, too far ahead or out of range",
+                        "content": {"application/json": {"schema": _ERROR}},
+                    },
+                },
             }
         },
     },

@@ -39,10 +39,11 @@ FIELDS: Mapping[str, re.Pattern[str]] = MappingProxyType(
             _SID,
         ),
         **dict.fromkeys(("From", "To", "Caller", "Called"), _ADDRESS),
-        **dict.fromkeys(("CallStatus", "DialCallStatus"), _STATUS),
+        **dict.fromkeys(("CallStatus", "DialCallStatus", "MessageStatus", "SmsStatus"),
+                        _STATUS),
         **dict.fromkeys(
             ("CallDuration", "DialCallDuration", "RecordingDuration", "NumMedia",
-             "NumSegments"),
+             "NumSegments", "ErrorCode"),
             _COUNT,
         ),
         "Digits": _DIGITS,
@@ -76,7 +77,8 @@ ROUTES: Mapping[str, Route] = MappingProxyType(
         "/twilio/voice/screened": Route(_CALL, ("contact", "step")),
         "/twilio/voice/dialled": Route(_CALL, ("contact", "step")),
         "/twilio/voice/recorded": Route(_CALL, ("contact",)),
-        "/twilio/status": Route(_CALL),
+        # A call's (CallSid) or a message's (MessageSid, MessageStatus): the handler tells.
+        "/twilio/status": Route(frozenset()),
         "/twilio/sms": Route(frozenset({"MessageSid", "From"})),
     }
 )

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from helpline import call_steps
+from helpline import call_steps, delivery_status
 from helpline.bootstrap import Services
 from helpline.db.events import once
 from helpline.effects import enqueue_voicemail_notice
@@ -153,9 +153,20 @@ async def _notify(services: Services, contact: int) -> None:
 
 
 async def status(request: web.Request) -> web.Response:
-    """Twilio's call status callback."""
+    """Twilio's status callbacks: of a call (CallSid), or of a message (MessageSid and
+    MessageStatus; `helpline.delivery_status`). Each is processed once per status."""
     services = request.app[SERVICES]
     params = request[TWILIO_PARAMS]
+    if params.get("MessageSid") and params.get("MessageStatus") and not params.get("CallSid"):
+        form, now = params.form, services.clock
+        apply = delivery_status.apply_message_status
+        key = delivery_status.once_key(form)
+        await once(services.sessions, now, key, lambda session: apply(session, form, now()))
+        return _twiml(request.app[TWIML].empty())
+    if not params.get("CallSid"):
+        log.warning("refused POST /twilio/status: neither a call's nor a message's status")
+        return web.Response(status=400, text="bad request: expected CallSid, or MessageSid "
+                            "and MessageStatus")  # fmt: skip
 
     async def step(ctx: call_steps.CallContext) -> str:
         await call_steps.call_status(ctx, params.form)
