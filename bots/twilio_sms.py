@@ -108,8 +108,9 @@ class TwilioSms:
         if self._client is None:
             # aiohttp creates the session here, so this must run inside the event loop.
             self._http = TwilioHttpTransport(timeout=self._timeout)
-            self._client = rest_client(self._account_sid, self._auth_token, self._api_base,
-                                       self._http)  # fmt: skip
+            self._client = rest_client(
+                self._account_sid, self._auth_token, self._api_base, self._http
+            )
         return self._client.api.v2010.account.messages
 
     async def send_sms(self, *, to: str, from_: str, body: str) -> Sent:

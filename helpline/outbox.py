@@ -67,11 +67,18 @@ class Outbox:
         """Add a message to the caller's transaction; deliver it after the commit."""
         live = self._sms if channel == "sms" else self.telegram
         row = OutboxRow(
-            channel=channel, to=to, sender=sender, body=body, contact_id=contact_id,
-            created_at=self._clock(), status="pending" if live else "sandbox", kind=kind,
+            channel=channel,
+            to=to,
+            sender=sender,
+            body=body,
+            contact_id=contact_id,
+            created_at=self._clock(),
+            status="pending" if live else "sandbox",
+            kind=kind,
             buttons=json.dumps([[b.label, b.data] for b in buttons]) if buttons else None,
-            reply_to=reply_to, attempts=0,
-        )  # fmt: skip
+            reply_to=reply_to,
+            attempts=0,
+        )
         session.add(row)
         return row
 
@@ -99,9 +106,11 @@ class Outbox:
         """Send every pending row: the sweep after crashes and vendor outages."""
         await self.recover_sending()
         async with self._sessions() as session:
-            ids = list(await session.scalars(
-                select(OutboxRow.id).where(OutboxRow.status == "pending").order_by(OutboxRow.id)
-            ))  # fmt: skip
+            ids = list(
+                await session.scalars(
+                    select(OutboxRow.id).where(OutboxRow.status == "pending").order_by(OutboxRow.id)
+                )
+            )
         return await self.deliver(ids)
 
     async def recover_sending(self) -> int:
@@ -114,22 +123,32 @@ class Outbox:
                 select(OutboxRow.id, OutboxRow.attempts, OutboxRow.claimed_at).where(
                     OutboxRow.status == "sending",
                     OutboxRow.msg_class == "help",  # the paced lane recovers its own
-                    or_(OutboxRow.claimed_at.is_(None),
-                        OutboxRow.claimed_at <= now - SENDING_TIMEOUT))
-            )  # fmt: skip
+                    or_(
+                        OutboxRow.claimed_at.is_(None),
+                        OutboxRow.claimed_at <= now - SENDING_TIMEOUT,
+                    ),
+                )
+            )
             for row_id, attempts, claimed_at in stuck.all():
                 if not left_sending(claimed_at, now):
                     continue
                 status = after_crash(attempts)
                 result = await session.execute(
-                    update(OutboxRow).where(OutboxRow.id == row_id, OutboxRow.status == "sending",
-                                            _same_claim(claimed_at))
+                    update(OutboxRow)
+                    .where(
+                        OutboxRow.id == row_id,
+                        OutboxRow.status == "sending",
+                        _same_claim(claimed_at),
+                    )
                     .values(status=status)
-                )  # fmt: skip
+                )
                 moved[status] += result.rowcount  # type: ignore[attr-defined]  # CursorResult
         if moved:
-            log.warning("outbox: messages left sending by a crash: %d tried again, %d given up",
-                        moved["pending"], moved["failed"])  # fmt: skip
+            log.warning(
+                "outbox: messages left sending by a crash: %d tried again, %d given up",
+                moved["pending"],
+                moved["failed"],
+            )
         return moved["pending"]
 
     async def _deliver_one(self, row_id: int) -> int:
@@ -149,8 +168,14 @@ class Outbox:
             await record_refusal(self._sessions, row.channel, row.to, error, self._clock())
             status = after_failure(error.retryable, row.attempts)
             await self._finish(row_id, status, None)
-            log.warning("%s %d to %s not delivered (%s): %s", row.channel, row_id, _masked(row),
-                        "will retry" if status == "pending" else "gave up", error)  # fmt: skip
+            log.warning(
+                "%s %d to %s not delivered (%s): %s",
+                row.channel,
+                row_id,
+                _masked(row),
+                "will retry" if status == "pending" else "gave up",
+                error,
+            )
             return 0
         await self._finish(row_id, "sent", result.provider_id)
         log.info("%s %d to %s sent (%s)", row.channel, row_id, _masked(row), row.kind)
@@ -169,9 +194,10 @@ class Outbox:
     async def _finish(self, row_id: int, status: str, provider_id: str | None) -> None:
         async with self._sessions() as session, session.begin():
             await session.execute(
-                update(OutboxRow).where(OutboxRow.id == row_id)
+                update(OutboxRow)
+                .where(OutboxRow.id == row_id)
                 .values(status=status, provider_id=provider_id)
-            )  # fmt: skip
+            )
 
 
 def _same_claim(claimed_at: datetime | None) -> ColumnElement[bool]:

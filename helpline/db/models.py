@@ -308,8 +308,9 @@ class MessageRow(Base):
 
     __tablename__ = "messages"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"),
-                                            index=True)  # fmt: skip
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
     direction: Mapped[str] = mapped_column(String(3))  # "in" or "out"
     channel: Mapped[str] = mapped_column(String(10))
     sender_role: Mapped[str] = mapped_column(String(20))  # foster_parent/staff/system

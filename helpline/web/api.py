@@ -77,8 +77,7 @@ def _error(status: int, message: str) -> web.Response:
 
 
 def _bad(message: str) -> web.HTTPBadRequest:
-    return web.HTTPBadRequest(text=json.dumps({"error": message}),
-                              content_type="application/json")  # fmt: skip
+    return web.HTTPBadRequest(text=json.dumps({"error": message}), content_type="application/json")
 
 
 @web.middleware
@@ -129,8 +128,7 @@ async def _used(request: web.Request, token_id: int, now: datetime) -> None:
                 update(ApiTokenRow).where(ApiTokenRow.id == token_id).values(last_used_at=now)
             )
     except SQLAlchemyError as error:
-        log.warning("could not note the use of API token %d: %s", token_id,
-                    type(error).__name__)  # fmt: skip
+        log.warning("could not note the use of API token %d: %s", token_id, type(error).__name__)
 
 
 async def openapi(_request: web.Request) -> web.Response:
@@ -148,8 +146,9 @@ async def contacts(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     async with services.sessions() as session, session.begin():
         found = await list_contacts(session, where, request[TOKEN].scope)
-        await access_log.record(session, _reader(request), "contacts.list", where.describe(),
-                                services.clock())  # fmt: skip
+        await access_log.record(
+            session, _reader(request), "contacts.list", where.describe(), services.clock()
+        )
     return web.json_response({"contacts": found})
 
 
@@ -163,8 +162,9 @@ async def contact(request: web.Request) -> web.Response:
     async with services.sessions() as session, session.begin():
         found = await read_contact(session, contact_id, request[TOKEN].scope)
         if found is not None:
-            await access_log.record(session, _reader(request), "contact.read", str(contact_id),
-                                    services.clock())  # fmt: skip
+            await access_log.record(
+                session, _reader(request), "contact.read", str(contact_id), services.clock()
+            )
     if found is None:
         return _error(404, f"no contact {contact_id}")
     return web.json_response(found)
@@ -202,8 +202,7 @@ def _single(query: MultiMapping[str]) -> Mapping[str, str]:
     values: dict[str, str] = {}
     for key, value in query.items():
         if key not in QUERY_PARAMETERS:
-            raise _bad(f"unknown parameter {_shown(key)}: expected "
-                       f"{', '.join(QUERY_PARAMETERS)}")  # fmt: skip
+            raise _bad(f"unknown parameter {_shown(key)}: expected {', '.join(QUERY_PARAMETERS)}")
         if key in values:
             raise _bad(f"parameter {key} given more than once")
         values[key] = value

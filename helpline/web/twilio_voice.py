@@ -60,8 +60,12 @@ async def _run(request: web.Request, key: str, step: Step, fallback: Callable[[]
             STEP_TIMEOUT,
         )
     except Exception as error:  # never a dead line: any failure answers the fallback
-        log.error("voice step %s failed (%s); answering the fallback", key.split(":")[0],
-                  type(error).__name__, exc_info=not isinstance(error, TimeoutError))  # fmt: skip
+        log.error(
+            "voice step %s failed (%s); answering the fallback",
+            key.split(":")[0],
+            type(error).__name__,
+            exc_info=not isinstance(error, TimeoutError),
+        )
         return fallback()
 
 
@@ -80,8 +84,7 @@ async def voice(request: web.Request) -> web.Response:
         # connection while waiting for a second deadlocks the pool under load.
         loaded = await asyncio.wait_for(services.organisation(), STEP_TIMEOUT)
     except Exception as error:  # never a dead line
-        log.error("no organisation for a call (%s); answering the fallback",
-                  type(error).__name__)  # fmt: skip
+        log.error("no organisation for a call (%s); answering the fallback", type(error).__name__)
         return _twiml(_fallback_dial(request)())
     if loaded is None:
         log.error("a call came in with no organisation loaded; answering the fallback")
@@ -99,9 +102,11 @@ async def screen(request: web.Request) -> web.Response:
     twiml = request.app[TWIML]
     key = f"screen:{params.get('CallSid')}:{contact}:{step_index}"
     body = await _run(
-        request, key, lambda ctx: call_steps.screen(ctx, contact, step_index),
+        request,
+        key,
+        lambda ctx: call_steps.screen(ctx, contact, step_index),
         twiml.empty,  # cannot look up who calls: connect rather than drop
-    )  # fmt: skip
+    )
     return _twiml(body)
 
 
@@ -111,10 +116,11 @@ async def screened(request: web.Request) -> web.Response:
     twiml = request.app[TWIML]
     key = f"screened:{params.get('CallSid')}:{contact}:{step_index}"
     body = await _run(
-        request, key,
+        request,
+        key,
         lambda ctx: call_steps.screened(ctx, contact, step_index, params.get("Digits")),
         twiml.empty,
-    )  # fmt: skip
+    )
     return _twiml(body)
 
 
@@ -123,10 +129,11 @@ async def dialled(request: web.Request) -> web.Response:
     params, contact, step_index = _step(request)
     key = f"dialled:{params.get('CallSid')}:{contact}:{step_index}"
     body = await _run(
-        request, key,
+        request,
+        key,
         lambda ctx: call_steps.dialled(ctx, contact, step_index, params.get("DialCallStatus")),
         _fallback_dial(request),
-    )  # fmt: skip
+    )
     return _twiml(body)
 
 
@@ -137,9 +144,11 @@ async def recorded(request: web.Request) -> web.Response:
     contact = params.numbers["contact"]
     key = f"recorded:{params.get('CallSid')}:{contact}"
     body = await _run(
-        request, key, lambda ctx: call_steps.recorded(ctx, contact, params.form),
+        request,
+        key,
+        lambda ctx: call_steps.recorded(ctx, contact, params.form),
         lambda: twiml.say_and_hang_up(texts.voicemail_thanks()),
-    )  # fmt: skip
+    )
     await _notify(services, contact)
     return _twiml(body)
 
@@ -148,8 +157,11 @@ async def _notify(services: Services, contact: int) -> None:
     try:
         await enqueue_voicemail_notice(services, contact)
     except Exception as error:  # the recording is stored; the sweep job retries notices
-        log.error("could not enqueue the voicemail notice for contact %d: %s", contact,
-                  type(error).__name__)  # fmt: skip
+        log.error(
+            "could not enqueue the voicemail notice for contact %d: %s",
+            contact,
+            type(error).__name__,
+        )
 
 
 async def status(request: web.Request) -> web.Response:
@@ -165,8 +177,9 @@ async def status(request: web.Request) -> web.Response:
         return _twiml(request.app[TWIML].empty())
     if not params.get("CallSid"):
         log.warning("refused POST /twilio/status: neither a call's nor a message's status")
-        return web.Response(status=400, text="bad request: expected CallSid, or MessageSid "
-                            "and MessageStatus")  # fmt: skip
+        return web.Response(
+            status=400, text="bad request: expected CallSid, or MessageSid and MessageStatus"
+        )
 
     async def step(ctx: call_steps.CallContext) -> str:
         await call_steps.call_status(ctx, params.form)
