@@ -19,6 +19,13 @@ $(STAMP): pyproject.toml requirements.lock
 run: $(STAMP)
 	$(BIN)/helpline migrate
 	$(BIN)/helpline demo
+	@echo "Serving the demo in sandbox mode on http://127.0.0.1:8080 (Ctrl-C stops it)."
+	@echo "In a second terminal:"
+	@echo "  $(BIN)/helpline oncall --kommune asker"
+	@echo "  $(BIN)/helpline simulate call --from '987 65 432' --answer second"
+	@echo "  $(BIN)/helpline simulate sms --from '987 65 432' 'Hei, kan noen ringe oss?'"
+	@echo "  $(BIN)/helpline outbox    # what was sent (sandbox: stored only)"
+	@echo "See README.md for the rest."
 	$(BIN)/helpline serve
 
 ## test: lint, type checks and the whole test suite
