@@ -24,6 +24,7 @@ from helpline.db.engine import make_engine, sessionmaker
 from helpline.db.register import current_version, read_organisation
 from helpline.embedded_redis import EmbeddedRedis
 from helpline.outbox import Outbox
+from helpline.pacing import Pacer
 from helpline.settings import Settings
 from rota.engine import Rota
 from rota.model import Organisation
@@ -53,6 +54,7 @@ class Services:
     outbox: Outbox
     clock: Clock = system_clock
     telegram: TelegramBot | None = None
+    _pacer: Pacer | None = field(default=None, repr=False)
     _loaded: LoadedOrg | None = field(default=None, repr=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
     _checked: float = field(default=-ORG_CHECK_INTERVAL, repr=False)  # monotonic seconds
@@ -77,6 +79,13 @@ class Services:
                     assert org is not None
                     self._loaded = LoadedOrg(version, org, Rota(org), Directory(org))
             return self._loaded
+
+    @property
+    def pacer(self) -> Pacer:
+        """This process's token buckets (`helpline.pacing`), made on first use."""
+        if self._pacer is None:
+            self._pacer = Pacer(self.redis)
+        return self._pacer
 
     def forget_organisation(self) -> None:
         """Look at the register's version on the next `organisation()` call."""

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from saq import Job
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -168,19 +167,11 @@ async def store(session: AsyncSession, planned: Plan, created_by: str, now: date
     return broadcast.id
 
 
-async def start(services: Services, planned: Plan, broadcast_id: int) -> None:
-    """After the commit: start the sending lanes, and wake the sweep when held rows are
-    due (quiet hours' end, or the time asked for)."""
+async def start(services: Services, planned: Plan) -> None:
+    """After the commit: start the sending lanes. Held rows are released by the workers'
+    watch when their time comes (`helpline.sender.watch`)."""
     if any(row.status == "queued" for row in planned.rows):
         await sender.kick(services)
-    due = sorted({row.not_before for row in planned.rows if row.not_before is not None})
-    for when in due:
-        try:
-            await services.queue.enqueue(Job(function="sweep_paced",
-                                             key=f"release:{broadcast_id}:{when.timestamp():.0f}",
-                                             scheduled=int(when.timestamp()) + 1))  # fmt: skip
-        except Exception:  # the minute sweep releases them anyway
-            break
 
 
 async def show(session: AsyncSession, broadcast_id: int, timezone: str) -> dict[str, Any] | None:

@@ -219,8 +219,16 @@ async def sweep_paced(ctx: Context) -> int:
 def make_worker(services: Services) -> Worker[Context]:
     """A saq worker with our jobs; `services` reach them through the job context."""
 
+    watches: list[asyncio.Task[None]] = []
+
     async def startup(ctx: Context) -> None:
         ctx["services"] = services
+        watches.append(asyncio.create_task(sender.watch(services), name="sending-watch"))
+
+    async def shutdown(ctx: Context) -> None:
+        for watch in watches:
+            watch.cancel()
+        await asyncio.gather(*watches, return_exceptions=True)
 
     return Worker(
         services.queue,
@@ -247,6 +255,7 @@ def make_worker(services: Services) -> Worker[Context]:
             CronJob(sweep_paced, cron="* * * * *", timeout=120),
         ],
         startup=startup,
+        shutdown=shutdown,
         concurrency=20,
     )
 

@@ -17,7 +17,9 @@ down. Info and group messages share a number's bucket, help bypasses it.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
+import time
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
@@ -83,12 +85,17 @@ TELEGRAM_BUCKET = Bucket(TELEGRAM_KEY, TELEGRAM_RATE, TELEGRAM_BURST)
 
 
 class Pacer:
-    """Takes tokens from buckets in one Redis, waiting as long as each bucket says."""
+    """Takes tokens from buckets in one Redis, waiting as long as each bucket says.
+
+    One per process: its takers of one bucket queue on a lock, so only one of them asks
+    Redis at a time and they are served in turn, instead of every waiter polling Redis
+    each time a token comes free."""
 
     def __init__(self, redis: aioredis.Redis) -> None:
         self._redis = redis
         self._take = redis.register_script(_TAKE)
         self._pause = redis.register_script(_PAUSE)
+        self._turns: dict[str, asyncio.Lock] = {}
 
     async def try_take(self, bucket: Bucket, tokens: float) -> int:
         """Take `tokens` if the bucket has them: 0, else the milliseconds to wait first."""
@@ -97,12 +104,16 @@ class Pacer:
         return int(wait)
 
     async def take(self, bucket: Bucket, tokens: float) -> float:
-        """Take `tokens`, waiting until the bucket has them; returns the seconds waited."""
-        waited = 0.0
-        while (wait := await self.try_take(bucket, tokens)) > 0:
-            await asyncio.sleep(wait / 1000)
-            waited += wait / 1000
-        return waited
+        """Take `tokens`, waiting until the bucket has them (after this process's earlier
+        takers of the bucket); returns the seconds waited."""
+        started = time.monotonic()
+        async with self._turns.setdefault(bucket.key, asyncio.Lock()):
+            for _ in itertools.count():  # the bucket says how long until the next try
+                wait = await self.try_take(bucket, tokens)
+                if wait <= 0:
+                    break
+                await asyncio.sleep(wait / 1000)
+        return time.monotonic() - started
 
     async def pause(self, bucket: Bucket, seconds: float) -> None:
         """Give out nothing for `seconds` (Telegram's `retry_after` on a 429)."""

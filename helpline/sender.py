@@ -4,11 +4,14 @@ Help never comes here: it is delivered at once by `helpline.outbox` right after 
 transaction that decided it, unpaced, and nothing here can hold it up.
 
 Sending runs as saq jobs in `LANES` lanes. A lane's job claims a batch of due rows (about
-one second's worth, `helpline.paced_rows.claim`), sends them concurrently, each after
+two seconds' worth, `helpline.paced_rows.claim`), sends them concurrently, each after
 taking its tokens (`helpline.pacing`: SMS segments per sending number, messages for the
 bot), records the outcomes, and enqueues the lane's next job. Every job refreshes its
-lane's heartbeat in Redis and revives lanes whose heartbeat lapsed (their worker died), so
-a killed worker stops only the lanes it was running, and only for `LANE_TTL`.
+lane's heartbeat in Redis; a lane whose heartbeat lapsed (its worker died) is started
+again by the next job of another lane, or by the watch every worker keeps (`watch`:
+held rows whose time came are released, and lanes started when rows are due), so a killed
+worker stops the lanes it was running for a few seconds at most. saq hands a burst of
+jobs to one worker's waiting slots before the other's, so all lanes often run in one.
 
 Exactly once, across crashes: a claim older than `LEASE` goes back to the queue. Before a
 message is handed to the vendor its row is marked in flight in Redis; a re-claimed row so
@@ -20,6 +23,7 @@ given up (`failed`) rather than sent twice. Rows that never got that far are sen
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import math
 import time
@@ -29,8 +33,16 @@ from saq import Job
 
 from helpline import optout
 from helpline.bootstrap import Services
-from helpline.paced_rows import Claimed, claim, finish, finish_in, has_due, recover_stuck
-from helpline.pacing import TELEGRAM_BUCKET, Bucket, Pacer, sms_bucket
+from helpline.paced_rows import (
+    Claimed,
+    claim,
+    finish,
+    finish_in,
+    has_due,
+    recover_stuck,
+    release_held,
+)
+from helpline.pacing import TELEGRAM_BUCKET, Bucket, sms_bucket
 from helpline.refusals import apply_refusal
 from rota.model import HelplineConfig, QuietHours
 from rota.phones import mask_phone
@@ -50,7 +62,8 @@ from routing.segments import segments
 log = logging.getLogger(__name__)
 
 LANES = 4
-LANE_TTL_MS = 15_000  # a lane whose job has not beaten for this long is revived
+LANE_TTL_MS = 1_000  # a lane whose job has not beaten for this long is revived
+WATCH_S = 0.25  # how often each worker looks for due rows that no lane is sending
 MAX_ATTEMPTS = 10
 INFLIGHT_TTL_S = 24 * 3600
 JOB_TIMEOUT_S = 120
@@ -68,11 +81,13 @@ class PacedSender:
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.pacer = Pacer(services.redis)
+        self.pacer = services.pacer
 
     def batch_size(self) -> int:
-        """Rows a lane claims at once: about one second of the SMS rate, split by lane."""
-        return max(2, math.ceil(self.services.settings.sms_rate / LANES))
+        """Rows a lane claims at once: about two seconds of the SMS rate, split by lane, so
+        that while one lane's batch ends and the next is claimed, the others have rows
+        waiting for every token that comes free."""
+        return max(4, math.ceil(2 * self.services.settings.sms_rate / LANES))
 
     async def run_batch(self) -> int:
         """Claim a batch and send it; how many rows were claimed."""
@@ -255,16 +270,48 @@ async def _enqueue(services: Services, lane: int, seq: int) -> None:
     )  # fmt: skip
 
 
+async def _beat(services: Services, key: str, seq: int) -> None:
+    """Keep a lane's heartbeat fresh while its batch is sent."""
+    for _ in itertools.count():
+        await asyncio.sleep(LANE_TTL_MS / 3000)
+        await services.redis.set(key, seq, px=LANE_TTL_MS)
+
+
+async def _recover(services: Services) -> None:
+    back = await recover_stuck(services.sessions, services.clock())
+    if back:
+        log.warning("%d outbox rows of a sender that died are queued again", len(back))
+
+
+async def watch(services: Services, every: float = WATCH_S) -> None:
+    """Until cancelled, in every worker: release held rows whose time came, take back the
+    claims of senders that died, and start the lanes when rows are due (a lane that rests
+    or died is started again)."""
+    for _ in itertools.count():
+        try:
+            now = services.clock()
+            await release_held(services.sessions, now)
+            await _recover(services)
+            if await has_due(services.sessions, now):
+                await kick(services)
+        except Exception as error:  # the database or Redis is away: look again later
+            log.warning("the sending watch could not look: %s", type(error).__name__)
+        await asyncio.sleep(every)
+
+
 async def run_lane(services: Services, lane: int, seq: int) -> int:
     """One job of a lane: a batch, then the lane's next job (or the lane rests when there
     is nothing to send); returns how many rows were claimed."""
     key = _LANE_KEY.format(lane)
     await services.redis.set(key, seq, px=LANE_TTL_MS)
-    now = services.clock()
-    back = await recover_stuck(services.sessions, now)
-    if back:
-        log.warning("%d outbox rows of a sender that died are queued again", len(back))
-    claimed = await PacedSender(services).run_batch()
+    await _recover(services)
+    beating = asyncio.create_task(_beat(services, key, seq))
+    try:
+        claimed = await PacedSender(services).run_batch()
+    finally:
+        beating.cancel()
+        await asyncio.gather(beating, return_exceptions=True)
+    log.debug("lane %d sent a batch of %d", lane, claimed)
     if claimed:
         await services.redis.set(key, seq + 1, px=LANE_TTL_MS)
         await _enqueue(services, lane, seq + 1)

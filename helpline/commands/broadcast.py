@@ -59,7 +59,7 @@ async def send_command(settings: Settings, args: argparse.Namespace) -> int:
             if args.dry_run:
                 return _report(args, None, planned, counts)
             broadcast_id = await broadcasts.store(session, planned, _CREATED_BY, now)
-        await broadcasts.start(services, planned, broadcast_id)
+        await broadcasts.start(services, planned)
     return _report(args, broadcast_id, planned, counts)
 
 

@@ -65,7 +65,7 @@ async def create(request: web.Request) -> web.Response:
         if fields.get("dry_run", False):
             return web.json_response({"dry_run": True, **preview})
         broadcast_id = await broadcasts.store(session, planned, f"api:{token.name}", now)
-    await broadcasts.start(services, planned, broadcast_id)
+    await broadcasts.start(services, planned)
     return web.json_response({"dry_run": False, "id": broadcast_id, **preview}, status=201)
 
 

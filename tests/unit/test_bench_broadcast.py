@@ -1,0 +1,50 @@
+"""The broadcast benchmark's pure parts: its windows, its rate, its exactly-once verdict and
+the organisation it loads."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from bench.broadcast.drive import GROUP, bench_org
+from bench.broadcast.verdicts import Once, busiest_second, exactly_once, steady_rate
+from rota.orgfile import parse_org
+
+
+@pytest.mark.parametrize(
+    ("arrivals", "most"),
+    [
+        ([], 0),
+        ([(0.0, 1)], 1),
+        ([(0.0, 1), (0.999, 1), (1.0, 1)], 2),  # a window is [t, t + 1 s)
+        ([(0.0, 2), (0.5, 2), (1.2, 2), (1.4, 2)], 6),  # units count, not arrivals
+        ([(5.0, 1), (0.1, 1), (0.2, 1)], 2),  # in any order
+    ],
+)
+def test_busiest_second(arrivals: list[tuple[float, int]], most: int) -> None:
+    assert busiest_second(arrivals) == most
+
+
+def test_a_bucket_giving_its_burst_then_its_rate_measures_at_its_rate() -> None:
+    burst = [(100.0, 1)] * 50  # a full bucket of 50, at once
+    paced = [(100.0 + (i + 1) / 50, 1) for i in range(500)]  # then 50 a second for 10 s
+    assert steady_rate(burst + paced, 50) == pytest.approx(50.0)
+    assert math.isnan(steady_rate([(1.0, 1)], 50))
+
+
+def test_exactly_once() -> None:
+    assert exactly_once(["a", "b", "c"], ["a", "b", "c"]) == Once(3, 0, 0)
+    found = exactly_once(["a", "b", "c"], ["a", "a", "c", "x"])
+    assert found == Once(1, 1, 2, ("b",), ("a", "x"))
+
+
+def test_the_organisation_puts_the_audience_in_one_group_and_the_helpers_outside() -> None:
+    text, audience, helpers = bench_org(30, 4)
+    org = parse_org(text)
+    [group] = [g for g in org.groups if g.id == GROUP]
+    assert len(group.members) == 30 and len(audience) == 30 and len(helpers) == 4
+    phones = {p for h in org.foster_homes for p in h.phones}
+    assert set(audience) | set(helpers) <= phones
+    members = {h.id for h in org.foster_homes if h.id in group.members}
+    assert not any(p in helpers for h in org.foster_homes if h.id in members for p in h.phones)
