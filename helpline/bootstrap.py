@@ -144,8 +144,17 @@ async def open_services(
     sms = _sms_sender(settings)
     bot = await _telegram_bot(settings)
     try:
-        yield Services(settings, engine, sessions, client, redis_url, queue,
-                       Outbox(sessions, clock, sms, bot), clock, telegram=bot)  # fmt: skip
+        yield Services(
+            settings,
+            engine,
+            sessions,
+            client,
+            redis_url,
+            queue,
+            Outbox(sessions, clock, sms, bot),
+            clock,
+            telegram=bot,
+        )
     finally:
         if bot is not None:
             await bot.stop()

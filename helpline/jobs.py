@@ -74,14 +74,27 @@ async def notify_voicemail(ctx: Context, *, contact_id: int) -> int:
         return 0
     loaded = await services.organisation()
     tz = zone(loaded.org.helpline.timezone if loaded else OSLO)
-    body = texts.voicemail_sms(contact.foster_home_name, contact.kommune_name,
-                               contact.started_at.astimezone(tz), contact.caller)  # fmt: skip
+    body = texts.voicemail_sms(
+        contact.foster_home_name,
+        contact.kommune_name,
+        contact.started_at.astimezone(tz),
+        contact.caller,
+    )
     phones = voicemail_audience(CallPlan.from_json(contact.plan))
     fresh = [p for p in phones if not await services.outbox.already_queued(contact_id, p, KIND)]
     async with services.sessions() as session, session.begin():
-        rows = [services.outbox.queue(session, channel="sms", to=phone, body=body, kind=KIND,
-                                      sender=contact.helpline_number, contact_id=contact_id)
-                for phone in fresh]  # fmt: skip
+        rows = [
+            services.outbox.queue(
+                session,
+                channel="sms",
+                to=phone,
+                body=body,
+                kind=KIND,
+                sender=contact.helpline_number,
+                contact_id=contact_id,
+            )
+            for phone in fresh
+        ]
     await services.outbox.deliver([row.id for row in rows])
     return len(rows)
 
@@ -91,8 +104,13 @@ async def sweep_voicemail_notices(ctx: Context) -> int:
     services = ctx["services"]
     since = services.clock() - VOICEMAIL_SWEEP_WINDOW
     async with services.sessions() as session:
-        ids = list(await session.scalars(select(ContactRow.id).where(
-            ContactRow.outcome == "voicemail", ContactRow.started_at >= since)))  # fmt: skip
+        ids = list(
+            await session.scalars(
+                select(ContactRow.id).where(
+                    ContactRow.outcome == "voicemail", ContactRow.started_at >= since
+                )
+            )
+        )
     return sum([await notify_voicemail(ctx, contact_id=i) for i in ids])
 
 
@@ -129,9 +147,16 @@ async def sweep_conversations(ctx: Context) -> int:
     if loaded is None:
         return 0
     async with services.sessions() as session:
-        ids = list(await session.scalars(select(ContactRow.id).where(
-            ContactRow.message_plan.is_not(None), ContactRow.closed_at.is_(None),
-            ContactRow.answered_at.is_(None), ContactRow.content_purged_at.is_(None))))  # fmt: skip
+        ids = list(
+            await session.scalars(
+                select(ContactRow.id).where(
+                    ContactRow.message_plan.is_not(None),
+                    ContactRow.closed_at.is_(None),
+                    ContactRow.answered_at.is_(None),
+                    ContactRow.content_purged_at.is_(None),
+                )
+            )
+        )
     for contact_id in ids:
         effects = Effects()
         async with services.sessions() as session, session.begin():
@@ -176,14 +201,19 @@ async def sweep_followups(ctx: Context) -> int:
     now = services.clock()
     settled = now - timedelta(seconds=services.settings.followup_batch)
     async with services.sessions() as session:
-        ids = list(await session.scalars(
-            select(MessageRow.contact_id).join(ContactRow, ContactRow.id == MessageRow.contact_id)
-            .where(MessageRow.direction == "in",
-                   MessageRow.created_at > ContactRow.followup_notified_at,
-                   MessageRow.created_at <= settled,
-                   MessageRow.created_at >= now - FOLLOWUP_SWEEP_WINDOW)
-            .distinct()
-        ))  # fmt: skip
+        ids = list(
+            await session.scalars(
+                select(MessageRow.contact_id)
+                .join(ContactRow, ContactRow.id == MessageRow.contact_id)
+                .where(
+                    MessageRow.direction == "in",
+                    MessageRow.created_at > ContactRow.followup_notified_at,
+                    MessageRow.created_at <= settled,
+                    MessageRow.created_at >= now - FOLLOWUP_SWEEP_WINDOW,
+                )
+                .distinct()
+            )
+        )
     for contact_id in ids:
         await followup_batch(ctx, contact_id=contact_id)
     return len(ids)
@@ -244,7 +274,7 @@ def make_worker(services: Services) -> Worker[Context]:
             purge_content,
             send_queued,
             sweep_paced,
-        ],  # fmt: skip
+        ],
         cron_jobs=[
             CronJob(watch_coverage, cron="7 * * * *"),
             CronJob(sweep_voicemail_notices, cron="* * * * *"),
