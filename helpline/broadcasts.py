@@ -31,8 +31,17 @@ from routing.quiet import in_quiet_hours
 from routing.segments import segments
 
 #: The states `show` counts, always all of them.
-STATES = ("held", "opted_out", "queued", "sending", "sent", "delivered", "undelivered", "failed",
-          "sandbox")  # fmt: skip
+STATES = (
+    "held",
+    "opted_out",
+    "queued",
+    "sending",
+    "sent",
+    "delivered",
+    "undelivered",
+    "failed",
+    "sandbox",
+)
 CHANNELS = ("sms", "telegram")
 PAST_GRACE = timedelta(minutes=1)
 LONGEST_AHEAD = timedelta(days=365)
@@ -81,9 +90,13 @@ class Plan:
         not opted out), and how many quiet hours hold."""
         reached = [row for row in self.rows if row.status != "opted_out"]
         channels = Counter(row.recipient.channel for row in reached)
-        return {"recipients": len(self.rows), "opted_out": len(self.rows) - len(reached),
-                "telegram": channels["telegram"], "sms": channels["sms"],
-                "held_by_quiet_hours": len(reached) if self.quiet else 0}  # fmt: skip
+        return {
+            "recipients": len(self.rows),
+            "opted_out": len(self.rows) - len(reached),
+            "telegram": channels["telegram"],
+            "sms": channels["sms"],
+            "held_by_quiet_hours": len(reached) if self.quiet else 0,
+        }
 
 
 async def plan(
@@ -112,21 +125,32 @@ async def plan(
     tz = zone(config.timezone)
     recipients = resolve(targets, org, await all_links(session))
     stopped = await optout.opted_out(session, [NETWORK_SCOPE])
-    result = Plan(",".join(map(str, targets)), text, at,
-                  in_quiet_hours(at, config.quiet_hours, tz), config.timezone)  # fmt: skip
+    result = Plan(
+        ",".join(map(str, targets)),
+        text,
+        at,
+        in_quiet_hours(at, config.quiet_hours, tz),
+        config.timezone,
+    )
     for recipient in recipients:
         key = (recipient.channel, recipient.address)
-        decision = decide_at("info", recipient.channel, key in stopped, config.quiet_hours,
-                             at, now, tz)  # fmt: skip
+        decision = decide_at(
+            "info", recipient.channel, key in stopped, config.quiet_hours, at, now, tz
+        )
         number = info_sender(org, recipient.kommune) if recipient.channel == "sms" else "bot"
         if number is None:
             raise BroadcastError("not_found", "the organisation has no number to send SMS from")
         body = body_for(recipient.channel, text)
-        result.rows.append(Planned(
-            recipient, number, body, outbox_status(decision),
-            utc(decision.until) if isinstance(decision, HoldUntil) else None,
-            segments(body).count if recipient.channel == "sms" else None,
-        ))  # fmt: skip
+        result.rows.append(
+            Planned(
+                recipient,
+                number,
+                body,
+                outbox_status(decision),
+                utc(decision.until) if isinstance(decision, HoldUntil) else None,
+                segments(body).count if recipient.channel == "sms" else None,
+            )
+        )
     return result
 
 
@@ -147,21 +171,40 @@ def _send_at(send_at: datetime | None, now: datetime) -> datetime:
 async def store(session: AsyncSession, planned: Plan, created_by: str, now: datetime) -> int:
     """Store the broadcast and its outbox rows in the caller's transaction; its id."""
     broadcast = BroadcastRow(
-        created_at=now, created_by=created_by, audience=planned.audience, body=planned.text,
-        send_at=planned.send_at, sender=None, kind="broadcast",
+        created_at=now,
+        created_by=created_by,
+        audience=planned.audience,
+        body=planned.text,
+        send_at=planned.send_at,
+        sender=None,
+        kind="broadcast",
         status="scheduled" if planned.send_at > now else "sending",
-    )  # fmt: skip
+    )
     session.add(broadcast)
     await session.flush()
     rows = [
-        {"channel": row.recipient.channel, "to": row.recipient.address, "sender": row.sender,
-         "body": row.body, "contact_id": None, "created_at": now, "status": row.status,
-         "provider_id": None, "kind": "broadcast", "buttons": None, "reply_to": None,
-         "attempts": 0, "msg_class": "info", "not_before": row.not_before,
-         "broadcast_id": broadcast.id, "group_id": None, "segments": row.segments,
-         "disable_notification": False}
+        {
+            "channel": row.recipient.channel,
+            "to": row.recipient.address,
+            "sender": row.sender,
+            "body": row.body,
+            "contact_id": None,
+            "created_at": now,
+            "status": row.status,
+            "provider_id": None,
+            "kind": "broadcast",
+            "buttons": None,
+            "reply_to": None,
+            "attempts": 0,
+            "msg_class": "info",
+            "not_before": row.not_before,
+            "broadcast_id": broadcast.id,
+            "group_id": None,
+            "segments": row.segments,
+            "disable_notification": False,
+        }
         for row in planned.rows
-    ]  # fmt: skip
+    ]
     if rows:
         await session.execute(insert(OutboxRow), rows)
     return broadcast.id

@@ -41,12 +41,17 @@ async def _row(session: AsyncSession, sid: str, to: str, sender: str) -> OutboxR
         return row
     return await session.scalar(
         select(OutboxRow)
-        .where(OutboxRow.status == "sending", OutboxRow.channel == "sms",
-               OutboxRow.provider_id.is_(None), OutboxRow.to == to, OutboxRow.sender == sender)
+        .where(
+            OutboxRow.status == "sending",
+            OutboxRow.channel == "sms",
+            OutboxRow.provider_id.is_(None),
+            OutboxRow.to == to,
+            OutboxRow.sender == sender,
+        )
         .order_by(OutboxRow.id)
         .limit(1)
         .with_for_update()
-    )  # fmt: skip
+    )
 
 
 async def apply_message_status(

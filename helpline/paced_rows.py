@@ -78,11 +78,19 @@ async def claim(
             .where(OutboxRow.id.in_(ids), OutboxRow.status == "queued")
             .values(status="sending", claimed_at=now, attempts=OutboxRow.attempts + 1)
             .returning(
-                OutboxRow.id, OutboxRow.channel, OutboxRow.to, OutboxRow.sender, OutboxRow.body,
-                OutboxRow.msg_class, OutboxRow.group_id, OutboxRow.segments, OutboxRow.attempts,
-                OutboxRow.created_at, OutboxRow.disable_notification,
+                OutboxRow.id,
+                OutboxRow.channel,
+                OutboxRow.to,
+                OutboxRow.sender,
+                OutboxRow.body,
+                OutboxRow.msg_class,
+                OutboxRow.group_id,
+                OutboxRow.segments,
+                OutboxRow.attempts,
+                OutboxRow.created_at,
+                OutboxRow.disable_notification,
             )
-        )  # fmt: skip
+        )
         return sorted((Claimed(**dict(row._mapping)) for row in rows), key=lambda c: c.id)
 
 
@@ -129,8 +137,11 @@ async def recover_stuck(
 ) -> list[int]:
     """Claims older than `lease` (their sender died) go back to the queue; their ids. The
     next claim asks the vendor first whether it already has the message."""
-    stuck = and_(OutboxRow.status == "sending", OutboxRow.msg_class.in_(PACED_CLASSES),
-                 OutboxRow.claimed_at < now - lease)  # fmt: skip
+    stuck = and_(
+        OutboxRow.status == "sending",
+        OutboxRow.msg_class.in_(PACED_CLASSES),
+        OutboxRow.claimed_at < now - lease,
+    )
     async with sessions() as session, session.begin():
         if await session.scalar(select(OutboxRow.id).where(stuck).limit(1)) is None:
             return []

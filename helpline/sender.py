@@ -160,18 +160,22 @@ class PacedSender:
             return False
         sms = self.services.outbox.sms
         if row.channel == "sms" and sms is not None:
-            found = await sms.find_sent(to=row.to, from_=row.sender, body=row.body,
-                                        since=row.created_at)  # fmt: skip
+            found = await sms.find_sent(
+                to=row.to, from_=row.sender, body=row.body, since=row.created_at
+            )
             if found is None:
                 return False
             await finish(self.services.sessions, row.id, "sent", provider_id=found)
-            log.info("outbox %d to %s was sent before a crash: not again", row.id,
-                     mask_phone(row.to))  # fmt: skip
+            log.info(
+                "outbox %d to %s was sent before a crash: not again", row.id, mask_phone(row.to)
+            )
             return True
         if row.channel == "telegram" and self.services.telegram is not None:
             await finish(self.services.sessions, row.id, "failed")
-            log.warning("outbox %d to a Telegram chat may have gone out before a crash: "
-                        "not sent again", row.id)  # fmt: skip
+            log.warning(
+                "outbox %d to a Telegram chat may have gone out before a crash: not sent again",
+                row.id,
+            )
             return True
         return False
 
@@ -226,15 +230,20 @@ class PacedSender:
         if error.code is not None:  # the vendor answered: it was not sent
             await self._unmark(row.id)
         where = mask_phone(row.to) if row.channel == "sms" else "a Telegram chat"
-        log.warning("%s %d to %s not sent (%s): %s", row.channel, row.id, where,
-                    "will retry" if retry else "gave up", error)  # fmt: skip
+        log.warning(
+            "%s %d to %s not sent (%s): %s",
+            row.channel,
+            row.id,
+            where,
+            "will retry" if retry else "gave up",
+            error,
+        )
 
     async def _unmark(self, row_id: int) -> None:
         try:
             await self.services.redis.delete(_INFLIGHT_KEY.format(row_id))
         except Exception as error:  # a stale mark only costs a lookup at the vendor
-            log.warning("in-flight mark of outbox %d not cleared: %s", row_id,
-                        type(error).__name__)  # fmt: skip
+            log.warning("in-flight mark of outbox %d not cleared: %s", row_id, type(error).__name__)
 
 
 def _msg_class(row: Claimed) -> MsgClass:
@@ -265,9 +274,14 @@ async def kick(services: Services) -> int:
 
 async def _enqueue(services: Services, lane: int, seq: int) -> None:
     await services.queue.enqueue(
-        Job(function="send_queued", kwargs={"lane": lane, "seq": seq},
-            key=f"send:{lane}:{seq}", timeout=JOB_TIMEOUT_S, retries=1)
-    )  # fmt: skip
+        Job(
+            function="send_queued",
+            kwargs={"lane": lane, "seq": seq},
+            key=f"send:{lane}:{seq}",
+            timeout=JOB_TIMEOUT_S,
+            retries=1,
+        )
+    )
 
 
 async def _beat(services: Services, key: str, seq: int) -> None:

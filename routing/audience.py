@@ -75,8 +75,9 @@ def parse_audience(text: str) -> tuple[Target, ...]:
             raise AudienceError(f"{shown!r} is not kind:id (kommune, group, home, team)")
         kind = match[1]
         if not _is_kind(kind):
-            raise AudienceError(f"unknown audience kind {kind!r}: expected "
-                                f"{', '.join(TARGET_KINDS)}")  # fmt: skip
+            raise AudienceError(
+                f"unknown audience kind {kind!r}: expected {', '.join(TARGET_KINDS)}"
+            )
         targets.append(Target(kind, match[2]))
     return tuple(dict.fromkeys(targets))
 

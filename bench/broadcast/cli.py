@@ -40,8 +40,9 @@ def _figures_of_pacing(options: Options, seen: Observed, recovered: set[str]) ->
     sms = [(at, parts) for at, _, text in seen.twilio if text == body]
     main = [(at, parts) for at, to, text in seen.twilio if text == body and to not in recovered]
     tg = [(at, 1) for at, chat, text in seen.telegram if text == BODY]
-    tg_main = [(at, 1) for at, chat, text in seen.telegram
-               if text == BODY and str(chat) not in recovered]  # fmt: skip
+    tg_main = [
+        (at, 1) for at, chat, text in seen.telegram if text == BODY and str(chat) not in recovered
+    ]
     rate = steady_rate(main, options.rate)
     target = f"±{RATE_TOLERANCE:.0%}"
     within = abs(rate - options.rate) <= RATE_TOLERANCE * options.rate
@@ -52,17 +53,40 @@ def _figures_of_pacing(options: Options, seen: Observed, recovered: set[str]) ->
     last = max((at for at, _ in sms + tg), default=math.nan)
     return [
         Figure("sms_segments", "SMS segments sent (broadcast)", sum(n for _, n in sms), ""),
-        Figure("sms_rate", "  achieved rate, first attempts (burst excluded)", rate, "seg/s",
-               f"{options.rate} {target}", within),
-        Figure("sms_busiest_1s", "  most segments in any 1 s window", busiest, "seg",
-               f"<= {bound}", busiest <= bound),
+        Figure(
+            "sms_rate",
+            "  achieved rate, first attempts (burst excluded)",
+            rate,
+            "seg/s",
+            f"{options.rate} {target}",
+            within,
+        ),
+        Figure(
+            "sms_busiest_1s",
+            "  most segments in any 1 s window",
+            busiest,
+            "seg",
+            f"<= {bound}",
+            busiest <= bound,
+        ),
         Figure("telegram_sent", "Telegram messages sent (broadcast)", len(tg), ""),
-        Figure("telegram_rate", "  achieved rate, first attempts (burst excluded)",
-               steady_rate(tg_main, TELEGRAM_BURST), "msg/s", f"<= {TELEGRAM_RATE:g}"),
-        Figure("telegram_busiest_1s", "  most messages in any 1 s window", tg_busiest, "msg",
-               f"<= {TELEGRAM_LIMIT}", tg_busiest <= TELEGRAM_LIMIT),
+        Figure(
+            "telegram_rate",
+            "  achieved rate, first attempts (burst excluded)",
+            steady_rate(tg_main, TELEGRAM_BURST),
+            "msg/s",
+            f"<= {TELEGRAM_RATE:g}",
+        ),
+        Figure(
+            "telegram_busiest_1s",
+            "  most messages in any 1 s window",
+            tg_busiest,
+            "msg",
+            f"<= {TELEGRAM_LIMIT}",
+            tg_busiest <= TELEGRAM_LIMIT,
+        ),
         Figure("tail_s", "recovered claims sent after the main run by", last - last_main, "s"),
-    ]  # fmt: skip
+    ]
 
 
 def outcome(options: Options, seen: Observed) -> Outcome:
@@ -70,13 +94,17 @@ def outcome(options: Options, seen: Observed) -> Outcome:
     body = sms_body(BODY)
     sms_homes = [h for h in seen.homes if h.chat is None]
     tg_homes = [h for h in seen.homes if h.chat is not None]
-    sms_once = exactly_once([h.phone for h in sms_homes],
-                            [to for _, to, text in seen.twilio if text == body])  # fmt: skip
+    sms_once = exactly_once(
+        [h.phone for h in sms_homes], [to for _, to, text in seen.twilio if text == body]
+    )
     chats = [str(chat) for _, chat, text in seen.telegram if text == BODY]
     tg_once = exactly_once([str(h.chat) for h in tg_homes], chats)
     recovered = {to for channel, to, _, attempts, _ in seen.rows if attempts > 1}
-    given_up = sum(1 for ch, _, status, a, code in seen.rows
-                   if ch == "telegram" and status == "failed" and code is None)  # fmt: skip
+    given_up = sum(
+        1
+        for ch, _, status, a, code in seen.rows
+        if ch == "telegram" and status == "failed" and code is None
+    )
     states: dict[str, int] = {}
     for _, _, status, _, _ in seen.rows:
         states[status] = states.get(status, 0) + 1
@@ -87,31 +115,62 @@ def outcome(options: Options, seen: Observed) -> Outcome:
         Figure("recipients", "recipients", len(seen.homes), ""),
         Figure("created_s", "broadcast send (plan + store) took", seen.created_s, "s"),
         *_figures_of_pacing(options, seen, recovered),
-        Figure("sms_once", "SMS recipients who got it exactly once", sms_once.once, "",
-               f"{len(sms_homes):,}", sms_once.once == len(sms_homes)),
+        Figure(
+            "sms_once",
+            "SMS recipients who got it exactly once",
+            sms_once.once,
+            "",
+            f"{len(sms_homes):,}",
+            sms_once.once == len(sms_homes),
+        ),
         Figure("sms_more", "  more than once", sms_once.more, "", "0", sms_once.more == 0),
-        Figure("tg_once", "Telegram recipients who got it exactly once", tg_once.once, "",
-               f"{len(tg_homes):,}", tg_once.once == len(tg_homes)),
+        Figure(
+            "tg_once",
+            "Telegram recipients who got it exactly once",
+            tg_once.once,
+            "",
+            f"{len(tg_homes):,}",
+            tg_once.once == len(tg_homes),
+        ),
         Figure("tg_more", "  more than once", tg_once.more, "", "0", tg_once.more == 0),
         Figure("tg_given_up", "  rows given up as maybe sent (killed mid-send)", given_up, ""),
         Figure("recovered", "rows claimed again after the kill", len(recovered), ""),
         Figure("delivered", "rows delivered (status callbacks)", states.get("delivered", 0), ""),
         Figure("help_sent", "help messages during the broadcast", len(latencies), ""),
         Figure("help_p50_s", "  latency to the receipt p50", _p(latencies, 0.5), "s"),
-        Figure("help_p99_s", "  latency to the receipt p99", p99, "s",
-               f"< {HELP_P99_TARGET_S:g}", p99 < HELP_P99_TARGET_S),
+        Figure(
+            "help_p99_s",
+            "  latency to the receipt p99",
+            p99,
+            "s",
+            f"< {HELP_P99_TARGET_S:g}",
+            p99 < HELP_P99_TARGET_S,
+        ),
         Figure("help_max_s", "  latency to the receipt max", _p(latencies, 1.0), "s"),
-        Figure("help_failures", "  help webhooks not answered 200", help_failures, "", "0",
-               help_failures == 0),
-        *(Figure(f"rss_{name}", f"peak RSS of {name}", kb / 1024, "MB")
-          for name, kb in seen.rss_kb.items()),
-    ]  # fmt: skip
+        Figure(
+            "help_failures",
+            "  help webhooks not answered 200",
+            help_failures,
+            "",
+            "0",
+            help_failures == 0,
+        ),
+        *(
+            Figure(f"rss_{name}", f"peak RSS of {name}", kb / 1024, "MB")
+            for name, kb in seen.rss_kb.items()
+        ),
+    ]
     meta: dict[str, object] = {
-        "backend": options.stores.backend, "recipients": options.recipients,
-        "rate": options.rate, "telegram_share": options.telegram_share,
-        "kill": options.kill, "killed": seen.killed_at is not None, "finished": seen.finished,
-        "states": states, **platform_meta(),
-    }  # fmt: skip
+        "backend": options.stores.backend,
+        "recipients": options.recipients,
+        "rate": options.rate,
+        "telegram_share": options.telegram_share,
+        "kill": options.kill,
+        "killed": seen.killed_at is not None,
+        "finished": seen.finished,
+        "states": states,
+        **platform_meta(),
+    }
     return Outcome(figures, sms_once, tg_once, meta, help_failures)
 
 
@@ -130,19 +189,25 @@ def _help_latencies(seen: Observed) -> list[float]:
 def failed(result: Outcome) -> bool:
     """Exit 2: an SMS recipient not sent it exactly once, a doubled Telegram message, or a
     help webhook that failed."""
-    return (result.sms_once.never + result.sms_once.more + result.telegram_once.more
-            + result.help_failures) > 0 or not result.meta["finished"]  # fmt: skip
+    return (
+        result.sms_once.never
+        + result.sms_once.more
+        + result.telegram_once.more
+        + result.help_failures
+    ) > 0 or not result.meta["finished"]
 
 
 def _table(result: Outcome) -> str:
     m = result.meta
-    return "\n".join([
-        f"broadcast benchmark  backend={m['backend']}  recipients={m['recipients']:,}  "
-        f"rate={m['rate']} seg/s  telegram={m['telegram_share']:.0%}  kill={m['killed']}",
-        f"python {m['python']} ({m['machine']}, {m['cpus']} cpus)  states {m['states']}",
-        "",
-        *figure_table(result.figures, COLUMNS),
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            f"broadcast benchmark  backend={m['backend']}  recipients={m['recipients']:,}  "
+            f"rate={m['rate']} seg/s  telegram={m['telegram_share']:.0%}  kill={m['killed']}",
+            f"python {m['python']} ({m['machine']}, {m['cpus']} cpus)  states {m['states']}",
+            "",
+            *figure_table(result.figures, COLUMNS),
+        ]
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -168,9 +233,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.recipients < 2 or args.rate < 1 or not 0 <= args.telegram_share <= 1:
         parser.error("--recipients >= 2, --rate >= 1, --telegram-share from 0 to 1")
-    options = Options(args.recipients, args.rate, args.telegram_share, args.helps,
-                      not args.no_kill, harness.chosen_stores(parser, args, DEFAULT_REDIS_URL),
-                      timeout_s=args.timeout, logs=args.logs)  # fmt: skip
+    options = Options(
+        args.recipients,
+        args.rate,
+        args.telegram_share,
+        args.helps,
+        not args.no_kill,
+        harness.chosen_stores(parser, args, DEFAULT_REDIS_URL),
+        timeout_s=args.timeout,
+        logs=args.logs,
+    )
     result = harness.guarded(lambda: outcome(options, run(options)))
     if result is None:
         return 2
@@ -179,7 +251,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         print(_table(result))
     if failed(result):
-        print("error: not every recipient got it exactly once, help failed, or the run did "
-              "not finish", file=sys.stderr)  # fmt: skip
+        print(
+            "error: not every recipient got it exactly once, help failed, or the run did "
+            "not finish",
+            file=sys.stderr,
+        )
         return 2
     return 0

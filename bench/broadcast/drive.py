@@ -87,10 +87,13 @@ def bench_org(recipients: int, helps: int) -> tuple[str, list[str], list[str]]:
     and `helps` more that write for help; the file and both homes' phones."""
     text = demo_text()
     org = parse_org(text)
-    reserved = {org.helpline.fallback_phone, *(p.phone for p in org.people),
-                *(n for k in org.kommuner for n in k.numbers),
-                *(t.duty_phone for t in org.teams if t.duty_phone),
-                *(n for h in org.foster_homes for n in h.phones)}  # fmt: skip
+    reserved = {
+        org.helpline.fallback_phone,
+        *(p.phone for p in org.people),
+        *(n for k in org.kommuner for n in k.numbers),
+        *(t.duty_phone for t in org.teams if t.duty_phone),
+        *(n for h in org.foster_homes for n in h.phones),
+    }
     phones = bench_phones(recipients + helps, reserved)
     entries = [
         f'\n[[foster_home]]\nid = "{_id(i)}"\nname = "Benkfamilie {i}"\n'
@@ -98,8 +101,10 @@ def bench_org(recipients: int, helps: int) -> tuple[str, list[str], list[str]]:
         for i, phone in enumerate(phones)
     ]
     members = ", ".join(f'"{_id(i)}"' for i in range(recipients))
-    group = (f'\n[[group]]\nid = "{GROUP}"\nname = "Benkens nettverk"\nkind = "nettverk"\n'
-             f'kommune = "asker"\nmembers = [{members}]\nstaff = ["kari"]\n')  # fmt: skip
+    group = (
+        f'\n[[group]]\nid = "{GROUP}"\nname = "Benkens nettverk"\nkind = "nettverk"\n'
+        f'kommune = "asker"\nmembers = [{members}]\nstaff = ["kari"]\n'
+    )
     return (
         text.rstrip("\n") + "\n" + "".join(entries) + group,
         phones[:recipients],
@@ -119,8 +124,17 @@ async def link_telegram(
     chats = [FIRST_CHAT + i if every and i % every == 0 else None for i in range(count)]
     when = datetime.fromtimestamp(at, UTC)
     async with engine.begin() as connection:
-        rows = [{"user_id": c, "chat_id": c, "kind": "foster_home", "target_id": _id(i),
-                 "linked_at": when} for i, c in enumerate(chats) if c is not None]  # fmt: skip
+        rows = [
+            {
+                "user_id": c,
+                "chat_id": c,
+                "kind": "foster_home",
+                "target_id": _id(i),
+                "linked_at": when,
+            }
+            for i, c in enumerate(chats)
+            if c is not None
+        ]
         if rows:
             await connection.execute(insert(TelegramLinkRow), rows)
     return chats
@@ -130,19 +144,26 @@ def channel_env(
     env: dict[str, str], twilio: FakeTwilio, telegram: FakeTelegram, rate: int
 ) -> dict[str, str]:
     """The service's environment with live channels on the fakes."""
-    return {**env, "TWILIO_ACCOUNT_SID": FAKE_ACCOUNT_SID, "TWILIO_AUTH_TOKEN": FAKE_AUTH_TOKEN,
-            "HELPLINE_TWILIO_API_BASE": twilio.base_url, "TELEGRAM_BOT_TOKEN": FAKE_BOT_TOKEN,
-            "HELPLINE_TELEGRAM_API_BASE": telegram.base_url,
-            "HELPLINE_TELEGRAM_WEBHOOK_SECRET": SECRET, "HELPLINE_SMS_RATE": str(rate)}  # fmt: skip
+    return {
+        **env,
+        "TWILIO_ACCOUNT_SID": FAKE_ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": FAKE_AUTH_TOKEN,
+        "HELPLINE_TWILIO_API_BASE": twilio.base_url,
+        "TELEGRAM_BOT_TOKEN": FAKE_BOT_TOKEN,
+        "HELPLINE_TELEGRAM_API_BASE": telegram.base_url,
+        "HELPLINE_TELEGRAM_WEBHOOK_SECRET": SECRET,
+        "HELPLINE_SMS_RATE": str(rate),
+    }
 
 
 async def make_broadcast(env: dict[str, str], cwd: Path) -> int:
     """`helpline broadcast send` to the audience; the broadcast's id."""
-    argv = harness.helpline_argv("broadcast", "send", "--to", f"group:{GROUP}", "--text", BODY,
-                                 "--json")  # fmt: skip
-    proc = await asyncio.create_subprocess_exec(*argv, env=env, cwd=cwd,
-                                                stdout=asyncio.subprocess.PIPE,
-                                                stderr=asyncio.subprocess.PIPE)  # fmt: skip
+    argv = harness.helpline_argv(
+        "broadcast", "send", "--to", f"group:{GROUP}", "--text", BODY, "--json"
+    )
+    proc = await asyncio.create_subprocess_exec(
+        *argv, env=env, cwd=cwd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
     out, err = await proc.communicate()
     if proc.returncode != 0:
         raise harness.BenchError(f"broadcast send exited {proc.returncode}: {err.decode()[-800:]}")
@@ -155,8 +176,9 @@ async def send_helps(url: str, helpers: Sequence[Home], every_s: float, seen: Ob
         for home in helpers:
             form = incoming_sms(random_sid("SM"), home.phone, ASKER_LINE, HELP_BODY)
             at = time.time()
-            answer = await harness.post_signed(session, url + "/twilio/sms", form, FAKE_AUTH_TOKEN,
-                                               REQUEST_TIMEOUT)  # fmt: skip
+            answer = await harness.post_signed(
+                session, url + "/twilio/sms", form, FAKE_AUTH_TOKEN, REQUEST_TIMEOUT
+            )
             seen.help_posts.append((home.phone, at, answer.status))
             await asyncio.sleep(max(0.0, every_s - (time.time() - at)))
 
@@ -165,14 +187,16 @@ async def warm_up(url: str, home: Home) -> None:
     """One help SMS, answered, before anything is measured."""
     form = incoming_sms(random_sid("SM"), home.phone, ASKER_LINE, HELP_BODY)
     async with aiohttp.ClientSession() as session:
-        answer = await harness.post_signed(session, url + "/twilio/sms", form, FAKE_AUTH_TOKEN,
-                                           REQUEST_TIMEOUT)  # fmt: skip
+        answer = await harness.post_signed(
+            session, url + "/twilio/sms", form, FAKE_AUTH_TOKEN, REQUEST_TIMEOUT
+        )
     if answer.status != 200:
         raise harness.BenchError(f"the warm-up SMS was answered {answer.status}: {answer.text}")
 
 
-async def killer(worker: harness.Server, twilio: FakeTwilio, telegram: FakeTelegram,
-                 half: int, seen: Observed) -> None:  # fmt: skip
+async def killer(
+    worker: harness.Server, twilio: FakeTwilio, telegram: FakeTelegram, half: int, seen: Observed
+) -> None:
     """SIGKILL the worker once half the audience has been sent the broadcast."""
     for _ in range(10**7):  # polled: the trigger is what the fakes received
         if len(twilio.created) + len(telegram.sent_messages()) >= half:
@@ -186,8 +210,11 @@ async def killer(worker: harness.Server, twilio: FakeTwilio, telegram: FakeTeleg
 async def unsettled(engine: AsyncEngine, broadcast_id: int) -> int:
     """Rows of the broadcast not in a final state yet."""
     async with engine.connect() as connection:
-        count = await connection.scalar(select(func.count()).select_from(OutboxRow).where(
-            OutboxRow.broadcast_id == broadcast_id, OutboxRow.status.not_in(FINAL)))  # fmt: skip
+        count = await connection.scalar(
+            select(func.count())
+            .select_from(OutboxRow)
+            .where(OutboxRow.broadcast_id == broadcast_id, OutboxRow.status.not_in(FINAL))
+        )
     return int(count or 0)
 
 
@@ -197,8 +224,14 @@ async def stored_rows(
     """(channel, to, status, attempts, error_code) of every row of the broadcast."""
     async with engine.connect() as connection:
         rows = await connection.execute(
-            select(OutboxRow.channel, OutboxRow.to, OutboxRow.status, OutboxRow.attempts,
-                   OutboxRow.error_code).where(OutboxRow.broadcast_id == broadcast_id))  # fmt: skip
+            select(
+                OutboxRow.channel,
+                OutboxRow.to,
+                OutboxRow.status,
+                OutboxRow.attempts,
+                OutboxRow.error_code,
+            ).where(OutboxRow.broadcast_id == broadcast_id)
+        )
     return [tuple(row) for row in rows]  # type: ignore[misc]  # five columns, as selected
 
 
@@ -226,10 +259,12 @@ async def _drive(
         callbacks.automatic(("sent", "delivered"), options.callback_delay)
         env = channel_env(setup.env, twilio, telegram, options.rate)
         procs, port = setup.procs, str(setup.port)
-        serve = procs.start(harness.helpline_argv("serve", "--no-jobs", "--port", port), "serve",
-                            env=env)  # fmt: skip
-        workers = [procs.start(harness.helpline_argv("worker"), f"worker-{n}", env=env)
-                   for n in (1, 2)]  # fmt: skip
+        serve = procs.start(
+            harness.helpline_argv("serve", "--no-jobs", "--port", port), "serve", env=env
+        )
+        workers = [
+            procs.start(harness.helpline_argv("worker"), f"worker-{n}", env=env) for n in (1, 2)
+        ]
         await harness.wait_ready(session, setup.url + "/readyz", serve)
         for worker in workers:
             await harness.wait_logged(worker, "worker started", "a worker")
@@ -241,8 +276,11 @@ async def _drive(
         expected_s = max(sms / options.rate, 1.0)
         every_s = expected_s / max(1, len(seen.helpers))
         helps = asyncio.create_task(send_helps(setup.url, seen.helpers, every_s, seen))
-        kill = asyncio.create_task(killer(workers[0], twilio, telegram, len(seen.homes) // 2,
-                                          seen)) if options.kill else None  # fmt: skip
+        kill = (
+            asyncio.create_task(killer(workers[0], twilio, telegram, len(seen.homes) // 2, seen))
+            if options.kill
+            else None
+        )
         try:
             while time.time() - started < options.timeout_s:
                 if await unsettled(engine, broadcast_id) == 0 and helps.done():
@@ -259,15 +297,19 @@ async def _drive(
         seen.rss_kb = {"serve": rss_kb(serve.proc.pid)}
         seen.rss_kb.update({f"worker-{n}": rss_kb(w.proc.pid) for n, w in enumerate(workers, 1)})
         seen.twilio = [(r.at, r.form["To"], r.form["Body"]) for r in twilio.messages if r.accepted]
-        seen.telegram = [(c.at, int(c.params["chat_id"]), str(c.params["text"]))
-                         for c in telegram.calls_to("sendMessage") if c.ok]  # fmt: skip
+        seen.telegram = [
+            (c.at, int(c.params["chat_id"]), str(c.params["text"]))
+            for c in telegram.calls_to("sendMessage")
+            if c.ok
+        ]
         seen.rows = await stored_rows(engine, broadcast_id)
 
 
 def run(options: Options) -> Observed:
     """Set up, drive and observe the service, stop it (whatever happens)."""
-    with harness.service_setup("bench-broadcast-", options.logs, options.stores,
-                               own_redis=True) as setup:  # fmt: skip
+    with harness.service_setup(
+        "bench-broadcast-", options.logs, options.stores, own_redis=True
+    ) as setup:
         text, phones, help_phones = bench_org(options.recipients, options.helps + 1)
         org_file = setup.work / "org.toml"
         org_file.write_text(text, encoding="utf-8")

@@ -49,5 +49,10 @@ def exactly_once(expected: Iterable[str], received: Iterable[str]) -> Once:
     wanted = list(dict.fromkeys(expected))
     never = [a for a in wanted if got[a] == 0]
     more = [a for a in wanted if got[a] > 1] + [a for a in got if a not in set(wanted)]
-    return Once(len(wanted) - len(never) - sum(1 for a in wanted if got[a] > 1), len(never),
-                len(more), tuple(never[:10]), tuple(more[:10]))  # fmt: skip
+    return Once(
+        len(wanted) - len(never) - sum(1 for a in wanted if got[a] > 1),
+        len(never),
+        len(more),
+        tuple(never[:10]),
+        tuple(more[:10]),
+    )

@@ -30,8 +30,12 @@ def register(sub: Subparsers) -> None:
     command = sub.add_parser("broadcast", help="info messages to an audience, paced")
     actions = command.add_subparsers(dest="broadcast_command", required=True, metavar="ACTION")
     send = actions.add_parser("send", help="send (or with --dry-run, count) a broadcast")
-    send.add_argument("--to", required=True, metavar="AUDIENCE",
-                      help="kommune:ID, group:ID, home:ID, team:ID, comma-separated")  # fmt: skip
+    send.add_argument(
+        "--to",
+        required=True,
+        metavar="AUDIENCE",
+        help="kommune:ID, group:ID, home:ID, team:ID, comma-separated",
+    )
     send.add_argument("--text", required=True, help="the message, in Norwegian")
     send.add_argument("--at", metavar="ISO8601", help="when; default now; no offset = local time")
     send.add_argument("--dry-run", action="store_true", help="count the recipients, store nothing")
@@ -51,8 +55,7 @@ async def send_command(settings: Settings, args: argparse.Namespace) -> int:
         now = services.clock()
         async with services.sessions() as session, session.begin():
             try:
-                planned = await broadcasts.plan(session, loaded, args.to, args.text, at, now,
-                                                ADMIN)  # fmt: skip
+                planned = await broadcasts.plan(session, loaded, args.to, args.text, at, now, ADMIN)
             except broadcasts.BroadcastError as error:
                 raise CommandError(str(error)) from None
             counts = planned.counts()
@@ -64,21 +67,30 @@ async def send_command(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _report(
-    args: argparse.Namespace, broadcast_id: int | None, planned: broadcasts.Plan,
+    args: argparse.Namespace,
+    broadcast_id: int | None,
+    planned: broadcasts.Plan,
     counts: dict[str, int],
-) -> int:  # fmt: skip
+) -> int:
     parts = segments(sms_body(planned.text)).count
     if args.json:
-        document = {"id": broadcast_id, "dry_run": broadcast_id is None,
-                    "audience": planned.audience, "send_at": planned.local_send_at(),
-                    "sms_segments": parts, **counts}  # fmt: skip
+        document = {
+            "id": broadcast_id,
+            "dry_run": broadcast_id is None,
+            "audience": planned.audience,
+            "send_at": planned.local_send_at(),
+            "sms_segments": parts,
+            **counts,
+        }
         print(json.dumps(document, ensure_ascii=False))
         return 0
     head = "dry run, nothing stored:" if broadcast_id is None else f"broadcast {broadcast_id}:"
-    print(f"{head} {counts['recipients']} recipients; {counts['opted_out']} opted out, "
-          f"{counts['telegram']} on Telegram, {counts['sms']} by SMS ({parts} segment"
-          f"{'s' if parts != 1 else ''} each), {counts['held_by_quiet_hours']} held by "
-          "quiet hours")  # fmt: skip
+    print(
+        f"{head} {counts['recipients']} recipients; {counts['opted_out']} opted out, "
+        f"{counts['telegram']} on Telegram, {counts['sms']} by SMS ({parts} segment"
+        f"{'s' if parts != 1 else ''} each), {counts['held_by_quiet_hours']} held by "
+        "quiet hours"
+    )
     if broadcast_id is not None:
         print(f"see `helpline broadcast show {broadcast_id}`")
     return 0
@@ -96,8 +108,10 @@ async def show_command(settings: Settings, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(document, ensure_ascii=False))
         return 0
-    print(f"broadcast {document['id']} to {document['audience']}: to go out at "
-          f"{document['send_at']} (made {document['created_at']})")  # fmt: skip
+    print(
+        f"broadcast {document['id']} to {document['audience']}: to go out at "
+        f"{document['send_at']} (made {document['created_at']})"
+    )
     print("  ".join(f"{state} {n}" for state, n in document["states"].items()))
     print("  ".join(f"{channel} {n}" for channel, n in document["channels"].items()))
     return 0

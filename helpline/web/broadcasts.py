@@ -56,8 +56,9 @@ async def create(request: web.Request) -> web.Response:
     token = request[TOKEN]
     async with services.sessions() as session, session.begin():
         try:
-            planned = await broadcasts.plan(session, loaded, fields["to"], fields["text"], at, now,
-                                            token.scope)  # fmt: skip
+            planned = await broadcasts.plan(
+                session, loaded, fields["to"], fields["text"], at, now, token.scope
+            )
         except broadcasts.BroadcastError as error:
             return _error(_STATUS[error.problem], str(error))
         counts = planned.counts()
