@@ -78,9 +78,15 @@ async def world(services: Services, clock: FrozenClock) -> AsyncIterator[World]:
     async with live_services(services, clock, sms_rate=50) as live:
         await add_token(live.services, "admin-kari", ADMIN_TOKEN)
         async with live.services.sessions() as session, session.begin():
-            session.add(TelegramLinkRow(user_id=NILSEN_CHAT, chat_id=NILSEN_CHAT,
-                                        kind="foster_home", target_id="nilsen",
-                                        linked_at=clock.now))  # fmt: skip
+            session.add(
+                TelegramLinkRow(
+                    user_id=NILSEN_CHAT,
+                    chat_id=NILSEN_CHAT,
+                    kind="foster_home",
+                    target_id="nilsen",
+                    linked_at=clock.now,
+                )
+            )
         live.telegram.add_user(FakeUser(NILSEN_CHAT, "Nilsen"))
         client = await app_client(live.services)
         try:
@@ -113,8 +119,12 @@ async def test_a_broadcast_with_duplicate_and_late_status_callbacks(world: World
     assert await world.callback(second, "undelivered", 30003) == 200
     assert await world.callback(second, "delivered") == 200  # after a final state: nothing
     shown = await world.show(made["id"])
-    assert shown["states"] == {**dict.fromkeys(broadcasts.STATES, 0),
-                               "sent": 4, "delivered": 1, "undelivered": 1}  # fmt: skip
+    assert shown["states"] == {
+        **dict.fromkeys(broadcasts.STATES, 0),
+        "sent": 4,
+        "delivered": 1,
+        "undelivered": 1,
+    }
     async with world.services.sessions() as session:
         row = await session.scalar(select(OutboxRow).where(OutboxRow.provider_id == second))
     assert row is not None and row.error_code == 30003
@@ -128,12 +138,16 @@ async def test_a_carrier_stop_on_send_and_in_a_callback_become_opt_outs(world: W
     assert await world.callback(world.sids()["+4792345678"], "undelivered", 21610) == 200
     shown = await world.show(made["id"])
     assert (shown["states"]["failed"], shown["states"]["sent"], shown["states"]["undelivered"]) == (
-        1, 1, 1)  # fmt: skip
+        1,
+        1,
+        1,
+    )
     async with world.services.sessions() as session:
         stops = {(s.address, s.scope, s.source) for s in await session.scalars(select(OptOutRow))}
     assert stops == {(HANSEN[0], "network", "carrier"), ("+4792345678", "network", "carrier")}
-    status, again = await world.broadcast({"to": "home:hansen,home:johansen", "text": TEXT,
-                                           "dry_run": True})  # fmt: skip
+    status, again = await world.broadcast(
+        {"to": "home:hansen,home:johansen", "text": TEXT, "dry_run": True}
+    )
     assert status == 200 and (again["recipients"], again["opted_out"]) == (3, 2)
 
 
@@ -172,8 +186,13 @@ async def test_a_help_message_still_reaches_a_number_that_said_stopp(world: Worl
     assert status == 201 and made["opted_out"] == 1
     await world.send_all()
     assert [m.form["To"] for m in world.live.twilio.messages] == [HANSEN[1]]
-    form = {"MessageSid": "SM" + "1" * 32, "From": HANSEN[0], "To": ASKER_LINE,
-            "Body": "Kan noen ringe oss?", "NumMedia": "0"}  # fmt: skip
+    form = {
+        "MessageSid": "SM" + "1" * 32,
+        "From": HANSEN[0],
+        "To": ASKER_LINE,
+        "Body": "Kan noen ringe oss?",
+        "NumMedia": "0",
+    }
     assert (await world.twilio.post("/twilio/sms", form))[0] == 200
     answers = [m for m in world.live.twilio.messages if m.form["To"] == HANSEN[0]]
     assert answers and all(m.accepted and m.form["From"] == ASKER_LINE for m in answers)

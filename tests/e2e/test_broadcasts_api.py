@@ -107,20 +107,29 @@ async def stored(services: Services) -> list[tuple[str, str]]:
 
 async def test_a_dry_run_counts_and_stores_nothing(client: Client, services: Services) -> None:
     before = await stored(services)
-    code, answer = await post(client, {"to": "kommune:asker,kommune:baerum", "text": TEXT,
-                                       "dry_run": True})  # fmt: skip
+    code, answer = await post(
+        client, {"to": "kommune:asker,kommune:baerum", "text": TEXT, "dry_run": True}
+    )
     assert code == 200
-    assert answer == {"dry_run": True, "audience": "kommune:asker,kommune:baerum",
-                      "send_at": "2026-11-23T12:00:00+01:00", "recipients": 10, "opted_out": 0,
-                      "telegram": 0, "sms": 10, "held_by_quiet_hours": 0}  # fmt: skip
+    assert answer == {
+        "dry_run": True,
+        "audience": "kommune:asker,kommune:baerum",
+        "send_at": "2026-11-23T12:00:00+01:00",
+        "recipients": 10,
+        "opted_out": 0,
+        "telegram": 0,
+        "sms": 10,
+        "held_by_quiet_hours": 0,
+    }
     assert await stored(services) == before
 
 
 async def test_a_time_without_an_offset_is_oslo_and_quiet_hours_are_counted(
     client: Client,
 ) -> None:
-    code, answer = await post(client, {"to": "home:hansen", "text": TEXT,
-                                       "at": "2026-11-23T22:15", "dry_run": True})  # fmt: skip
+    code, answer = await post(
+        client, {"to": "home:hansen", "text": TEXT, "at": "2026-11-23T22:15", "dry_run": True}
+    )
     assert code == 200
     assert answer["send_at"] == "2026-11-23T22:15:00+01:00"
     assert answer["held_by_quiet_hours"] == 2

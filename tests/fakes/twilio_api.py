@@ -200,8 +200,9 @@ class FakeTwilio:
     def _deletion(self, request: web.Request, sid: str) -> tuple[int, Json]:
         if self._failures:
             status = self._failures.popleft()
-            return status, twilio_error(status, _INJECTED_CODES.get(status, status),
-                                        HTTPStatus(status).phrase)  # fmt: skip
+            return status, twilio_error(
+                status, _INJECTED_CODES.get(status, status), HTTPStatus(status).phrase
+            )
         if _credentials(request) != (self.account_sid, self.auth_token):
             return HTTPStatus.UNAUTHORIZED, twilio_error(401, 20003, "Authenticate")
         if request.match_info["account_sid"] != self.account_sid or sid not in self.recordings:
@@ -294,9 +295,10 @@ class FakeTwilio:
         filters = (("to", "To"), ("from", "From"))
         wanted = {key: query[name] for key, name in filters if name in query}
         found = [
-            record for record in reversed(self.created)
+            record
+            for record in reversed(self.created)
             if all(record[key] == value for key, value in wanted.items())
-        ][:page_size]  # fmt: skip
+        ][:page_size]
         uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages.json"
         return web.json_response({
             "messages": found, "end": max(0, len(found) - 1), "first_page_uri": uri,

@@ -56,30 +56,58 @@ def test_a_dry_run_counts_and_stores_nothing(
     cli: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
     asyncio.run(_stop(cli, "+4798765432"))
-    code, out, err = run(capsys, "broadcast", "send", "--to", "kommune:asker,team:asker-bvt",
-                         "--text", TEXT, "--dry-run")  # fmt: skip
+    code, out, err = run(
+        capsys,
+        "broadcast",
+        "send",
+        "--to",
+        "kommune:asker,team:asker-bvt",
+        "--text",
+        TEXT,
+        "--dry-run",
+    )
     assert (code, err) == (0, "")
-    assert out == ("dry run, nothing stored: 9 recipients; 1 opted out, 0 on Telegram, 8 by "
-                   "SMS (1 segment each), 0 held by quiet hours\n")  # fmt: skip
+    assert out == (
+        "dry run, nothing stored: 9 recipients; 1 opted out, 0 on Telegram, 8 by "
+        "SMS (1 segment each), 0 held by quiet hours\n"
+    )
     assert asyncio.run(_count(cli, m.BroadcastRow)) == asyncio.run(_count(cli, m.OutboxRow)) == 0
 
 
 def test_send_then_show(cli: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     evening = next_evening()
-    code, out, _ = run(capsys, "broadcast", "send", "--to", "home:hansen,home:olsen", "--text",
-                       TEXT, "--at", evening, "--json")  # fmt: skip
+    code, out, _ = run(
+        capsys,
+        "broadcast",
+        "send",
+        "--to",
+        "home:hansen,home:olsen",
+        "--text",
+        TEXT,
+        "--at",
+        evening,
+        "--json",
+    )
     made = json.loads(out)
-    held_until = local_instant(datetime.fromisoformat(evening).date() + timedelta(days=1),
-                               time(8), zone(OSLO))  # fmt: skip
+    held_until = local_instant(
+        datetime.fromisoformat(evening).date() + timedelta(days=1), time(8), zone(OSLO)
+    )
     assert code == 0 and made["dry_run"] is False and made["held_by_quiet_hours"] == 3
     assert (made["recipients"], made["sms"], made["sms_segments"]) == (3, 3, 1)
     code, out, _ = run(capsys, "broadcast", "show", str(made["id"]), "--json")
     shown = json.loads(out)
-    assert code == 0 and set(shown) == {"id", "audience", "created_at", "send_at", "states",
-                                        "channels"}  # fmt: skip
+    assert code == 0 and set(shown) == {
+        "id",
+        "audience",
+        "created_at",
+        "send_at",
+        "states",
+        "channels",
+    }
     assert shown["audience"] == "home:hansen,home:olsen"
     assert datetime.fromisoformat(shown["send_at"]) == local_instant(
-        datetime.fromisoformat(evening).date(), time(23), zone(OSLO))  # fmt: skip
+        datetime.fromisoformat(evening).date(), time(23), zone(OSLO)
+    )
     assert shown["states"]["held"] == 3 and sum(shown["states"].values()) == 3
     assert shown["channels"] == {"sms": 3, "telegram": 0}
 

@@ -43,9 +43,12 @@ async def twilio() -> AsyncIterator[FakeTwilio]:
 
 @pytest.fixture
 async def sms(twilio: FakeTwilio) -> AsyncIterator[TwilioSms]:
-    async with TwilioSms(account_sid=FAKE_ACCOUNT_SID, auth_token=FAKE_AUTH_TOKEN,
-                         api_base=twilio.base_url,
-                         status_callback="http://127.0.0.1:1/twilio/status") as opened:  # fmt: skip
+    async with TwilioSms(
+        account_sid=FAKE_ACCOUNT_SID,
+        auth_token=FAKE_AUTH_TOKEN,
+        api_base=twilio.base_url,
+        status_callback="http://127.0.0.1:1/twilio/status",
+    ) as opened:
         yield opened
 
 
@@ -81,8 +84,11 @@ async def test_an_error_without_a_twilio_code_carries_the_http_status(
 
 
 async def test_no_answer_means_no_code() -> None:
-    async with TwilioSms(account_sid=FAKE_ACCOUNT_SID, auth_token=FAKE_AUTH_TOKEN,
-                         api_base=f"http://127.0.0.1:{closed_port()}") as sms:  # fmt: skip
+    async with TwilioSms(
+        account_sid=FAKE_ACCOUNT_SID,
+        auth_token=FAKE_AUTH_TOKEN,
+        api_base=f"http://127.0.0.1:{closed_port()}",
+    ) as sms:
         with pytest.raises(ChannelError) as caught:
             await sms.send_sms(to=TO, from_=FROM, body=BODY)
     assert caught.value.retryable and caught.value.code is None
@@ -157,8 +163,12 @@ async def test_the_fake_posts_signed_status_callbacks(twilio: FakeTwilio) -> Non
     port = runner.addresses[0][1]
     url = f"http://127.0.0.1:{port}/twilio/status"
     try:
-        async with TwilioSms(account_sid=FAKE_ACCOUNT_SID, auth_token=FAKE_AUTH_TOKEN,
-                             api_base=twilio.base_url, status_callback=url) as sms:  # fmt: skip
+        async with TwilioSms(
+            account_sid=FAKE_ACCOUNT_SID,
+            auth_token=FAKE_AUTH_TOKEN,
+            api_base=twilio.base_url,
+            status_callback=url,
+        ) as sms:
             sent = await sms.send_sms(to=TO, from_=FROM, body=BODY)
         async with aiohttp.ClientSession() as session:
             callbacks = StatusCallbacks(twilio, session)

@@ -59,8 +59,11 @@ async def test_a_blocked_bot_sends_help_by_sms_until_the_user_writes_again(
 ) -> None:
     now = services.clock()
     async with services.sessions() as session, session.begin():
-        session.add(TelegramLinkRow(user_id=77, chat_id=77, kind="foster_home",
-                                    target_id="hansen", linked_at=now))  # fmt: skip
+        session.add(
+            TelegramLinkRow(
+                user_id=77, chat_id=77, kind="foster_home", target_id="hansen", linked_at=now
+            )
+        )
     async with services.sessions() as session, session.begin():
         assert await help_party_of(session, "foster_home", "hansen", PHONE) == TELEGRAM
         assert await mark_blocked(session, 77, now) == 1
@@ -69,7 +72,8 @@ async def test_a_blocked_bot_sends_help_by_sms_until_the_user_writes_again(
         assert await help_party_of(session, "foster_home", "hansen", PHONE) == Party("sms", PHONE)
         assert await all_links(session) == {("foster_home", "hansen"): TelegramLink(77, True)}
         assert await help_party_of(session, "person", "kari", "+4791234567") == Party(
-            "sms", "+4791234567")  # fmt: skip
+            "sms", "+4791234567"
+        )
     async with services.sessions() as session, session.begin():
         assert await unblock(session, 77)
         assert not await unblock(session, 77)

@@ -57,15 +57,17 @@ async def drain(sender: PacedSender) -> int:
 
 
 async def test_queued_rows_go_out_once_each_and_are_recorded(live: Live) -> None:
-    ids = await add_rows(live.services, [("sms", p) for p in PHONES[:5]] + [("telegram", "555")],
-                         BODY)  # fmt: skip
+    ids = await add_rows(
+        live.services, [("sms", p) for p in PHONES[:5]] + [("telegram", "555")], BODY
+    )
     assert await drain(PacedSender(live.services)) == 6
     rows = await rows_of(live.services, ids)
     assert [r.status for r in rows] == ["sent"] * 6
     assert sorted(m.form["To"] for m in live.twilio.messages) == PHONES[:5]
     assert {m.form["From"] for m in live.twilio.messages} == {NETWORK}
-    assert {r.to: r.provider_id for r in rows[:5]} == {m.form["To"]: m.sid
-                                                       for m in live.twilio.messages}  # fmt: skip
+    assert {r.to: r.provider_id for r in rows[:5]} == {
+        m.form["To"]: m.sid for m in live.twilio.messages
+    }
     assert live.twilio.messages[0].form["StatusCallback"] == "http://helpline.test/twilio/status"
     [telegram] = live.telegram.sent_messages(555)
     assert telegram["text"] == BODY and rows[5].provider_id == str(telegram["message_id"])
@@ -86,8 +88,7 @@ async def test_sms_never_exceed_rate_plus_burst_in_any_second(live: Live) -> Non
     took = time.monotonic() - started
     assert sum(sent) == 60
     assert [r.status for r in await rows_of(live.services, short_ids + long_ids)] == ["sent"] * 60
-    arrivals = [at for m in live.twilio.messages
-                for at in [m.at] * segments(m.form["Body"]).count]  # fmt: skip
+    arrivals = [at for m in live.twilio.messages for at in [m.at] * segments(m.form["Body"]).count]
     assert busiest_second(arrivals) <= 20 + 20
     assert took >= (total - 20) / 20 * 0.9  # the burst, then 20 a second
 
@@ -106,8 +107,13 @@ async def test_at_send_time_quiet_hours_hold_sms_and_info_and_silence_group_tele
 ) -> None:
     clock.now = oslo(2026, 11, 23, 23)  # queued by day, claimed in quiet hours
     info = await add_rows(live.services, [("sms", PHONES[0]), ("telegram", "601")], BODY)
-    group = await add_rows(live.services, [("sms", PHONES[1]), ("telegram", "602")], "Hei alle",
-                           msg_class="group", group_id="asker-rf-nilsen")  # fmt: skip
+    group = await add_rows(
+        live.services,
+        [("sms", PHONES[1]), ("telegram", "602")],
+        "Hei alle",
+        msg_class="group",
+        group_id="asker-rf-nilsen",
+    )
     await drain(PacedSender(live.services))
     rows = await rows_of(live.services, info + group)
     morning = utc(2026, 11, 24, 7)  # 08:00 in Oslo
@@ -127,8 +133,14 @@ async def test_at_send_time_quiet_hours_hold_sms_and_info_and_silence_group_tele
 
 async def test_a_stopp_after_queueing_stops_the_message(live: Live) -> None:
     ids = await add_rows(live.services, [("sms", PHONES[0]), ("sms", PHONES[1])], BODY)
-    group = await add_rows(live.services, [("sms", PHONES[2])], "Hei", msg_class="group",
-                           group_id="asker-rf-nilsen", sender="+4767000091")  # fmt: skip
+    group = await add_rows(
+        live.services,
+        [("sms", PHONES[2])],
+        "Hei",
+        msg_class="group",
+        group_id="asker-rf-nilsen",
+        sender="+4767000091",
+    )
     async with live.services.sessions() as session, session.begin():
         await stop(session, "sms", PHONES[0], "network", "keyword", live.services.clock())
         # STOPP to the network number does not stop a group's messages from its own number
@@ -142,8 +154,11 @@ async def test_a_stopp_after_queueing_stops_the_message(live: Live) -> None:
 async def test_a_carrier_stop_and_a_blocked_bot_are_stored(live: Live) -> None:
     now = live.services.clock()
     async with live.services.sessions() as session, session.begin():
-        session.add(TelegramLinkRow(user_id=701, chat_id=701, kind="foster_home",
-                                    target_id="hansen", linked_at=now))  # fmt: skip
+        session.add(
+            TelegramLinkRow(
+                user_id=701, chat_id=701, kind="foster_home", target_id="hansen", linked_at=now
+            )
+        )
     live.twilio.refuse(PHONES[0])
     live.telegram.add_user(FakeUser(701, "Liv"))
     live.telegram.block(701)
@@ -155,7 +170,8 @@ async def test_a_carrier_stop_and_a_blocked_bot_are_stored(live: Live) -> None:
         stops = list(await session.scalars(select(OptOutRow)))
         link = await session.get(TelegramLinkRow, 701)
     assert [(s.channel, s.address, s.scope, s.source) for s in stops] == [
-        ("sms", PHONES[0], "network", "carrier")]  # fmt: skip
+        ("sms", PHONES[0], "network", "carrier")
+    ]
     assert link is not None and link.blocked_at == now
 
 
@@ -182,8 +198,11 @@ async def test_a_sender_killed_mid_send_leaves_each_recipient_sent_exactly_once(
     the dead sender's claims: every phone gets exactly one SMS. Telegram cannot say, so the
     chat that may have got it is not sent it again (at most once)."""
     phones = PHONES[:12]
-    ids = await add_rows(live.services, [("telegram", "801"), ("telegram", "802")]
-                         + [("sms", p) for p in phones], BODY)  # fmt: skip
+    ids = await add_rows(
+        live.services,
+        [("telegram", "801"), ("telegram", "802")] + [("sms", p) for p in phones],
+        BODY,
+    )
     live.telegram.delay_next(30, count=1)  # one chat's answer is held back...
     live.twilio.delay_next(30, count=3)  # ...and so are the first three SMS
     batch = PacedSender(live.services).batch_size()  # both chats and batch - 2 phones
@@ -246,8 +265,9 @@ async def test_the_minute_sweep_releases_held_rows_and_takes_back_dead_claims(
         for row in await session.scalars(select(OutboxRow).where(OutboxRow.id.in_(held))):
             row.not_before = clock.now
     stuck = await add_rows(live.services, [("sms", PHONES[1])], BODY, status="sending")
-    help_row = await add_rows(live.services, [("sms", PHONES[2])], "Hjelp", status="sending",
-                              msg_class="help")  # fmt: skip
+    help_row = await add_rows(
+        live.services, [("sms", PHONES[2])], "Hjelp", status="sending", msg_class="help"
+    )
     async with live.services.sessions() as session, session.begin():
         claimed = select(OutboxRow).where(OutboxRow.id.in_(stuck + help_row))
         for row in await session.scalars(claimed):

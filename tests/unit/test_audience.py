@@ -127,9 +127,13 @@ def test_everyone_is_reached_once() -> None:
     found = resolve(parse_audience(text), ORG, {})
     assert len(found) == len({(r.channel, r.address) for r in found}) == 6 + 4
     # A phone two foster homes share reaches them once, as the first home named.
-    shared = replace(ORG, foster_homes=tuple(
-        replace(h, phones=("+4798765432",)) if h.id == "johansen" else h
-        for h in ORG.foster_homes))  # fmt: skip
+    shared = replace(
+        ORG,
+        foster_homes=tuple(
+            replace(h, phones=("+4798765432",)) if h.id == "johansen" else h
+            for h in ORG.foster_homes
+        ),
+    )
     once = resolve(parse_audience("home:hansen,home:johansen"), shared, {})
     assert once == (sms(HANSEN[0], "asker", "home:hansen"), sms(HANSEN[1], "asker", "home:hansen"))
 

@@ -33,8 +33,11 @@ MORNING = utc(2026, 11, 24, 7)  # 08:00 in Oslo, when they end
 # The spring night: quiet hours end at 08:00 CEST, 06:00Z.
 SPRING_NIGHT, SPRING_MORNING = oslo(2026, 3, 28, 23), utc(2026, 3, 29, 6)
 # Any instant from 2025 to 2030, in UTC (hypothesis takes the bounds naive).
-INSTANTS = st.datetimes(utc(2025, 1, 1).replace(tzinfo=None), utc(2031, 1, 1).replace(tzinfo=None),
-                        timezones=st.just(UTC))  # fmt: skip
+INSTANTS = st.datetimes(
+    utc(2025, 1, 1).replace(tzinfo=None),
+    utc(2031, 1, 1).replace(tzinfo=None),
+    timezones=st.just(UTC),
+)
 
 RULES = [
     # class, channel, opted out, now, decision
@@ -82,7 +85,7 @@ def test_help_is_never_held_and_never_opted_out(
     assert decide_at("help", channel, opted_out, NIGHT, now.replace(year=2032), now) == SendNow()
 
 
-@given(INSTANTS, st.sampled_from(MSG_CLASSES), st.sampled_from(["sms", "telegram"]))  # fmt: skip
+@given(INSTANTS, st.sampled_from(MSG_CLASSES), st.sampled_from(["sms", "telegram"]))
 def test_whatever_is_held_is_held_until_quiet_hours_end(
     now: datetime, msg_class: MsgClass, channel: str
 ) -> None:

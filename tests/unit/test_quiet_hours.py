@@ -18,8 +18,11 @@ from tests.unit.rota_fixtures import OSLO, oslo, utc
 NIGHT = QuietHours(time(21), time(8))  # the default, 21:00-08:00
 H = timedelta(hours=1)
 # Any instant from 2025 to 2030, in UTC (hypothesis takes the bounds naive).
-INSTANTS = st.datetimes(utc(2025, 1, 1).replace(tzinfo=None), utc(2031, 1, 1).replace(tzinfo=None),
-                        timezones=st.just(UTC))  # fmt: skip
+INSTANTS = st.datetimes(
+    utc(2025, 1, 1).replace(tzinfo=None),
+    utc(2031, 1, 1).replace(tzinfo=None),
+    timezones=st.just(UTC),
+)
 
 
 @pytest.mark.parametrize(
