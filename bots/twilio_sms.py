@@ -75,12 +75,64 @@ def rest_client(account_sid: str, auth_token: str, api_base: str, http: TwilioHt
     return client
 
 
-class TwilioSms:
+class TwilioRestAdapter:
+    """The lifecycle every adapter over twilio's REST client shares: the HTTP session is
+    opened on first use, inside the running event loop, and closed by `close()` (or
+    leaving `async with`); a closed adapter cannot be used again."""
+
+    def __init__(
+        self,
+        *,
+        account_sid: str,
+        auth_token: str,
+        api_base: str = TWILIO_API_BASE,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self._account_sid = account_sid
+        self._auth_token = auth_token
+        self._api_base = api_base
+        self._timeout = timeout
+        self._http: TwilioHttpTransport | None = None
+        self._client: Any = None  # twilio.rest.Client, untyped
+        self._closed = False
+
+    def _account(self) -> Any:
+        """The account's REST resources (`client.api.v2010.account`), built on first use."""
+        if self._closed:
+            raise RuntimeError(f"{type(self).__name__} is closed")
+        if self._client is None:
+            # aiohttp creates the session here, so this must run inside the event loop.
+            self._http = TwilioHttpTransport(timeout=self._timeout)
+            self._client = rest_client(
+                self._account_sid, self._auth_token, self._api_base, self._http
+            )
+        return self._client.api.v2010.account
+
+    async def close(self) -> None:
+        """Close the HTTP session; the adapter cannot be used afterwards."""
+        self._closed = True
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+            self._client = None
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+
+class TwilioSms(TwilioRestAdapter):
     """`routing.ports.SmsSender` over Twilio's Messages API.
 
-    The HTTP session is opened on the first send, inside the running event loop, and
-    closed by `close()` (or leaving `async with`). Requests are not retried here: a
-    retried POST can send the SMS twice, so the caller decides, from `retryable`.
+    Requests are not retried here: a retried POST can send the SMS twice, so the caller
+    decides, from `retryable`.
     """
 
     def __init__(
@@ -92,26 +144,14 @@ class TwilioSms:
         status_callback: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
-        self._account_sid = account_sid
-        self._auth_token = auth_token
-        self._api_base = api_base
+        super().__init__(
+            account_sid=account_sid, auth_token=auth_token, api_base=api_base, timeout=timeout
+        )
         self._status_callback = status_callback
-        self._timeout = timeout
-        self._http: TwilioHttpTransport | None = None
-        self._client: Any = None  # twilio.rest.Client, untyped
-        self._closed = False
 
     def _messages(self) -> Any:
-        """The account's Messages resource (twilio's `MessageList`), built on first use."""
-        if self._closed:
-            raise RuntimeError("TwilioSms is closed")
-        if self._client is None:
-            # aiohttp creates the session here, so this must run inside the event loop.
-            self._http = TwilioHttpTransport(timeout=self._timeout)
-            self._client = rest_client(
-                self._account_sid, self._auth_token, self._api_base, self._http
-            )
-        return self._client.api.v2010.account.messages
+        """The account's Messages resource (twilio's `MessageList`)."""
+        return self._account().messages
 
     async def send_sms(self, *, to: str, from_: str, body: str) -> Sent:
         """Send `body` to `to` from `from_`; the `Sent` carries Twilio's Message SID."""
@@ -170,22 +210,3 @@ class TwilioSms:
             if message.body == body and isinstance(created, datetime) and created >= earliest:
                 return str(message.sid)
         return None
-
-    async def close(self) -> None:
-        """Close the HTTP session; the sender cannot be used afterwards."""
-        self._closed = True
-        if self._http is not None:
-            await self._http.close()
-            self._http = None
-            self._client = None
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()
