@@ -81,3 +81,12 @@ async def opted_out(session: AsyncSession, scopes: Collection[str]) -> set[tuple
         select(OptOutRow.channel, OptOutRow.address).where(OptOutRow.scope.in_(list(scopes)))
     )
     return {(channel, address) for channel, address in rows}
+
+
+async def start_all(session: AsyncSession, channel: str, address: str) -> int:
+    """Lift every stop of `address` on `channel` (Telegram's `/start`); how many there were."""
+    result = await session.execute(
+        delete(OptOutRow).where(OptOutRow.channel == channel, OptOutRow.address == address)
+    )
+    assert isinstance(result, CursorResult)
+    return result.rowcount

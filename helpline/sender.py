@@ -95,8 +95,8 @@ class PacedSender:
         rows = await claim(self.services.sessions, now, self.batch_size())
         if not rows:
             return 0
-        quiet, tz, network = await self._org()
-        opted = await self._opted_out(rows, network)
+        quiet, tz, network, numberless = await self._org()
+        opted = await self._opted_out(rows, network, numberless)
         results = await asyncio.gather(
             *(self._one(row, quiet, tz, network, opted) for row in rows), return_exceptions=True
         )
@@ -105,19 +105,25 @@ class PacedSender:
                 log.error("outbox %d not sent: %s", row.id, type(result).__name__)
         return len(rows)
 
-    async def _org(self) -> tuple[QuietHours, str, str | None]:
+    async def _org(self) -> tuple[QuietHours, str, str | None, frozenset[str]]:
+        """Quiet hours, time zone, network number and the groups without a number of
+        their own (whose messages the network number carries)."""
         loaded = await self.services.organisation()
         if loaded is None:
-            return DEFAULT_QUIET, OSLO, None
+            return DEFAULT_QUIET, OSLO, None, frozenset()
         config = loaded.org.helpline
-        return config.quiet_hours, config.timezone, config.network_number
+        numberless = frozenset(g.id for g in loaded.org.groups if not g.number)
+        return config.quiet_hours, config.timezone, config.network_number, numberless
 
-    async def _opted_out(self, rows: list[Claimed], network: str | None) -> set[int]:
+    async def _opted_out(
+        self, rows: list[Claimed], network: str | None, numberless: frozenset[str]
+    ) -> set[int]:
         """The ids of the batch's rows whose recipient has stopped their scope by now."""
         out: set[int] = set()
         async with self.services.sessions() as session:
             for row in rows:
-                if await optout.is_opted_out(session, row.channel, row.to, _scopes(row, network)):
+                scopes = _scopes(row, network, numberless)
+                if await optout.is_opted_out(session, row.channel, row.to, scopes):
                     out.add(row.id)
         return out
 
@@ -251,8 +257,12 @@ def _msg_class(row: Claimed) -> MsgClass:
     return row.msg_class if is_msg_class(row.msg_class) and row.msg_class != "help" else "info"
 
 
-def _scopes(row: Claimed, network: str | None) -> tuple[str, ...]:
-    return opt_out_scopes(_msg_class(row), row.group_id, via_network=row.sender == network)
+def _scopes(row: Claimed, network: str | None, numberless: frozenset[str]) -> tuple[str, ...]:
+    """A group message goes via the network when it is sent from the network number, or
+    its group has no number of its own: on Telegram (sent by the bot) as by SMS, the
+    network's STOPP stops it."""
+    via_network = row.sender == network or row.group_id in numberless
+    return opt_out_scopes(_msg_class(row), row.group_id, via_network=via_network)
 
 
 # -- lanes and jobs -----------------------------------------------------------------------

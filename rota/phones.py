@@ -52,3 +52,15 @@ def mask_phone(e164: str) -> str:
     national = phonenumbers.national_significant_number(number)
     hidden = max(len(national) - _VISIBLE_TAIL, 0)
     return f"+{number.country_code}{_MASK * hidden}{national[hidden:]}"
+
+
+def readable_phone(e164: str, region: str = "NO") -> str:
+    """`+4767000001` as a person writes it: `67 00 00 01` at home, `+46 70 123 45 67`
+    abroad; anything that is not E.164 is given back as it is."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    if phonenumbers.region_code_for_number(number) == region:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

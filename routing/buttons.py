@@ -1,8 +1,10 @@
 """Telegram button data: what a tap on one of the bot's inline buttons asks for.
 
-The bot puts `take:ID`, `close:ID` and `cat:ID:INDEX` under its notifications. Anything
-else (a button of an older version, a forged update, a category index past the list) is
-`Unknown`: it is answered "Ukjent valg." and changes nothing. Parsing never raises.
+The bot puts `take:ID`, `close:ID` and `cat:ID:INDEX` under its notifications, and
+`stop:network` or `stop:g:KEY` (a group's key, `routing.keywords.group_key`) under the
+answer to `/stopp`. Anything else (a button of an older version, a forged update, a
+category index past the list) is `Unknown`: it is answered "Ukjent valg." and changes
+nothing. Parsing never raises.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from routing.replies import MAX_CONTACT_ID
 UNKNOWN_CHOICE = "Ukjent valg."
 
 _DATA = re.compile(r"(take|close):([0-9]{1,10})|cat:([0-9]{1,10}):([0-9]{1,3})")
+_STOP = re.compile(r"stop:(?:(network)|g:([0-9a-f]{12}))")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,15 +56,29 @@ class Category:
 
 
 @dataclass(frozen=True, slots=True)
+class StopScope:
+    """Stop the messages of one opt-out scope: `key` is `network`, or a group's key."""
+
+    key: str
+
+    @property
+    def data(self) -> str:
+        return "stop:network" if self.key == "network" else f"stop:g:{self.key}"
+
+
+@dataclass(frozen=True, slots=True)
 class Unknown:
     """Data the helpline never put on a button."""
 
 
-Choice = Take | Close | Category | Unknown
+Choice = Take | Close | Category | StopScope | Unknown
 
 
 def parse_button(data: str | None, categories: int) -> Choice:
     """What button `data` asks for, with `categories` categories to close with."""
+    stop = _STOP.fullmatch(data or "")
+    if stop is not None:
+        return StopScope(stop.group(1) or stop.group(2))
     match = _DATA.fullmatch(data or "")
     if match is None:
         return Unknown()

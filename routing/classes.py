@@ -106,6 +106,11 @@ def outbox_status(decision: Decision) -> str:
             return "queued"
 
 
+def group_scope(group_id: str) -> str:
+    """The opt-out scope of one group's messages: STOPP to its own number."""
+    return f"group:{group_id}"
+
+
 def opt_out_scopes(msg_class: MsgClass, group_id: str | None, via_network: bool) -> tuple[str, ...]:
     """The opt-out scopes that stop a message: STOPP to the network number stops every info
     message and the group messages sent from it; STOPP to a group's own number stops that
@@ -114,5 +119,5 @@ def opt_out_scopes(msg_class: MsgClass, group_id: str | None, via_network: bool)
         return ()
     if msg_class == "info" or group_id is None:
         return (NETWORK_SCOPE,)
-    own = f"group:{group_id}"
+    own = group_scope(group_id)
     return (own, NETWORK_SCOPE) if via_network else (own,)

@@ -20,15 +20,18 @@ from helpline.db.events import once
 from helpline.db.models import OutboxRow, TelegramLinkRow
 from helpline.effects import Effects, apply_effects
 from helpline.foster_messages import from_foster_parent
+from helpline.keywords import on_network_line, on_stop_button, on_telegram_command
 from helpline.linking import redeem
 from helpline.messages import MessageWork
 from helpline.staff_messages import from_staff, staff_command
+from helpline.telegram_links import unblock
 from helpline.web.keys import SERVICES
 from helpline.web.twilio_auth import TWILIO_PARAMS
 from rota.phones import e164_or_none
 from routing import message_texts as say
-from routing.buttons import UNKNOWN_CHOICE, Category, Close, Take, Unknown, parse_button
+from routing.buttons import UNKNOWN_CHOICE, Category, Close, StopScope, Take, Unknown, parse_button
 from routing.effects import AnswerButton, EditButtons, Outgoing
+from routing.keywords import line_of, parse_command
 from routing.ports import Party
 from routing.staff_commands import (
     StaffSender,
@@ -53,7 +56,9 @@ def setup(app: web.Application) -> None:
 
 
 async def sms(request: web.Request) -> web.Response:
-    """An SMS to a helpline number, from a foster parent, an unknown number or staff."""
+    """An SMS to a helpline number, from a foster parent, an unknown number or staff; or
+    to the network's numbers (the network number, a group's own), where keywords are read
+    (`helpline.keywords`)."""
     services = request.app[SERVICES]
     form = request[TWILIO_PARAMS].form
     loaded = await services.organisation()
@@ -67,6 +72,10 @@ async def sms(request: web.Request) -> web.Response:
 
     async def work(session: AsyncSession) -> str:
         conv = MessageWork(services, session, loaded, services.clock(), effects)
+        line = line_of(loaded.directory, dialled)
+        if line is not None:  # the network number or a group's own: never a helpline number
+            await on_network_line(conv, line, sender, body)
+            return EMPTY_TWIML
         staff = staff_by_phone(loaded.directory, sender)
         if staff is not None:
             await from_staff(conv, staff, body)
@@ -157,18 +166,23 @@ def _staff(conv: MessageWork, link: TelegramLinkRow, chat_id: int) -> StaffSende
 async def _message(conv: MessageWork, message: Message, text: str) -> None:
     chat = Party("telegram", str(message.chat.id))
     user = message.from_user
-    if text.startswith("/start"):
-        token = text.removeprefix("/start").strip()
+    command = parse_command(text)
+    starts = command is not None and command.keyword == "start"
+    if command is not None and starts and command.argument:  # a deep link: link the account
+        token = command.argument
         kind = (
-            await redeem(conv.session, token, user.id, message.chat.id, conv.now)
-            if token and user
-            else None
+            await redeem(conv.session, token, user.id, message.chat.id, conv.now) if user else None
         )
         _help(conv, chat, say.linked(kind) if kind else say.link_invalid())
         return
     link = await _linked(conv, user.id) if user else None
     if link is None:
-        _help(conv, chat, say.unknown_telegram_user())
+        _help(conv, chat, say.link_invalid() if starts else say.unknown_telegram_user())
+        return
+    if link.blocked_at is not None:  # they write to the bot again: it reaches them
+        await unblock(conv.session, link.user_id)
+    if command is not None:  # /stopp, /start, /hjelp: the opt-out keywords
+        await on_telegram_command(conv, command, message.chat.id, link)
         return
     staff = _staff(conv, link, message.chat.id)
     if staff is not None:
@@ -203,13 +217,18 @@ async def _replied_contact(conv: MessageWork, message: Message) -> int | None:
 async def _button(conv: MessageWork, query: CallbackQuery) -> None:
     link = await _linked(conv, query.from_user.id)
     message = query.message
-    staff = _staff(conv, link, message.chat.id) if link and message else None
-    if staff is None or message is None:
-        conv.effects.after.append(AnswerButton(query.id, say.unknown_telegram_user()))
-        return
     categories = conv.services.settings.categories
     choice = parse_button(query.data, len(categories))
-    if isinstance(choice, Unknown):
+    if isinstance(choice, StopScope) and link is not None and message is not None:
+        chat_id = message.chat.id
+        await on_stop_button(conv, choice, query.id, chat_id, message.message_id, link)
+        return
+    staff = _staff(conv, link, message.chat.id) if link and message else None
+    if staff is None or message is None:  # a linked foster home knows no staff buttons
+        text = UNKNOWN_CHOICE if link is not None else say.unknown_telegram_user()
+        conv.effects.after.append(AnswerButton(query.id, text))
+        return
+    if isinstance(choice, Unknown | StopScope):
         conv.effects.after.append(AnswerButton(query.id, UNKNOWN_CHOICE))
         return
     conv.effects.after.append(AnswerButton(query.id, ""))

@@ -65,6 +65,7 @@ INBOUND = {
     "forged": "En forfalsket melding som aldri skal lagres.",
     "dead_sms": "Denne meldingen kommer mens databasen er nede.",
     "dead_telegram": "Og denne på Telegram mens databasen er nede.",
+    "network": "Vi kommer gjerne på treffet med hele familien.",
 }
 
 Client = TestClient[web.Request, web.Application]
@@ -238,6 +239,18 @@ async def telegram(world: World) -> None:
     )
 
 
+async def keywords(world: World) -> None:
+    await sms(world, HANSEN, "STOPP", to="+4767000091")  # Ressursfamilien Nilsen's number
+    await sms(world, HANSEN, "START", to="+4767000091")
+    await sms(world, JOHANSEN, INBOUND["network"], to="+4767000090")  # the network number
+    fake = world.telegram
+    assert await fake.deliver(fake.message_update(PARENT, "/stopp")) == 200
+    offer = fake.sent_messages(PARENT.id)[-1]
+    assert await fake.deliver(fake.callback_update(PARENT, offer["message_id"], "stop:network"))
+    assert await fake.deliver(fake.message_update(PARENT, "/start")) == 200
+    world.flows.append("keywords: STOPP and START to a group's number, a message to the network")
+
+
 async def api_reads(world: World) -> None:
     async with world.services.sessions() as session, session.begin():
         session.add(
@@ -337,6 +350,7 @@ async def test_no_log_line_carries_a_body_a_number_a_token_or_a_foster_home(
         voicemail,
         sms_conversation,
         telegram,
+        keywords,
         api_reads,
         calendar_feed,
         dead_database,
@@ -374,4 +388,4 @@ async def test_no_log_line_carries_a_body_a_number_a_token_or_a_foster_home(
         f"\nleak scan: {len(lines)} lines ({len(access)} access-log lines), "
         f"{len(set(forbidden))} forbidden values, flows: {'; '.join(world.flows)}"
     )
-    assert len(world.flows) == 8
+    assert len(world.flows) == 9

@@ -176,6 +176,10 @@ class FakeTwilio:
         recipient replied STOP to the sending number)."""
         self.refused[to] = (code, _REFUSALS.get(code, "The message could not be sent."))
 
+    def allow(self, to: str) -> None:
+        """`to` texted START to the sending number: Twilio sends to them again."""
+        self.refused.pop(to, None)
+
     async def _messages(self, request: web.Request) -> web.Response:
         return await self._serve(request, "Messages")
 

@@ -10,6 +10,7 @@ from routing.buttons import (
     Category,
     Choice,
     Close,
+    StopScope,
     Take,
     Unknown,
     parse_button,
@@ -46,6 +47,18 @@ CATEGORIES = 7
         ("TAKE:12", Unknown()),
         ("x:y", Unknown()),
         ("svar:12", Unknown()),
+        ("stop:network", StopScope("network")),
+        ("stop:g:0123456789ab", StopScope("0123456789ab")),
+        ("stop:g:0123456789AB", Unknown()),  # keys are lower-case hex
+        ("stop:g:0123456789a", Unknown()),  # 12 digits, no fewer
+        ("stop:g:0123456789abc", Unknown()),  # and no more
+        ("stop:g:network", Unknown()),
+        ("stop:group:asker-rf-nilsen", Unknown()),  # ids are not put on buttons
+        ("stop:all", Unknown()),
+        ("stop:", Unknown()),
+        ("stop:network ", Unknown()),
+        ("STOP:network", Unknown()),
+        ("start:network", Unknown()),  # /start lifts every stop: no buttons
         ("", Unknown()),
         (None, Unknown()),
     ],
@@ -54,13 +67,19 @@ def test_button_data(data: str | None, choice: Choice) -> None:
     assert parse_button(data, CATEGORIES) == choice
 
 
-@pytest.mark.parametrize("choice", [Take(3), Close(3), Category(3, 2)])
-def test_the_data_of_a_choice_parses_back_to_it(choice: Take | Close | Category) -> None:
+@pytest.mark.parametrize(
+    "choice", [Take(3), Close(3), Category(3, 2), StopScope("network"), StopScope("a" * 12)]
+)
+def test_the_data_of_a_choice_parses_back_to_it(
+    choice: Take | Close | Category | StopScope,
+) -> None:
     assert parse_button(choice.data, CATEGORIES) == choice
 
 
 @given(st.one_of(st.none(), st.text(max_size=80)), st.integers(min_value=0, max_value=20))
 def test_parsing_never_raises(data: str | None, categories: int) -> None:
     choice = parse_button(data, categories)
-    if not isinstance(choice, Unknown):
+    if isinstance(choice, Take | Close | Category):
         assert 1 <= choice.contact_id <= MAX_CONTACT_ID
+    elif isinstance(choice, StopScope):
+        assert choice.data == data

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rota.phones import InvalidPhone, e164_or_none, mask_phone, normalise_phone
+from rota.phones import InvalidPhone, e164_or_none, mask_phone, normalise_phone, readable_phone
 
 
 @pytest.mark.parametrize(
@@ -77,3 +77,17 @@ def test_e164_or_none_helps_inbound_events_with_odd_numbers() -> None:
     assert e164_or_none("912 34 567") == "+4791234567"
     assert e164_or_none("anonymous") is None
     assert e164_or_none("+266696687") is None
+
+
+@pytest.mark.parametrize(
+    ("e164", "readable"),
+    [
+        ("+4767000001", "67 00 00 01"),  # a Norwegian number as Norwegians write it
+        ("+4791234567", "91 23 45 67"),
+        ("+46701234567", "+46 70 123 45 67"),  # abroad: with the country code
+        ("anonymous", "anonymous"),  # not a number: as it is
+        ("", ""),
+    ],
+)
+def test_readable_phone(e164: str, readable: str) -> None:
+    assert readable_phone(e164) == readable
