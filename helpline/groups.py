@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -49,3 +49,18 @@ async def is_muted(session: AsyncSession, group_id: str, home_id: str) -> bool:
         )
     )
     return found is not None
+
+
+async def tell_once(session: AsyncSession, group_id: str, home_id: str, now: datetime) -> bool:
+    """Mark the muted home told; True only the first time (tell them then)."""
+    result = await session.execute(
+        update(GroupMuteRow)
+        .where(
+            GroupMuteRow.group_id == group_id,
+            GroupMuteRow.foster_home_id == home_id,
+            GroupMuteRow.told_at.is_(None),
+        )
+        .values(told_at=now)
+    )
+    assert isinstance(result, CursorResult)
+    return result.rowcount == 1
