@@ -119,8 +119,8 @@ def welcome(
     head = f"[{group.name}] " if channel == "telegram" else ""
     return (
         f"{head}Velkommen! {what}{follows} {how} Nummeret ditt vises ikke for de andre. "
-        f"{TAUSHETSPLIKT} Trenger du hjelp, gjelder Fosterhjemstelefonen som før"
-        f"{f' ({helpline})' if helpline else ''}."
+        f"{TAUSHETSPLIKT} Trenger du hjelp, ring eller skriv til Fosterhjemstelefonen som "
+        f"før{f' ({helpline})' if helpline else ''}."
     )
 
 

@@ -7,22 +7,25 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, cast
 
 import pytest
 from sqlalchemy import select
 
 from helpline.bootstrap import Services
-from helpline.commands.org import demo_text, load_and_welcome, load_text
+from helpline.commands.org import load_and_welcome, load_text
 from helpline.db.models import ContactRow, GroupMessageRow, OutboxRow, TelegramLinkRow
 from helpline.groups import mute
 from helpline.jobs import Context, sweep_paced
+from helpline.retention import purge
 from helpline.sender import PacedSender
 from tests.conftest import FrozenClock, app_client
 from tests.e2e.api_setup import Client
 from tests.e2e.twilio_driver import TwilioDriver
 from tests.fakes.telegram_api import FakeUser
 from tests.integration.paced_world import NETWORK, SECRET, Live, live_services
+from tests.unit.group_fixtures import org_text
 from tests.unit.rota_fixtures import oslo, utc
 
 pytestmark = pytest.mark.e2e
@@ -39,45 +42,6 @@ NILSEN = FakeUser(7001, "Nilsen")  # the hub, on Telegram
 JOHANSEN = FakeUser(7002, "Johansen")  # a member, on Telegram
 KARI = FakeUser(7003, "Kari")  # staff, on Telegram
 BARNA = "ikke skriv navn eller detaljer om barna"
-
-# The demo's ressursfamilie grown to six (the hub and five), and two nettverk without
-# numbers of their own, so that Familien Hansen is in three groups.
-EXTRA = """
-[[foster_home]]
-id = "berg"
-name = "Familien Berg"
-kommune = "asker"
-phones = ["+4798700001"]
-
-[[foster_home]]
-id = "dahl"
-name = "Familien Dahl"
-kommune = "asker"
-phones = ["+4798700002"]
-
-[[group]]
-id = "asker-nettverk"
-name = "Fosterhjemsnettverket i Asker"
-kind = "nettverk"
-kommune = "asker"
-members = ["hansen", "haugen"]
-staff = ["ola"]
-
-[[group]]
-id = "asker-kafe"
-name = "Fosterhjemskafeen i Asker"
-kind = "nettverk"
-kommune = "asker"
-members = ["hansen", "berg"]
-staff = ["ola"]
-"""
-
-
-def org_text() -> str:
-    members = 'members = ["hansen", "johansen", "haugen"]'
-    text = demo_text().replace(members, members[:-1] + ', "berg", "dahl"]')
-    assert text != demo_text()
-    return text + EXTRA
 
 
 @dataclass
@@ -378,3 +342,26 @@ async def test_each_member_is_welcomed_once_across_loads(world: World) -> None:
     await world.telegram(JOHANSEN, "Takk, hei alle!", reply_to=welcome["message_id"])
     await world.send_all()
     assert "Familien Johansen: Takk, hei alle!" in [m["Body"] for m in world.sms_to(DAHL)]
+
+
+async def test_group_messages_and_answers_to_strangers_go_with_retention(
+    world: World, clock: FrozenClock
+) -> None:
+    await world.sms(HANSEN[0], "Gammel melding")
+    await world.sms(STRANGER, "Hvem er dette?")
+    await world.send_all()
+    clock.now += timedelta(days=world.services.settings.retention_days + 1)
+    await world.sms(HAUGEN[0], "Ny melding")
+    counts = await purge(world.services, dry_run=False, recordings=None)
+    assert counts.group_message_bodies == 1
+    old, young = await world.stored()
+    assert (old.body, old.content_purged_at) == ("", clock.now)
+    assert (young.body, young.content_purged_at) == ("Ny melding", None)
+    [answer] = await world.rows(kind="group_answer")
+    assert (answer.to, answer.body) == ("", "")
+    relays = await world.rows(kind="group")
+    assert {r.body for r in relays if r.created_at < clock.now} == {""}
+    assert {r.body.removeprefix("[Ressursfamilien Nilsen] ") for r in relays if r.body} == {
+        "Familien Haugen: Ny melding"
+    }
+    assert (await purge(world.services, dry_run=True, recordings=None)).group_message_bodies == 0
