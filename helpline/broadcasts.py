@@ -14,21 +14,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpline import optout, sender
 from helpline.bootstrap import LoadedOrg, Services
 from helpline.db.models import BroadcastRow, OutboxRow
+from helpline.paced_rows import NewRow, insert_rows
 from helpline.telegram_links import all_links
 from rota.wallclock import utc, zone
 from routing.access import Scope
 from routing.audience import AudienceError, Recipient, info_sender, parse_audience, resolve
 from routing.audience import unreachable as unreachable_targets
 from routing.broadcasts import TextError, body_for, check_text
-from routing.classes import NETWORK_SCOPE, HoldUntil, decide_at, outbox_status
+from routing.classes import NETWORK_SCOPE, Decision, decide_at, outbox_status
 from routing.quiet import in_quiet_hours
-from routing.segments import segments
 
 #: The states `show` counts, always all of them.
 STATES = (
@@ -65,9 +65,11 @@ class Planned:
     recipient: Recipient
     sender: str
     body: str
-    status: str
-    not_before: datetime | None
-    segments: int | None
+    decision: Decision
+
+    @property
+    def status(self) -> str:
+        return outbox_status(self.decision)
 
 
 @dataclass
@@ -140,17 +142,7 @@ async def plan(
         number = info_sender(org, recipient.kommune) if recipient.channel == "sms" else "bot"
         if number is None:
             raise BroadcastError("not_found", "the organisation has no number to send SMS from")
-        body = body_for(recipient.channel, text)
-        result.rows.append(
-            Planned(
-                recipient,
-                number,
-                body,
-                outbox_status(decision),
-                utc(decision.until) if isinstance(decision, HoldUntil) else None,
-                segments(body).count if recipient.channel == "sms" else None,
-            )
-        )
+        result.rows.append(Planned(recipient, number, body_for(recipient.channel, text), decision))
     return result
 
 
@@ -183,30 +175,19 @@ async def store(session: AsyncSession, planned: Plan, created_by: str, now: date
     session.add(broadcast)
     await session.flush()
     rows = [
-        {
-            "channel": row.recipient.channel,
-            "to": row.recipient.address,
-            "sender": row.sender,
-            "body": row.body,
-            "contact_id": None,
-            "created_at": now,
-            "status": row.status,
-            "provider_id": None,
-            "kind": "broadcast",
-            "buttons": None,
-            "reply_to": None,
-            "attempts": 0,
-            "msg_class": "info",
-            "not_before": row.not_before,
-            "broadcast_id": broadcast.id,
-            "group_id": None,
-            "segments": row.segments,
-            "disable_notification": False,
-        }
+        NewRow(
+            channel=row.recipient.channel,
+            to=row.recipient.address,
+            sender=row.sender,
+            body=row.body,
+            msg_class="info",
+            kind="broadcast",
+            decision=row.decision,
+            broadcast_id=broadcast.id,
+        )
         for row in planned.rows
     ]
-    if rows:
-        await session.execute(insert(OutboxRow), rows)
+    await insert_rows(session, rows, now)
     return broadcast.id
 
 

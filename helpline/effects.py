@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from saq import Job
 
+from helpline import sender
 from helpline.bootstrap import Services
 from helpline.db.models import OutboxRow
 from routing.effects import (
@@ -25,6 +26,7 @@ from routing.effects import (
     EditButtons,
     ScheduleDeadline,
     ScheduleFollowupBatch,
+    StartPacedLanes,
 )
 from routing.ports import ChannelError
 
@@ -130,6 +132,8 @@ async def apply_effects(services: Services, effects: Effects) -> None:
                 type(error).__name__,
             )
     await _buttons(services, effects)
+    if _of(effects, StartPacedLanes):
+        await sender.kick(services)  # logs Redis trouble; the workers' watch starts them too
     for cancel in _of(effects, CancelDeadline):
         try:
             job = await services.queue.job(deadline_key(cancel.contact_id, cancel.step, cancel.due))

@@ -1,4 +1,5 @@
-"""Storage of the network's groups: which members are muted.
+"""Storage of the network's groups: which members are muted, and the messages written to
+them.
 
 A mute names the group and the foster home by id and outlives reloads of the register.
 Whether a home may be muted in a group is decided by `routing.groups.membership`.
@@ -8,11 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from helpline.db.models import GroupMuteRow
+from helpline.db.models import GroupMessageRow, GroupMuteRow
 
 
 async def mute(session: AsyncSession, group_id: str, home_id: str, now: datetime, by: str) -> bool:
@@ -49,3 +50,29 @@ async def is_muted(session: AsyncSession, group_id: str, home_id: str) -> bool:
         )
     )
     return found is not None
+
+
+async def tell_once(session: AsyncSession, group_id: str, home_id: str, now: datetime) -> bool:
+    """Mark the muted home told; True only the first time (tell them then)."""
+    result = await session.execute(
+        update(GroupMuteRow)
+        .where(
+            GroupMuteRow.group_id == group_id,
+            GroupMuteRow.foster_home_id == home_id,
+            GroupMuteRow.told_at.is_(None),
+        )
+        .values(told_at=now)
+    )
+    assert isinstance(result, CursorResult)
+    return result.rowcount == 1
+
+
+async def messages(session: AsyncSession, group_id: str, limit: int) -> list[GroupMessageRow]:
+    """The group's newest messages first (the caller records the read in the access log)."""
+    rows = await session.scalars(
+        select(GroupMessageRow)
+        .where(GroupMessageRow.group_id == group_id)
+        .order_by(GroupMessageRow.created_at.desc(), GroupMessageRow.id.desc())
+        .limit(limit)
+    )
+    return list(rows)

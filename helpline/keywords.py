@@ -29,7 +29,6 @@ from routing.keywords import (
     Line,
     chosen,
     helpline_for,
-    not_a_keyword,
     parse_keyword,
     sms_reply,
     stop_options,
@@ -46,18 +45,17 @@ def _kind(line: Line) -> str:
     return "network" if line.group is None else "group"
 
 
-async def on_network_line(conv: MessageWork, line: Line, sender: str, body: str) -> None:
+async def on_network_line(conv: MessageWork, line: Line, sender: str, body: str) -> bool:
     """An SMS to the network number or a group's own number: a keyword is stored and
-    answered; any other message gets `other_message`."""
+    answered. Whether it was taken: False for any other message (a group message, say)."""
     if e164_or_none(sender) != sender:  # "anonymous" or a sender id: nobody to store or answer
         log.warning(
             "SMS to the %s line from a sender that is no phone number: ignored", _kind(line)
         )
-        return
+        return True
     keyword = parse_keyword(body)
     if keyword is None:
-        await other_message(conv, line, sender, body)
-        return
+        return False
     changed = await _store(conv, "sms", sender, line.scope, keyword)
     log.info(
         "keyword %s on the %s line from %s (%s)",
@@ -67,13 +65,7 @@ async def on_network_line(conv: MessageWork, line: Line, sender: str, body: str)
         "stored" if changed else "as it was",
     )
     _answer(conv, line, sender, sms_reply(keyword, line, _helpline(conv, line, sender)), "keyword")
-
-
-async def other_message(conv: MessageWork, line: Line, sender: str, body: str) -> None:
-    """A message to a network line that is no keyword: answered with what the number is
-    and where help is. Nothing is relayed; the body is not kept."""
-    del body  # read by nobody: the answer is the same whatever was written
-    _answer(conv, line, sender, not_a_keyword(line, _helpline(conv, line, sender)), "line_info")
+    return True
 
 
 async def _store(conv: MessageWork, channel: str, address: str, scope: str, kw: Keyword) -> bool:

@@ -153,9 +153,12 @@ class MessageWork:
             set_committed_value(contact, name, value)
         return True
 
-    def send(self, message: Outgoing, contact: ContactRow | None) -> None:
-        """Queue `message` in the outbox, from the conversation's helpline number."""
-        sender = contact.helpline_number if contact else self.default_sender()
+    def send(
+        self, message: Outgoing, contact: ContactRow | None, from_number: str | None = None
+    ) -> None:
+        """Queue `message` in the outbox, from the conversation's helpline number (or
+        `from_number`: an answer from the network or a group's number)."""
+        sender = from_number or (contact.helpline_number if contact else self.default_sender())
         party = message.party
         row = self.services.outbox.queue(
             self.session,

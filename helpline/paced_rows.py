@@ -26,10 +26,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, and_, or_, select, update
+from sqlalchemy import CursorResult, and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from helpline.db.models import OutboxRow
+from rota.wallclock import utc
+from routing.classes import Decision, HoldUntil, MsgClass, SendSilently, outbox_status
+from routing.segments import segments
 
 #: A live sender holds a row at most a few seconds of pacing plus one vendor time-out
 #: (15 s); a claim older than this belongs to a sender that died.
@@ -52,6 +55,52 @@ class Claimed:
     attempts: int
     created_at: datetime
     disable_notification: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NewRow:
+    """A group or info message to one recipient, as `routing.classes.decide` placed it."""
+
+    channel: str
+    to: str
+    sender: str  # the sending number; "bot" on Telegram
+    body: str
+    msg_class: MsgClass
+    kind: str  # "broadcast", "group", "welcome", ...
+    decision: Decision
+    broadcast_id: int | None = None
+    group_id: str | None = None
+
+
+async def insert_rows(session: AsyncSession, rows: list[NewRow], now: datetime) -> None:
+    """Write paced rows in the caller's transaction: `queued`, `held` (until the decision's
+    time) or `opted_out`; after the commit, `helpline.sender.kick` starts the lanes."""
+    if not rows:
+        return
+    values = [
+        {
+            "channel": row.channel,
+            "to": row.to,
+            "sender": row.sender,
+            "body": row.body,
+            "contact_id": None,
+            "created_at": now,
+            "status": outbox_status(row.decision),
+            "provider_id": None,
+            "kind": row.kind,
+            "buttons": None,
+            "reply_to": None,
+            "attempts": 0,
+            "msg_class": row.msg_class,
+            "not_before": utc(row.decision.until) if isinstance(row.decision, HoldUntil) else None,
+            "broadcast_id": row.broadcast_id,
+            "group_id": row.group_id,
+            "segments": segments(row.body).count if row.channel == "sms" else None,
+            "disable_notification": isinstance(row.decision, SendSilently),
+        }
+        for row in rows
+    ]
+    await session.execute(insert(OutboxRow), values)
 
 
 def _due(now: datetime) -> Any:

@@ -1,4 +1,5 @@
-"""Retention, the service side: blank what `routing.retention` says is past its time.
+"""Retention, the service side: blank what `routing.retention` says is past its time:
+the content of contacts, loose outbox bodies, and the bodies of group messages.
 
 Run daily by a durable job (`purge_content` in `helpline.jobs`) and by `helpline purge`.
 Recordings are deleted at Twilio first; a contact whose recording could not be deleted
@@ -20,10 +21,23 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bots.twilio_recordings import TwilioRecordings
 from helpline.bootstrap import Services
-from helpline.db.models import ContactRow, MessageRow, OutboxRow, WebhookEventRow
+from helpline.db.models import (
+    ContactRow,
+    GroupMessageRow,
+    MessageRow,
+    OutboxRow,
+    WebhookEventRow,
+)
 from helpline.settings import Settings
 from routing.ports import ChannelError, RecordingStore
-from routing.retention import TO_THE_SENDER, ContactFacts, Purge, cutoff, plan_purge
+from routing.retention import (
+    LOOSE_TO_THE_SENDER,
+    TO_THE_SENDER,
+    ContactFacts,
+    Purge,
+    cutoff,
+    plan_purge,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +51,7 @@ class PurgeCounts:
     contacts: int = 0
     message_bodies: int = 0
     outbox_bodies: int = 0
+    group_message_bodies: int = 0
     webhook_answers: int = 0
     unknown_numbers: int = 0
     recordings: int = 0
@@ -131,6 +146,7 @@ async def _count(session: AsyncSession, plans: Sequence[Purge], cut: datetime) -
         counts.outbox_bodies += await _count_of(session, OutboxRow, in_chunk, *old_outbox)
     no_contact = OutboxRow.contact_id.is_(None)
     counts.outbox_bodies += await _count_of(session, OutboxRow, no_contact, *old_outbox)
+    counts.group_message_bodies = await _count_of(session, GroupMessageRow, *_old_group(cut))
     old_event = WebhookEventRow.created_at < cut
     counts.webhook_answers = await _count_of(session, WebhookEventRow, old_event)
     return counts
@@ -190,7 +206,23 @@ async def _blank(
         await session.execute(update(ContactRow).where(recorded).values(recording_url=None))
     loose = OutboxRow.contact_id.is_(None), OutboxRow.created_at < cut, OutboxRow.body != ""
     await session.execute(update(OutboxRow).where(*loose).values(body="", buttons=None))
+    answers = (
+        OutboxRow.contact_id.is_(None),
+        OutboxRow.created_at < cut,
+        OutboxRow.kind.in_(LOOSE_TO_THE_SENDER),
+        OutboxRow.channel == "sms",
+    )
+    await session.execute(update(OutboxRow).where(*answers).values(to=""))
+    await session.execute(
+        update(GroupMessageRow).where(*_old_group(cut)).values(body="", content_purged_at=now)
+    )
     await session.execute(delete(WebhookEventRow).where(WebhookEventRow.created_at < cut))
+
+
+def _old_group(cut: datetime) -> tuple[ColumnElement[bool], ...]:
+    """Group messages past retention: each goes on its own age (there is no conversation
+    to keep it alive)."""
+    return GroupMessageRow.created_at < cut, GroupMessageRow.content_purged_at.is_(None)
 
 
 async def _count_of(session: AsyncSession, table: type[object], *where: ColumnElement[bool]) -> int:

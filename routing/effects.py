@@ -83,7 +83,19 @@ class EditButtons:
     buttons: tuple[Button, ...]
 
 
-AfterCommit = ScheduleDeadline | CancelDeadline | ScheduleFollowupBatch | AnswerButton | EditButtons
+@dataclass(frozen=True, slots=True)
+class StartPacedLanes:
+    """Group or info rows were queued: start the paced sending lanes (`helpline.sender`)."""
+
+
+AfterCommit = (
+    ScheduleDeadline
+    | CancelDeadline
+    | ScheduleFollowupBatch
+    | AnswerButton
+    | EditButtons
+    | StartPacedLanes
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -191,15 +191,6 @@ def _what_this_is(line: Line, helpline: Helpline) -> str:
     return f"Dette nummeret sender invitasjoner og gruppemeldinger fra {_network(helpline)}."
 
 
-def not_a_keyword(line: Line, helpline: Helpline) -> str:
-    """The answer to any other message on `line`: what the number is, that nobody on duty
-    reads it, and where help is."""
-    return (
-        f"{_what_this_is(line, helpline)} Meldinger hit leses ikke av vakt. "
-        f"{_for_help(helpline)} {EMERGENCY}"
-    )
-
-
 # -- Telegram ------------------------------------------------------------------------------
 
 

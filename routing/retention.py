@@ -1,11 +1,12 @@
 """Retention: which content is past `HELPLINE_RETENTION_DAYS`, and what of it goes.
 
-Content is what identifies someone or tells their story: message bodies, the text of
-outgoing messages, the answers stored for webhook retries (a whisper names the foster
-home), unknown callers' numbers and voicemail recordings. It goes once a contact has had
-no activity for the retention period. What statistics need stays: the times, kommune,
-channel, outcome, category, seconds to answer, the foster home (it is in the register
-anyway), who answered and the attempts (staff, not the people who called).
+Content is what identifies someone or tells their story: message bodies (of conversations
+and of groups; a group message goes on its own age), the text of outgoing messages, the
+answers stored for webhook retries (a whisper names the foster home), unknown callers'
+numbers (and of whoever wrote to the network) and voicemail recordings. It goes once a
+contact has had no activity for the retention period. What statistics need stays: the
+times, kommune, channel, outcome, category, seconds to answer, the foster home (it is in
+the register anyway), who answered and the attempts (staff, not the people who called).
 """
 
 from __future__ import annotations
@@ -14,9 +15,14 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from routing.group_messages import ANSWER_KIND
+
 #: Outgoing message kinds that go to the person who wrote in (their number, for an
 #: unknown sender, is content); notices to staff go to the register's numbers.
 TO_THE_SENDER = frozenset({"receipt", "reply"})
+#: Answers about no conversation that go to whoever wrote to the network (a group's
+#: number or the network number: anyone may write there): their number goes too.
+LOOSE_TO_THE_SENDER = frozenset({ANSWER_KIND})
 
 _RECORDING_SID = re.compile(r"/Recordings/(RE[0-9A-Za-z]+)(?:\.[a-z0-9]+)?/?$")
 

@@ -97,6 +97,8 @@ async def outbox_command(settings: Settings, args: argparse.Namespace) -> int:
             "body": r.body,
             "contact": r.contact_id,
             "status": r.status,
+            "kind": r.kind,
+            "class": r.msg_class,
             "created_at": r.created_at.isoformat(),
         }
         for r in rows

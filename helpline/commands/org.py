@@ -13,6 +13,7 @@ from helpline.commands.common import CommandError, Subparsers, require_org
 from helpline.db.engine import check_migrated
 from helpline.db.register import replace_organisation
 from helpline.settings import Settings
+from helpline.welcomes import welcome_new_members
 from rota.checks import warnings
 from rota.orgfile import OrgFileError, dump_org, parse_org
 
@@ -37,9 +38,10 @@ async def load_text(services: Services, text: str) -> int:
     return version
 
 
-async def load_file(services: Services, path: Path) -> int:
-    """`load_text` of a file."""
-    return await load_text(services, await asyncio.to_thread(path.read_text, encoding="utf-8"))
+async def load_file(services: Services, path: Path) -> tuple[int, int]:
+    """`load_and_welcome` of a file."""
+    text = await asyncio.to_thread(path.read_text, encoding="utf-8")
+    return await load_and_welcome(services, text)
 
 
 def demo_text() -> str:
@@ -70,11 +72,19 @@ async def dump_command(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def load_and_welcome(services: Services, text: str) -> tuple[int, int]:
+    """`load_text`, then welcome the foster homes that joined a group (after the commit:
+    `helpline.welcomes`); the version and how many were welcomed."""
+    version = await load_text(services, text)
+    return version, await welcome_new_members(services)
+
+
 async def _load_and_report(settings: Settings, text: str, source: str) -> int:
-    async with open_services(settings, with_redis=False) as services:
+    # With Redis: welcomes to new group members start the sending lanes.
+    async with open_services(settings) as services:
         await check_migrated(services.engine)
         try:
-            version = await load_text(services, text)
+            version, welcomed = await load_and_welcome(services, text)
         except OrgFileError as error:
             raise CommandError(f"{source} not loaded, nothing changed:\n{error}") from None
         org = parse_org(text)
@@ -83,6 +93,9 @@ async def _load_and_report(settings: Settings, text: str, source: str) -> int:
         f"{len(org.teams)} teams, {len(org.people)} people, "
         f"{len(org.foster_homes)} foster homes, {len(org.groups)} groups"
     )
+    if welcomed:
+        plural = "s" if welcomed != 1 else ""
+        print(f"welcomed {welcomed} new group member{plural} (see `helpline outbox`)")
     for warning in warnings(org):
         print(f"warning: {warning}", file=sys.stderr)
     return 0

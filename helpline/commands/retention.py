@@ -15,6 +15,7 @@ LABELS = {
     "contacts": "contacts",
     "message_bodies": "message bodies",
     "outbox_bodies": "outbox bodies",
+    "group_message_bodies": "group message bodies",
     "webhook_answers": "stored webhook answers",
     "unknown_numbers": "unknown callers' numbers",
     "recordings": "recordings",

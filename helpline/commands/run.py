@@ -160,8 +160,8 @@ async def ready_to_serve(services: Services) -> None:
 
 async def _load_org_file(services: Services, path: Path) -> None:
     try:
-        version = await load_file(services, path)
-        log.info("loaded %s as version %d", path, version)
+        version, welcomed = await load_file(services, path)
+        log.info("loaded %s as version %d; %d new group members welcomed", path, version, welcomed)
         loaded = await services.organisation()
         for warning in warnings(loaded.org) if loaded else ():
             log.warning("HELPLINE_ORG_FILE: %s", warning)

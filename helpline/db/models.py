@@ -17,6 +17,7 @@ from helpline.db.base import UTCDateTime as UTCDateTime
 from helpline.db.network import BroadcastRow as BroadcastRow
 from helpline.db.network import GroupMessageRow as GroupMessageRow
 from helpline.db.network import GroupMuteRow as GroupMuteRow
+from helpline.db.network import GroupWelcomeRow as GroupWelcomeRow
 from helpline.db.network import OptOutRow as OptOutRow
 
 

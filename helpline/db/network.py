@@ -1,6 +1,6 @@
-"""The network's tables that outlive reloads of the register: mutes, opt-outs, group
-messages and broadcasts. They name groups, foster homes and people by id, with no foreign
-key to the register, which every load replaces.
+"""The network's tables that outlive reloads of the register: mutes, welcomes, opt-outs,
+group messages and broadcasts. They name groups, foster homes and people by id, with no
+foreign key to the register, which every load replaces.
 """
 
 from __future__ import annotations
@@ -23,6 +23,16 @@ class GroupMuteRow(Base):
     muted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     muted_by: Mapped[str | None] = mapped_column(String(200), nullable=True)  # "cli", a person
     told_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class GroupWelcomeRow(Base):
+    """A foster home that got its one welcome to a group (`helpline.welcomes`): it is not
+    welcomed again on later loads, even after leaving the group and coming back."""
+
+    __tablename__ = "group_welcomes"
+    group_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    foster_home_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    welcomed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class OptOutRow(Base):

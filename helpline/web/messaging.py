@@ -15,12 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import CallbackQuery, Chat, Message, Update
 
 from bots.telegram import NotAnUpdate, webhook_secret_ok
+from helpline import network_inbound
 from helpline.bootstrap import Services
 from helpline.db.events import once
 from helpline.db.models import OutboxRow, TelegramLinkRow
 from helpline.effects import Effects, apply_effects
 from helpline.foster_messages import from_foster_parent
-from helpline.keywords import on_network_line, on_stop_button, on_telegram_command
+from helpline.keywords import on_stop_button, on_telegram_command
 from helpline.linking import redeem
 from helpline.messages import MessageWork
 from helpline.staff_messages import from_staff, staff_command
@@ -57,8 +58,8 @@ def setup(app: web.Application) -> None:
 
 async def sms(request: web.Request) -> web.Response:
     """An SMS to a helpline number, from a foster parent, an unknown number or staff; or
-    to the network's numbers (the network number, a group's own), where keywords are read
-    (`helpline.keywords`)."""
+    to the network number or a group's own number (`helpline.network_inbound`: keywords,
+    then group messages)."""
     services = request.app[SERVICES]
     form = request[TWILIO_PARAMS].form
     loaded = await services.organisation()
@@ -72,12 +73,10 @@ async def sms(request: web.Request) -> web.Response:
 
     async def work(session: AsyncSession) -> str:
         conv = MessageWork(services, session, loaded, services.clock(), effects)
-        line = line_of(loaded.directory, dialled)
-        if line is not None:  # the network number or a group's own: never a helpline number
-            await on_network_line(conv, line, sender, body)
-            return EMPTY_TWIML
         staff = staff_by_phone(loaded.directory, sender)
-        if staff is not None:
+        if line_of(loaded.directory, dialled) is not None:  # never a kommune's helpline number
+            await network_inbound.from_sms(conv, sender, dialled, body)
+        elif staff is not None:
             await from_staff(conv, staff, body)
         elif not body.strip():
             _help(conv, Party("sms", sender), say.empty_message())
@@ -146,7 +145,8 @@ def from_private_chat(update: Update) -> bool:
 
 
 async def route_update(conv: MessageWork, update: Update) -> None:
-    """Dispatch a Telegram update: a button, a /start link, staff or a foster parent."""
+    """Dispatch a Telegram update: a button, a /start link, a group context, staff or a
+    foster parent."""
     if update.callback_query is not None:
         await _button(conv, update.callback_query)
     elif update.message is not None and update.message.text is not None:
@@ -184,6 +184,16 @@ async def _message(conv: MessageWork, message: Message, text: str) -> None:
     if command is not None:  # /stopp, /start, /hjelp: the opt-out keywords
         await on_telegram_command(conv, command, message.chat.id, link)
         return
+    replied = message.reply_to_message
+    if await network_inbound.from_telegram(
+        conv,
+        link.kind,
+        link.target_id,
+        message.chat.id,
+        text,
+        replied.message_id if replied else None,
+    ):
+        return  # a group context: a reply to a group message, #G<n>, /grupper
     staff = _staff(conv, link, message.chat.id)
     if staff is not None:
         await from_staff(conv, staff, text, await _replied_contact(conv, message))

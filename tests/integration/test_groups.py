@@ -5,6 +5,7 @@ import asyncio
 import json
 from datetime import timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import func, select
@@ -20,6 +21,7 @@ from tests.integration.cli_support import point_cli_at, run
 pytestmark = pytest.mark.integration
 
 FAMILY = "asker-rf-nilsen"
+_T = TypeVar("_T", bound=m.Base)
 
 
 async def test_a_mute_is_kept_once_and_outlives_reloads(services: Services) -> None:
@@ -235,3 +237,62 @@ def test_group_commands_need_a_loaded_organisation(
     asyncio.run(empty())
     code, _, err = run(capsys, "group", "mute", FAMILY, "hansen")
     assert code == 2 and "no organisation is loaded" in err
+
+
+async def _rows(settings: Settings, table: type[_T]) -> list[_T]:
+    async with open_services(settings, with_redis=False) as services:
+        async with services.sessions() as session:
+            return list(await session.scalars(select(table)))
+
+
+async def _write(settings: Settings, body: str, *, muted: bool = False) -> None:
+    async with open_services(settings, with_redis=False) as services:
+        async with services.sessions() as session, session.begin():
+            session.add(
+                m.GroupMessageRow(
+                    group_id=FAMILY,
+                    foster_home_id="hansen",
+                    channel="sms",
+                    body=body,
+                    created_at=services.clock(),
+                    relayed=not muted,
+                    muted=muted,
+                )
+            )
+
+
+def test_group_messages_are_shown_to_the_operator_and_every_read_is_audited(
+    cli: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asyncio.run(_write(cli, "Hei alle"))
+    asyncio.run(_write(cli, "Dette blir ikke sendt", muted=True))
+    code, out, _ = run(capsys, "group", "messages", FAMILY, "--json")
+    assert code == 0
+    shown = json.loads(out)["messages"]
+    assert [(s["from"], s["body"], s["muted"]) for s in shown] == [
+        ("Familien Hansen", "Dette blir ikke sendt", True),
+        ("Familien Hansen", "Hei alle", False),
+    ]
+    code, out, _ = run(capsys, "group", "messages", "baerum-nettverk")
+    assert (code, out) == (0, "no messages in group 'baerum-nettverk'\n")
+    log = asyncio.run(_rows(cli, m.AccessLogRow))
+    assert [(r.action, r.target) for r in log] == [
+        ("group.messages", f"group:{FAMILY} limit=50"),
+        ("group.messages", "group:baerum-nettverk limit=50"),
+    ]
+    code, _, err = run(capsys, "group", "messages", "asker-rf-nilson")
+    assert code == 2 and "unknown group 'asker-rf-nilson'" in err
+    assert len(asyncio.run(_rows(cli, m.AccessLogRow))) == 2  # a refused read: none
+
+
+def test_demo_twice_welcomes_each_member_once(
+    cli: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "demo")
+    assert code == 0 and "welcomed 7 new group members" in out  # 4 + 3 foster homes
+    code, out, _ = run(capsys, "demo")
+    assert code == 0 and "welcomed" not in out
+    welcomed = asyncio.run(_rows(cli, m.GroupWelcomeRow))
+    assert len(welcomed) == 7
+    rows = [r for r in asyncio.run(_rows(cli, m.OutboxRow)) if r.kind == "welcome"]
+    assert len(rows) == 10  # Hansen, Haugen and Larsen have two phones each

@@ -21,7 +21,6 @@ from routing.keywords import (
     group_key,
     helpline_for,
     line_of,
-    not_a_keyword,
     parse_command,
     parse_keyword,
     sms_reply,
@@ -206,9 +205,6 @@ def test_hjelp_says_what_the_number_is_and_where_help_is(line: Line, helpline: H
     assert f"ring eller send SMS til {helpline.number}." in text
     assert text.endswith(EMERGENCY)
     assert segments(text).encoding == "gsm7" and segments(text).count <= 2
-    other = not_a_keyword(line, helpline)
-    assert "leses ikke av vakt" in other and other.endswith(EMERGENCY)
-    assert segments(other).count <= 2
 
 
 def test_the_answers_name_the_group_or_the_network() -> None:
