@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from helpline import intake
+from helpline import intake, metrics
 from helpline.bootstrap import LoadedOrg
 from helpline.db.models import AttemptRow, ContactRow
 from helpline.twiml import VoiceTwiml
@@ -82,6 +82,7 @@ async def screened(ctx: CallContext, contact_id: int, step: int, digits: str) ->
     contact.answered_at = ctx.now
     contact.answered_by = attempt.name
     contact.outcome = "answered"
+    metrics.contact_reached(ctx.session, "voice", "answered")
     return ctx.twiml.say(texts.whisper_connecting())
 
 
@@ -92,12 +93,17 @@ async def dialled(ctx: CallContext, contact_id: int, step: int, dial_status: str
     attempt.ended_at = ctx.now
     result = dial_ended(CallPlan.from_json(contact.plan), step, attempt.outcome, dial_status)
     attempt.outcome = result.outcome
+    if isinstance(result.next, Dial | TakeVoicemail):
+        kind = "next_step" if isinstance(result.next, Dial) else "exhausted"
+        metrics.escalated(ctx.session, "voice", kind)
     return await _act(ctx, contact, result.next, texts.trying_next())
 
 
 async def recorded(ctx: CallContext, contact_id: int, form: Mapping[str, str]) -> str:
     """The caller left a voicemail: an urgent contact; the chain is told by SMS (a job)."""
     contact = await _contact(ctx.session, contact_id)
+    if contact.outcome != "voicemail":
+        metrics.contact_reached(ctx.session, "voice", "voicemail")
     contact.outcome = "voicemail"
     contact.urgent = True
     contact.recording_url = form.get("RecordingUrl") or None
@@ -118,6 +124,8 @@ async def call_status(ctx: CallContext, form: Mapping[str, str]) -> None:
     duration = form.get("CallDuration", "")
     if duration.isdigit():
         contact.duration_seconds = int(duration)
+    if outcome != contact.outcome:
+        metrics.contact_reached(ctx.session, "voice", outcome)
     contact.outcome = outcome
 
 

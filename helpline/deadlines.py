@@ -9,6 +9,7 @@ nothing, as the winner already did it.
 
 from __future__ import annotations
 
+from helpline import metrics
 from helpline.db.models import ContactRow
 from helpline.messages import MessageWork
 from routing import lifecycle
@@ -31,7 +32,11 @@ async def deadline(work: MessageWork, contact: ContactRow) -> bool:
         work.services.settings.coordinators,
         work.now,
     )
-    return await work.carry_out(outcome, contact)
+    if not await work.carry_out(outcome, contact):
+        return False
+    kind = "next_step" if isinstance(decision, Escalate) else "exhausted"
+    metrics.escalated(work.session, contact.channel, kind)
+    return True
 
 
 async def shift_change(work: MessageWork, contact: ContactRow) -> bool:
@@ -48,4 +53,7 @@ async def shift_change(work: MessageWork, contact: ContactRow) -> bool:
     outcome = lifecycle.reassigned(
         conversation, decision, await work.first_body(contact), chats, work.now
     )
-    return await work.carry_out(outcome, contact)
+    if not await work.carry_out(outcome, contact):
+        return False
+    metrics.escalated(work.session, contact.channel, "reassigned")
+    return True

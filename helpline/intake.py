@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from helpline import metrics
 from helpline.bootstrap import LoadedOrg
 from helpline.db.models import ContactRow
 from helpline.messages import MessageWork
@@ -45,6 +46,7 @@ async def open_call(
     contact.plan = freeze_plan(routed.chain).to_json()
     session.add(contact)
     await session.flush()
+    metrics.contact_reached(session, "voice", contact.outcome)
     return contact
 
 
@@ -71,6 +73,7 @@ async def open_conversation(
     contact.flood = flood
     session.add(contact)
     await session.flush()
+    metrics.contact_reached(session, channel, contact.outcome)
     return contact
 
 

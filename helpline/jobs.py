@@ -16,7 +16,7 @@ from saq import CronJob, Worker
 from saq.types import Context as SaqContext
 from sqlalchemy import select
 
-from helpline import deadlines, flood, paced_rows, retention, sender
+from helpline import deadlines, flood, metrics, paced_rows, retention, sender
 from helpline.bootstrap import Services
 from helpline.db.models import ContactRow, MessageRow
 from helpline.effects import (
@@ -246,6 +246,16 @@ async def sweep_paced(ctx: Context) -> int:
     return moved
 
 
+async def observe_lateness(ctx: Context) -> None:
+    """Before each job: how late it started against its due time (`scheduled`), or its
+    enqueueing when it was due at once (`helpline_job_lateness_seconds`)."""
+    job = ctx.get("job")
+    if job is None:
+        return
+    due = job.scheduled or job.queued / 1000  # seconds; `queued` is in milliseconds
+    metrics.job_started(job.function, float(due), job.started / 1000)
+
+
 def make_worker(services: Services) -> Worker[Context]:
     """A saq worker with our jobs; `services` reach them through the job context."""
 
@@ -286,6 +296,7 @@ def make_worker(services: Services) -> Worker[Context]:
         ],
         startup=startup,
         shutdown=shutdown,
+        before_process=observe_lateness,
         concurrency=20,
     )
 

@@ -12,17 +12,25 @@ rows, updates) as arguments get those arguments replaced before the line is buil
 Noisy libraries stay at WARNING, even with `-v`, unless `HELPLINE_DEBUG_LIBRARIES=1`;
 the redaction applies to them either way. `MaskingAccessLogger` is aiohttp's access log
 with the same masking, for every server that serves the app.
+
+`HELPLINE_LOG_FORMAT=json` writes one JSON object a line (`JsonFormatter`): the same
+redacted message, the web request's id (`REQUEST_ID`, set by
+`helpline.web.request_ids`), and only the extra fields named in `SAFE_FIELDS`.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
 from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
+from datetime import UTC, datetime
 from typing import TextIO
 from urllib.parse import urlsplit
 
+from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
@@ -33,6 +41,12 @@ from rota.phones import mask_phone
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 HIDDEN = "***"
 PAYLOAD_HIDDEN = "[payload hidden]"
+
+#: The id of the web request being handled (None outside one); log lines carry it.
+REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
+#: The `extra=` fields a JSON line may carry; any other is left out, as it may hold
+#: anything (a body, a name). String values are redacted as messages are.
+SAFE_FIELDS = ("method", "route", "status", "duration_s", "contact_id", "job", "channel")
 
 #: Libraries kept at WARNING unless library debugging is asked for.
 NOISY_LIBRARIES = (
@@ -165,6 +179,50 @@ def _scalar_or_hidden(value: object) -> object:
     return value if value is None or isinstance(value, str | int | float) else _Hidden()
 
 
+class RequestIdFilter(logging.Filter):
+    """Stamps each record with the current web request's id (`REQUEST_ID`), unless the
+    record brought its own (the access log names the request it logs)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "request_id", None) is None:
+            record.request_id = REQUEST_ID.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time (UTC), level, logger, message, request_id, the
+    exception if any, and the `SAFE_FIELDS` the record has. Put it behind the
+    `RedactingFilter`, which has redacted the message and the exception by then."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redact = redactor
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None),
+        }
+        for name in SAFE_FIELDS:
+            if name in record.__dict__:
+                line[name] = self._safe(record.__dict__[name])
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.redact(self.formatException(record.exc_info))
+        if record.exc_text:
+            line["exc"] = record.exc_text
+        if record.stack_info:
+            line["stack"] = record.stack_info
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+    def _safe(self, value: object) -> object:
+        if value is None or isinstance(value, bool | int | float):
+            return value
+        return self.redact(str(value))
+
+
 class HelplineHandler(logging.StreamHandler[TextIO]):
     """The handler `configure_logging` installs (a second call replaces it)."""
 
@@ -193,14 +251,24 @@ def configure_logging(
     for old in [h for h in root.handlers if isinstance(h, HelplineHandler)]:
         root.removeHandler(old)
     handler = _StderrHandler() if stream is None else HelplineHandler(stream)
-    handler.setFormatter(logging.Formatter(FORMAT))
-    handler.addFilter(RedactingFilter(Redactor(settings_secrets(settings))))
+    redactor = Redactor(settings_secrets(settings))
+    if settings.log_format == "json":
+        handler.setFormatter(JsonFormatter(redactor))
+    else:
+        handler.setFormatter(logging.Formatter(FORMAT))
+    handler.addFilter(RedactingFilter(redactor))
+    handler.addFilter(RequestIdFilter())
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     library_level = logging.NOTSET if settings.debug_libraries else logging.WARNING
     for name in NOISY_LIBRARIES:
         logging.getLogger(name).setLevel(library_level)
     return handler
+
+
+#: Where `helpline.web.request_ids` keeps a request's id for the access log, which runs
+#: after the handler, outside the request's `REQUEST_ID` context.
+ACCESS_REQUEST_ID = web.RequestKey("request_id", str)
 
 
 class MaskingAccessLogger(AbstractAccessLogger):
@@ -216,6 +284,15 @@ class MaskingAccessLogger(AbstractAccessLogger):
         return self.logger.isEnabledFor(logging.INFO)
 
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
+        match_info = getattr(request, "match_info", None)  # a web.Request's; BaseRequest has none
+        resource = match_info.route.resource if match_info is not None else None
+        fields = {
+            "request_id": request.get(ACCESS_REQUEST_ID),
+            "method": request.method,
+            "route": resource.canonical if resource is not None else None,
+            "status": response.status,
+            "duration_s": round(time, 6),
+        }
         self.logger.info(
             '%s "%s %s HTTP/%d.%d" %d %d %.3fs "%s"',
             request.remote or "-",
@@ -227,4 +304,5 @@ class MaskingAccessLogger(AbstractAccessLogger):
             response.body_length,
             time,
             self.redact(request.headers.get("User-Agent", "-")),
+            extra=fields,
         )

@@ -22,6 +22,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
 
+from helpline import metrics
 from helpline.bootstrap import LoadedOrg, Services
 from helpline.db.models import ContactRow, MessageRow, TelegramLinkRow
 from helpline.effects import Effects
@@ -149,6 +150,8 @@ class MessageWork:
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult
             return False
+        if "outcome" in values:
+            metrics.contact_reached(self.session, contact.channel, state.outcome)
         for name, value in values.items():
             set_committed_value(contact, name, value)
         return True

@@ -31,7 +31,7 @@ from datetime import timedelta
 
 from saq import Job
 
-from helpline import optout
+from helpline import metrics, optout
 from helpline.bootstrap import Services
 from helpline.paced_rows import (
     Claimed,
@@ -200,12 +200,14 @@ class PacedSender:
         try:
             sent = await self._deliver(row, silent)
         except ChannelError as error:
+            metrics.paced_send(row.channel, row.msg_class, "refused")
             await self._refused(row, error)
             return
         if sent is None:
             await finish(services.sessions, row.id, "sandbox")
         else:
             await finish(services.sessions, row.id, "sent", provider_id=sent.provider_id)
+        metrics.paced_send(row.channel, row.msg_class, "sandbox" if sent is None else "sent")
         await self._unmark(row.id)
 
     async def _deliver(self, row: Claimed, silent: bool) -> Sent | None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from rota.phones import InvalidPhone, normalise_phone
 
 DEFAULT_CATEGORIES = "samvær,skole,helse,atferd,økonomi,akutt,annet"
+LOG_FORMATS = ("text", "json")  # the first is the default
 
 
 class SettingsError(ValueError):
@@ -47,6 +48,10 @@ class Settings:
     sandbox_allowed: bool = False  # HELPLINE_SANDBOX: sandbox even on a public address
     debug_libraries: bool = False  # HELPLINE_DEBUG_LIBRARIES: let noisy libraries log
     sms_rate: int = 10  # HELPLINE_SMS_RATE: SMS segments per second per sending number
+    log_format: str = "text"  # HELPLINE_LOG_FORMAT: "text" or "json" (one object a line)
+    metrics_host: str = "127.0.0.1"  # HELPLINE_METRICS_HOST: where /metrics listens
+    metrics_port: int | None = None  # HELPLINE_METRICS_PORT: serve's /metrics; None: off
+    worker_metrics_port: int | None = None  # HELPLINE_WORKER_METRICS_PORT: the worker's
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> Settings:
@@ -63,6 +68,8 @@ class Settings:
         if bool(sid) != bool(auth):
             raise SettingsError("set both TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or neither")
         org_file = get("HELPLINE_ORG_FILE")
+        port = _port(get("PORT") or "8080")
+        metrics_port, worker_metrics_port = _metrics_ports(get, port)
         return cls(
             data_dir=data_dir,
             database_url=get("HELPLINE_DATABASE_URL") or _sqlite_url(data_dir),
@@ -75,7 +82,7 @@ class Settings:
             telegram_bot_token=token,
             telegram_api_base=(get("HELPLINE_TELEGRAM_API_BASE") or "https://api.telegram.org"),
             telegram_webhook_secret=secret,
-            port=_port(get("PORT") or "8080"),
+            port=port,
             fallback_phone=_phone_setting(get("HELPLINE_FALLBACK_PHONE")),
             default_kommune=get("HELPLINE_DEFAULT_KOMMUNE"),
             dial_timeout=_seconds(get("HELPLINE_DIAL_TIMEOUT") or "20", "HELPLINE_DIAL_TIMEOUT"),
@@ -96,6 +103,10 @@ class Settings:
             sandbox_allowed=_flag(get("HELPLINE_SANDBOX"), "HELPLINE_SANDBOX"),
             debug_libraries=_flag(get("HELPLINE_DEBUG_LIBRARIES"), "HELPLINE_DEBUG_LIBRARIES"),
             sms_rate=_whole(get, "HELPLINE_SMS_RATE", 10, 1, 1000),
+            log_format=_choice(get, "HELPLINE_LOG_FORMAT", LOG_FORMATS),
+            metrics_host=get("HELPLINE_METRICS_HOST") or "127.0.0.1",
+            metrics_port=metrics_port,
+            worker_metrics_port=worker_metrics_port,
         )
 
     @property
@@ -162,14 +173,38 @@ def _seconds(text: str, name: str) -> int:
     return int(text)
 
 
-def _port(text: str) -> int:
+def _port(text: str, name: str = "PORT") -> int:
     try:
         port = int(text)
     except ValueError:
-        raise SettingsError(f"PORT must be a number, got {text!r}") from None
+        raise SettingsError(f"{name} must be a number, got {text!r}") from None
     if not 0 < port < 65536:
-        raise SettingsError(f"PORT must be between 1 and 65535, got {port}")
+        raise SettingsError(f"{name} must be between 1 and 65535, got {port}")
     return port
+
+
+def _metrics_ports(get: Callable[[str], str | None], public: int) -> tuple[int | None, int | None]:
+    """The metrics ports of `serve` and `worker` (None: off). Never the public port, and
+    not each other's, so both processes can run on one host."""
+    ports: dict[str, int] = {}
+    for name in ("HELPLINE_METRICS_PORT", "HELPLINE_WORKER_METRICS_PORT"):
+        text = get(name)
+        if text is None:
+            continue
+        port = _port(text, name)
+        if port == public:
+            raise SettingsError(f"{name} must not be the public PORT ({public})")
+        if port in ports.values():
+            raise SettingsError(f"{name} must differ from HELPLINE_METRICS_PORT ({port})")
+        ports[name] = port
+    return ports.get("HELPLINE_METRICS_PORT"), ports.get("HELPLINE_WORKER_METRICS_PORT")
+
+
+def _choice(get: Callable[[str], str | None], name: str, choices: tuple[str, ...]) -> str:
+    value = (get(name) or choices[0]).lower()
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
 
 
 def _whole(get: Callable[[str], str | None], name: str, default: int, low: int, high: int) -> int:

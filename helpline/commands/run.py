@@ -26,6 +26,7 @@ from helpline.jobs import make_worker, running_worker
 from helpline.logs import MaskingAccessLogger
 from helpline.settings import Settings
 from helpline.web.app import create_app
+from helpline.web.metrics import serving_metrics
 from rota.checks import warnings
 from rota.orgfile import OrgFileError
 
@@ -57,6 +58,8 @@ async def migrate_command(settings: Settings, _args: argparse.Namespace) -> int:
 
 async def serve_command(settings: Settings, args: argparse.Namespace) -> int:
     port = args.port or settings.port
+    if settings.metrics_port == port:
+        raise CommandError(f"HELPLINE_METRICS_PORT must not be the public port ({port})")
     check_sandbox(settings)
     private_data_dir(settings)
     async with open_services(settings) as services:
@@ -68,11 +71,12 @@ async def serve_command(settings: Settings, args: argparse.Namespace) -> int:
         await site.start()
         log.info("serving on http://%s:%d (sandbox=%s)", args.host, port, settings.sandbox)
         try:
-            if args.no_jobs:
-                await _until_signalled()
-            else:
-                async with running_worker(services):
+            async with serving_metrics(services, settings.metrics_host, settings.metrics_port):
+                if args.no_jobs:
                     await _until_signalled()
+                else:
+                    async with running_worker(services):
+                        await _until_signalled()
         finally:
             log.info("shutting down")
             await runner.cleanup()
@@ -85,7 +89,8 @@ async def worker_command(settings: Settings, _args: argparse.Namespace) -> int:
     async with open_services(settings) as services:
         await check_migrated(services.engine)
         log.info("worker started")
-        await make_worker(services).start()  # returns on SIGINT/SIGTERM
+        async with serving_metrics(services, settings.metrics_host, settings.worker_metrics_port):
+            await make_worker(services).start()  # returns on SIGINT/SIGTERM
     return 0
 
 

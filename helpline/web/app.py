@@ -17,6 +17,8 @@ from helpline.settings import Settings
 from helpline.twiml import VoiceTwiml
 from helpline.web import api, feeds, messaging, twilio_voice
 from helpline.web.keys import SERVICES, TWIML
+from helpline.web.metrics import timed
+from helpline.web.request_ids import request_ids
 from helpline.web.twilio_auth import twilio_signature_middleware
 
 log = logging.getLogger(__name__)
@@ -36,7 +38,13 @@ def create_app(
 ) -> web.Application:
     """The web app; opens its services on startup unless `services` are handed in."""
     app = web.Application(
-        middlewares=[no_store, twilio_signature_middleware(settings), api.bearer_auth]
+        middlewares=[
+            timed,  # outermost: the time of everything, refusals too
+            request_ids,
+            no_store,
+            twilio_signature_middleware(settings),
+            api.bearer_auth,
+        ]
     )
     app[TWIML] = VoiceTwiml(settings)
     if services is not None:

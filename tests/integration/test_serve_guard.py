@@ -51,3 +51,13 @@ def test_an_explicit_sandbox_on_a_public_address_is_a_loud_warning(
     caplog.clear()
     check_sandbox(Settings.from_mapping({"HELPLINE_PUBLIC_URL": "http://127.0.0.1:8080"}))
     assert caplog.records == []
+
+
+def test_serve_refuses_a_metrics_port_that_is_its_public_port(
+    public_sandbox: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HELPLINE_METRICS_PORT", "9108")
+    assert main(["serve", "--port", "9108"]) == 2
+    err = capsys.readouterr().err
+    assert err == "error: HELPLINE_METRICS_PORT must not be the public port (9108)\n"
+    assert not public_sandbox.exists()  # refused before anything was opened

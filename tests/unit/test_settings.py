@@ -70,3 +70,40 @@ def test_sandbox_and_library_debugging_are_off_unless_asked_for() -> None:
 def test_a_flag_that_is_neither_on_nor_off_is_refused(name: str) -> None:
     with pytest.raises(SettingsError, match=f"{name} must be 1 or 0"):
         Settings.from_mapping({name: "maybe"})
+
+
+def test_logs_are_text_and_metrics_off_unless_asked_for() -> None:
+    settings = Settings.from_mapping({})
+    assert settings.log_format == "text"
+    assert settings.metrics_port is None and settings.worker_metrics_port is None
+    assert settings.metrics_host == "127.0.0.1"
+    asked = Settings.from_mapping(
+        {
+            "HELPLINE_LOG_FORMAT": "JSON",
+            "HELPLINE_METRICS_PORT": "9108",
+            "HELPLINE_WORKER_METRICS_PORT": "9109",
+            "HELPLINE_METRICS_HOST": "10.0.0.5",
+        }
+    )
+    assert asked.log_format == "json"
+    assert (asked.metrics_port, asked.worker_metrics_port) == (9108, 9109)
+    assert asked.metrics_host == "10.0.0.5"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"HELPLINE_LOG_FORMAT": "xml"}, "HELPLINE_LOG_FORMAT must be one of text, json"),
+        ({"HELPLINE_METRICS_PORT": "8080"}, "must not be the public PORT"),
+        ({"PORT": "9000", "HELPLINE_WORKER_METRICS_PORT": "9000"}, "must not be the public"),
+        (
+            {"HELPLINE_METRICS_PORT": "9108", "HELPLINE_WORKER_METRICS_PORT": "9108"},
+            "HELPLINE_WORKER_METRICS_PORT must differ from HELPLINE_METRICS_PORT",
+        ),
+        ({"HELPLINE_METRICS_PORT": "none"}, "HELPLINE_METRICS_PORT must be a number"),
+        ({"HELPLINE_METRICS_PORT": "0"}, "HELPLINE_METRICS_PORT must be between 1 and 65535"),
+    ],
+)
+def test_bad_log_and_metrics_settings_are_refused(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_mapping(env)
