@@ -47,6 +47,10 @@ class Settings:
     sandbox_allowed: bool = False  # HELPLINE_SANDBOX: sandbox even on a public address
     debug_libraries: bool = False  # HELPLINE_DEBUG_LIBRARIES: let noisy libraries log
     sms_rate: int = 10  # HELPLINE_SMS_RATE: SMS segments per second per sending number
+    console_idle_minutes: int = 30  # HELPLINE_CONSOLE_IDLE: console logout after idle minutes
+    cookie_secure: bool = False  # HELPLINE_COOKIE_SECURE: default on under an https public URL
+    login_per_number: int = 5  # HELPLINE_LOGIN_PER_NUMBER: login codes per number per hour
+    login_per_ip: int = 30  # HELPLINE_LOGIN_PER_IP: login requests per client address per hour
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> Settings:
@@ -63,11 +67,13 @@ class Settings:
         if bool(sid) != bool(auth):
             raise SettingsError("set both TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or neither")
         org_file = get("HELPLINE_ORG_FILE")
+        public_url = (get("HELPLINE_PUBLIC_URL") or "http://127.0.0.1:8080").rstrip("/")
+        secure = get("HELPLINE_COOKIE_SECURE")
         return cls(
             data_dir=data_dir,
             database_url=get("HELPLINE_DATABASE_URL") or _sqlite_url(data_dir),
             redis_url=get("HELPLINE_REDIS_URL"),
-            public_url=(get("HELPLINE_PUBLIC_URL") or "http://127.0.0.1:8080").rstrip("/"),
+            public_url=public_url,
             org_file=Path(org_file) if org_file else None,
             twilio_account_sid=sid,
             twilio_auth_token=auth,
@@ -96,6 +102,14 @@ class Settings:
             sandbox_allowed=_flag(get("HELPLINE_SANDBOX"), "HELPLINE_SANDBOX"),
             debug_libraries=_flag(get("HELPLINE_DEBUG_LIBRARIES"), "HELPLINE_DEBUG_LIBRARIES"),
             sms_rate=_whole(get, "HELPLINE_SMS_RATE", 10, 1, 1000),
+            console_idle_minutes=_whole(get, "HELPLINE_CONSOLE_IDLE", 30, 1, 720),
+            cookie_secure=(
+                _flag(secure, "HELPLINE_COOKIE_SECURE")
+                if secure is not None
+                else public_url.startswith("https://")
+            ),
+            login_per_number=_whole(get, "HELPLINE_LOGIN_PER_NUMBER", 5, 1, 100),
+            login_per_ip=_whole(get, "HELPLINE_LOGIN_PER_IP", 30, 1, 10_000),
         )
 
     @property
