@@ -25,6 +25,8 @@ run: $(STAMP)
 	@echo "  $(BIN)/helpline simulate call --from '987 65 432' --answer second"
 	@echo "  $(BIN)/helpline simulate sms --from '987 65 432' 'Hei, kan noen ringe oss?'"
 	@echo "  $(BIN)/helpline outbox    # what was sent (sandbox: stored only)"
+	@echo "The console: http://127.0.0.1:8080/console/ - log in with Kari Nordmann's number"
+	@echo "  912 34 567 (koordinator, Asker); the code is in \`$(BIN)/helpline outbox\`."
 	@echo "See README.md for the rest."
 	$(BIN)/helpline serve
 

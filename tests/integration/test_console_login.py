@@ -69,8 +69,8 @@ async def test_a_koordinator_logs_in_with_the_code_and_sees_their_kommune(
     assert (response.status, response.headers["Location"]) == (303, "/console/")
     page = text_of(await (await client.get("/console/")).text())
     assert "Oversikt" in page and "Kari Nordmann, koordinator" in page
-    assert "Asker Rolle Navn Team Primærvakt Ola Berg Barnevernstjenesten i Asker" in page
-    assert "Bakvakt Ingrid Solberg" in page and "Barnevernvakt" in page
+    assert "Asker Primærvakt Ola Berg Barnevernstjenesten i Asker" in page
+    assert "Bakvakt Ingrid Solberg" in page and "Barnevernvakt Hilde Aas Barnevernvakta" in page
     assert "Bærum" not in page  # not her kommune
     assert await access_entries(services) == [
         ("console:kari", "console.login", "sms code"),
@@ -197,6 +197,20 @@ async def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(
         assert "Skjemaet kunne ikke sendes" in await response.text()
     assert await snapshot(services) == before
     assert await login_sms(services, KARI) == []
+
+
+async def test_a_link_from_another_site_reloads_instead_of_replacing_the_cookie(
+    client: Client,
+) -> None:
+    response = await client.get("/console/?x=1", headers={"Sec-Fetch-Site": "cross-site"})
+    html = await response.text()
+    assert response.status == 200 and '<meta http-equiv="refresh" content="0">' in html
+    assert 'href="/console/?x=1"' in html and "Set-Cookie" not in response.headers
+
+
+async def test_a_forged_post_from_another_site_sets_no_cookie(client: Client) -> None:
+    response = await client.post("/console/logout", data={}, allow_redirects=False)
+    assert response.status == 403 and "Set-Cookie" not in response.headers
 
 
 async def test_logout_without_the_csrf_token_is_refused(client: Client, services: Services) -> None:

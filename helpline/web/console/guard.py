@@ -17,7 +17,14 @@ from aiohttp_session import Session, get_session
 
 from helpline import access_log
 from helpline.web.console.pages import USER, ConsoleUser, render
-from helpline.web.console.sessions import CSRF_FIELD, PERSON, SEEN, csrf_ok, seen_at
+from helpline.web.console.sessions import (
+    COOKIE_NAME,
+    CSRF_FIELD,
+    PERSON,
+    SEEN,
+    csrf_ok,
+    seen_at,
+)
 from helpline.web.keys import SERVICES
 from routing.access import console_scope
 
@@ -55,12 +62,16 @@ async def console_guard(request: web.Request, handler: Handler) -> web.StreamRes
 
 
 async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if _cross_site_without_cookie(request):
+        return await render(
+            request, "console/reload.html", {"target": request.path_qs}, forms=False
+        )
     session = await get_session(request)
     if request.method == hdrs.METH_POST:
         form = await request.post()
         if not csrf_ok(session, form.get(CSRF_FIELD)):
             log.warning("console: a form without a valid CSRF token refused")
-            return await render(request, "console/csrf.html", status=403)
+            return await render(request, "console/csrf.html", status=403, forms=False)
     logged_in = PERSON in session
     user = await _user(request, session)
     if user is None and logged_in:
@@ -94,6 +105,17 @@ async def _user(request: web.Request, session: Session) -> ConsoleUser | None:
         return None
     name = next(p.name for p in loaded.org.people if p.id == person)
     return ConsoleUser(person, name, scope)
+
+
+def _cross_site_without_cookie(request: web.Request) -> bool:
+    """A link from another site: the browser withholds the SameSite=Strict cookie, so
+    answering with the login page (and a new session cookie) would log the user out.
+    The page reloads itself instead, and that same-site request carries the cookie."""
+    return (
+        request.method == hdrs.METH_GET
+        and COOKIE_NAME not in request.cookies
+        and request.headers.get("Sec-Fetch-Site") == "cross-site"
+    )
 
 
 def _to_login(reason: str | None) -> web.HTTPSeeOther:

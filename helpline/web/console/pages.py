@@ -42,13 +42,16 @@ async def render(
     context: Mapping[str, object] | None = None,
     *,
     status: int = 200,
+    forms: bool = True,
 ) -> web.Response:
-    """A console page: the template with the layout's values."""
+    """A console page: the template with the layout's values. A page without forms
+    (`forms=False`) leaves the session untouched: a request that came without the
+    session cookie then gets no new one in its place."""
     session = await get_session(request)
     user = request.get(USER)
     values = {
         "csrf_field": "csrf",
-        "csrf_token": csrf_token(session),
+        "csrf_token": csrf_token(session) if forms else "",
         "user": user,
         "role_name": ROLE_NAMES[user.scope.role] if user else None,
         "nav": NAV if user else (),
