@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench lock clean
+.PHONY: run test lint typecheck unit bench lock assets clean
 
 # The application's dependencies come pinned, with hashes, from requirements.lock
 # (`make lock` regenerates it from pyproject.toml); the dev tools on top, unpinned.
@@ -25,6 +25,8 @@ run: $(STAMP)
 	@echo "  $(BIN)/helpline simulate call --from '987 65 432' --answer second"
 	@echo "  $(BIN)/helpline simulate sms --from '987 65 432' 'Hei, kan noen ringe oss?'"
 	@echo "  $(BIN)/helpline outbox    # what was sent (sandbox: stored only)"
+	@echo "The console: http://127.0.0.1:8080/console/ - log in with Kari Nordmann's number"
+	@echo "  912 34 567 (koordinator, Asker); the code is in \`$(BIN)/helpline outbox\`."
 	@echo "See README.md for the rest."
 	$(BIN)/helpline serve
 
@@ -50,6 +52,30 @@ lock: $(STAMP)
 	$(BIN)/pip install --quiet pip-tools
 	$(BIN)/pip-compile --quiet --allow-unsafe --generate-hashes --strip-extras \
 	  --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+
+## assets: refresh the vendored CSS of Designsystemet and the tests' axe-core from npm
+# Designsystemet's default theme ships in @digdir/designsystemet-css (`/theme`) since
+# @digdir/designsystemet-theme was deprecated; both come from the same release.
+DS_CSS_VERSION ?= 1.22.0
+AXE_VERSION ?= 4.14.1
+DS_DIR := helpline/web/static/designsystemet
+AXE_DIR := tests/browser/vendor
+assets:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && cd "$$tmp" && \
+	  npm pack --silent @digdir/designsystemet-css@$(DS_CSS_VERSION) axe-core@$(AXE_VERSION) >/dev/null && \
+	  mkdir css axe && tar xzf digdir-designsystemet-css-$(DS_CSS_VERSION).tgz -C css && \
+	  tar xzf axe-core-$(AXE_VERSION).tgz -C axe && cd "$(CURDIR)" && \
+	  cp "$$tmp/css/package/dist/src/index.css" $(DS_DIR)/designsystemet.css && \
+	  cp "$$tmp/css/package/dist/theme/designsystemet.css" $(DS_DIR)/theme.css && \
+	  cp "$$tmp/css/package/LICENSE" $(DS_DIR)/LICENSE && \
+	  cp "$$tmp/axe/package/axe.min.js" $(AXE_DIR)/axe.min.js && \
+	  cp "$$tmp/axe/package/LICENSE" $(AXE_DIR)/LICENSE && \
+	  printf '%s\n' "@digdir/designsystemet-css $(DS_CSS_VERSION), MIT licence (LICENSE beside it)." \
+	    "designsystemet.css: dist/src/index.css; theme.css: dist/theme/designsystemet.css." \
+	    "Refreshed by \`make assets\` (DS_CSS_VERSION in the Makefile)." > $(DS_DIR)/VERSION && \
+	  printf '%s\n' "axe-core $(AXE_VERSION), MPL-2.0 licence (LICENSE beside it): axe.min.js." \
+	    "Test-only: injected into pages by tests/browser. Refreshed by \`make assets\`." > $(AXE_DIR)/VERSION
+	@echo "vendored @digdir/designsystemet-css $(DS_CSS_VERSION) and axe-core $(AXE_VERSION)"
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis

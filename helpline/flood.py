@@ -53,18 +53,27 @@ class FloodGate:
     async def count_unknown(self, line: str, window: decide.Window) -> int | None:
         """Count one more new conversation from an unknown number on `line` in `window`;
         the count so far, this one included, or None when Redis fails."""
-        key = f"flood:unknown:{line}:{window.index}"
         try:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.incr(key)
-                pipe.expire(key, int((window.end - window.start).total_seconds()) * 2)
-                count, _ = await pipe.execute()
+            return await count_in_window(self._redis, f"flood:unknown:{line}", window)
         except (RedisError, OSError) as error:
             log.warning(
                 "unknown-number cap not checked (%s): opening a conversation", type(error).__name__
             )
             return None
-        return int(count)
+
+
+async def count_in_window(redis: aioredis.Redis, name: str, window: decide.Window) -> int:
+    """Count one more under `name` in `window`: the count so far, this one included.
+
+    The key holds the window's number, so the service's clock decides which count is
+    current; the key expires after two windows only to clear it away. Raises what Redis
+    raises: each caller decides whether to fail open (flood control) or closed (login)."""
+    key = f"{name}:{window.index}"
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.incr(key)
+        pipe.expire(key, int((window.end - window.start).total_seconds()) * 2)
+        count, _ = await pipe.execute()
+    return int(count)
 
 
 def _gate(conv: MessageWork) -> FloodGate:

@@ -52,6 +52,10 @@ class Settings:
     metrics_host: str = "127.0.0.1"  # HELPLINE_METRICS_HOST: where /metrics listens
     metrics_port: int | None = None  # HELPLINE_METRICS_PORT: serve's /metrics; None: off
     worker_metrics_port: int | None = None  # HELPLINE_WORKER_METRICS_PORT: the worker's
+    console_idle_minutes: int = 30  # HELPLINE_CONSOLE_IDLE: console logout after idle minutes
+    cookie_secure: bool = False  # HELPLINE_COOKIE_SECURE: default on under an https public URL
+    login_per_number: int = 5  # HELPLINE_LOGIN_PER_NUMBER: login codes per number per hour
+    login_per_ip: int = 30  # HELPLINE_LOGIN_PER_IP: login requests per client address per hour
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> Settings:
@@ -70,11 +74,13 @@ class Settings:
         org_file = get("HELPLINE_ORG_FILE")
         port = _port(get("PORT") or "8080")
         metrics_port, worker_metrics_port = _metrics_ports(get, port)
+        public_url = (get("HELPLINE_PUBLIC_URL") or "http://127.0.0.1:8080").rstrip("/")
+        secure = get("HELPLINE_COOKIE_SECURE")
         return cls(
             data_dir=data_dir,
             database_url=get("HELPLINE_DATABASE_URL") or _sqlite_url(data_dir),
             redis_url=get("HELPLINE_REDIS_URL"),
-            public_url=(get("HELPLINE_PUBLIC_URL") or "http://127.0.0.1:8080").rstrip("/"),
+            public_url=public_url,
             org_file=Path(org_file) if org_file else None,
             twilio_account_sid=sid,
             twilio_auth_token=auth,
@@ -107,6 +113,14 @@ class Settings:
             metrics_host=get("HELPLINE_METRICS_HOST") or "127.0.0.1",
             metrics_port=metrics_port,
             worker_metrics_port=worker_metrics_port,
+            console_idle_minutes=_whole(get, "HELPLINE_CONSOLE_IDLE", 30, 1, 720),
+            cookie_secure=(
+                _flag(secure, "HELPLINE_COOKIE_SECURE")
+                if secure is not None
+                else public_url.startswith("https://")
+            ),
+            login_per_number=_whole(get, "HELPLINE_LOGIN_PER_NUMBER", 5, 1, 100),
+            login_per_ip=_whole(get, "HELPLINE_LOGIN_PER_IP", 30, 1, 10_000),
         )
 
     @property

@@ -13,6 +13,10 @@ from typing import Literal
 TeamKind = Literal["kommune", "barnevernvakt"]
 GroupKind = Literal["ressursfamilie", "nettverk"]
 Role = Literal["primary", "backup", "barnevernvakt", "fallback"]
+#: Who may use the console: `admin` (everything), `koordinator` (their kommuner) and
+#: `vakt` (every team member is one without an entry: their teams' kommuner).
+AccessRole = Literal["admin", "koordinator", "vakt"]
+ACCESS_ROLES: tuple[AccessRole, ...] = ("admin", "koordinator", "vakt")
 
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: Every word a coverage rule's `days` may use.
@@ -76,6 +80,16 @@ class Group:
     def homes(self) -> tuple[str, ...]:
         """Every foster home in the group: the hub first, then the members."""
         return self.members if self.hub is None else (self.hub, *self.members)
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """A person's role in the console; `kommuner` names a koordinator's kommuner (an
+    admin and a vakt name none: an admin sees all, a vakt their teams' kommuner)."""
+
+    person: str
+    role: AccessRole
+    kommuner: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +204,7 @@ class Organisation:
     overrides: tuple[Override, ...] = ()
     foster_homes: tuple[FosterHome, ...] = ()
     groups: tuple[Group, ...] = ()
+    access: tuple[Access, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,8 @@
-"""Who may read which contacts: the scope of an API token (and, later, a console login).
+"""Who may read which contacts: the scope of an API token or of a console login.
 
 An `admin` reads every kommune, and contacts with no kommune; a `koordinator` reads
-the kommuner of their scope and nothing else. Pure: the caller loads the token and the
-register and hands them in.
+the kommuner of their scope and nothing else; a `vakt` (console only) the kommuner their
+teams serve. Pure: the caller loads the token or the register and hands them in.
 """
 
 from __future__ import annotations
@@ -13,8 +13,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal, TypeGuard
 
-Role = Literal["admin", "koordinator"]
-ROLES: tuple[Role, ...] = ("admin", "koordinator")
+from rota.model import Organisation
+
+Role = Literal["admin", "koordinator", "vakt"]
+TokenRole = Literal["admin", "koordinator"]
+#: The roles an API token may carry; `vakt` is a console role only.
+ROLES: tuple[TokenRole, ...] = ("admin", "koordinator")
 
 DEFAULT_LIFETIME = timedelta(days=90)
 MAX_LIFETIME = timedelta(days=365)
@@ -25,13 +29,14 @@ class GrantError(ValueError):
     """A token cannot be granted as asked; the message says why (English)."""
 
 
-def is_role(text: str) -> TypeGuard[Role]:
+def is_role(text: str) -> TypeGuard[TokenRole]:
+    """Is `text` a role an API token may carry?"""
     return text in ROLES
 
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """The kommuner a reader may see. A koordinator with no kommuner sees nothing."""
+    """The kommuner a reader may see. A koordinator or vakt with no kommuner sees nothing."""
 
     role: Role
     kommuner: frozenset[str] = frozenset()
@@ -53,6 +58,31 @@ class Scope:
 
 
 ADMIN = Scope("admin")
+
+
+def console_scope(org: Organisation, person_id: str) -> Scope | None:
+    """What a person may see in the console, None when they may not log in.
+
+    Their `[[access]]` entry decides; without one, a team member is a vakt. A vakt sees
+    the kommuner their teams serve (the kommuner whose duties and conversations they can
+    be part of), whether the role is their entry's or implicit."""
+    person = next((p for p in org.people if p.id == person_id), None)
+    if person is None:
+        return None
+    entry = next((a for a in org.access if a.person == person_id), None)
+    if entry is not None and entry.role == "admin":
+        return ADMIN
+    if entry is not None and entry.role == "koordinator":
+        return Scope("koordinator", frozenset(entry.kommuner))
+    if entry is None and not person.teams:
+        return None
+    teams = set(person.teams)
+    return Scope("vakt", frozenset(k for t in org.teams if t.id in teams for k in t.kommuner))
+
+
+def visible_kommuner(org: Organisation, scope: Scope) -> tuple[str, ...]:
+    """The register's kommuner this scope may see, in register order."""
+    return tuple(k.id for k in org.kommuner if scope.allows(k.id))
 
 
 def grant_scope(role: str, kommuner: Sequence[str], known: Collection[str]) -> Scope:

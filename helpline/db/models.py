@@ -184,6 +184,30 @@ class GroupStaffRow(Base):
     position: Mapped[int] = mapped_column(Integer)
 
 
+class ConsoleAccessRow(Base):
+    """A person's `[[access]]` entry: their console role (admin, koordinator or vakt)."""
+
+    __tablename__ = "console_access"
+    person_id: Mapped[str] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(20))
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class ConsoleAccessKommuneRow(Base):
+    """A kommune of a koordinator's `[[access]]` entry."""
+
+    __tablename__ = "console_access_kommuner"
+    person_id: Mapped[str] = mapped_column(
+        ForeignKey("console_access.person_id", ondelete="CASCADE"), primary_key=True
+    )
+    kommune_id: Mapped[str] = mapped_column(
+        ForeignKey("kommuner.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+
+
 class CalendarFeedRow(Base):
     """A team's or person's duty calendar feed, reached by an unguessable token; only the
     token's SHA-256 is stored. Kept across reloads; `calendars rotate` issues a new one."""

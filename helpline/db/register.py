@@ -21,6 +21,8 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from helpline.db import models as m
 from rota.model import (
+    ACCESS_ROLES,
+    Access,
     Coverage,
     CoverageRule,
     FosterHome,
@@ -39,6 +41,8 @@ from rota.orgfile.values import format_quiet_hours, parse_quiet_hours
 _T = TypeVar("_T", bound=m.Base)
 
 _REGISTER_TABLES: tuple[type[m.Base], ...] = (
+    m.ConsoleAccessKommuneRow,
+    m.ConsoleAccessRow,
     m.GroupStaffRow,
     m.GroupMemberRow,
     m.GroupRow,
@@ -103,6 +107,7 @@ async def read_organisation(session: AsyncSession) -> Organisation | None:
         overrides=rows.overrides(),
         foster_homes=rows.foster_homes(),
         groups=rows.groups(),
+        access=rows.access(),
     )
 
 
@@ -216,6 +221,12 @@ def _register_rows(org: Organisation) -> list[m.Base]:
         rows += [
             m.GroupStaffRow(group_id=g.id, person_id=p, position=j) for j, p in enumerate(g.staff)
         ]
+    for i, a in enumerate(org.access):
+        rows.append(m.ConsoleAccessRow(person_id=a.person, role=a.role, position=i))
+        rows += [
+            m.ConsoleAccessKommuneRow(person_id=a.person, kommune_id=k, position=j)
+            for j, k in enumerate(a.kommuner)
+        ]
     return rows
 
 
@@ -314,6 +325,12 @@ class _Rows:
             lambda r: r.group_id,
             lambda r: r.person_id,
         )
+        self.access_rows = await all_of(m.ConsoleAccessRow, m.ConsoleAccessRow.position)
+        self.access_kommuner = _group(
+            await all_of(m.ConsoleAccessKommuneRow, m.ConsoleAccessKommuneRow.position),
+            lambda r: r.person_id,
+            lambda r: r.kommune_id,
+        )
 
     def kommuner(self) -> tuple[Kommune, ...]:
         return tuple(Kommune(r.id, r.name, tuple(self.numbers[r.id])) for r in self.kommune_rows)
@@ -386,6 +403,14 @@ class _Rows:
                 r.number,
             )
             for r in self.group_rows
+        )
+
+    def access(self) -> tuple[Access, ...]:
+        roles = {role: role for role in ACCESS_ROLES}
+        return tuple(
+            Access(r.person_id, roles[r.role], tuple(self.access_kommuner[r.person_id]))
+            for r in self.access_rows
+            if r.role in roles  # a role this code does not know gives no access
         )
 
 

@@ -15,7 +15,7 @@ from helpline.clock import Clock, system_clock
 from helpline.db.engine import check_migrated
 from helpline.settings import Settings
 from helpline.twiml import VoiceTwiml
-from helpline.web import api, feeds, messaging, twilio_voice
+from helpline.web import api, console, feeds, messaging, twilio_voice
 from helpline.web.keys import SERVICES, TWIML
 from helpline.web.metrics import timed
 from helpline.web.request_ids import request_ids
@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 READY_TIMEOUT = 3.0
-#: The only answers that carry no personal data, so caches may keep them.
+#: The only answers that carry no personal data, so caches may keep them (and the
+#: console's static files, under `console.STATIC_PREFIX`).
 CACHEABLE_PATHS = frozenset({"/healthz", "/readyz", "/api/openapi.json"})
 
 
@@ -37,6 +38,7 @@ def create_app(
     services: Services | None = None,
 ) -> web.Application:
     """The web app; opens its services on startup unless `services` are handed in."""
+    sessions, console_middlewares = console.middlewares(settings)
     app = web.Application(
         middlewares=[
             timed,  # outermost: the time of everything, refusals too
@@ -44,6 +46,7 @@ def create_app(
             no_store,
             twilio_signature_middleware(settings),
             api.bearer_auth,
+            *console_middlewares,
         ]
     )
     app[TWIML] = VoiceTwiml(settings)
@@ -57,6 +60,7 @@ def create_app(
     twilio_voice.setup(app)
     api.setup(app)
     messaging.setup(app)
+    console.setup(app, sessions)
     return app
 
 
@@ -77,7 +81,9 @@ async def no_store(request: web.Request, handler: Handler) -> web.StreamResponse
 
 
 def _no_store(request: web.Request, response: web.StreamResponse) -> None:
-    if request.path not in CACHEABLE_PATHS and not response.prepared:
+    if request.path in CACHEABLE_PATHS or request.path.startswith(console.STATIC_PREFIX):
+        return
+    if not response.prepared:
         response.headers[hdrs.CACHE_CONTROL] = "no-store"
 
 

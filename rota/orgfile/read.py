@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfoNotFoundError
 from rota.coverage import Overlap, overlaps
 from rota.model import (
     WEEKDAYS,
+    Access,
     Coverage,
     CoverageRule,
     FosterHome,
@@ -28,6 +29,7 @@ from rota.model import (
     Team,
     TeamKind,
 )
+from rota.orgfile.access import AccessReader
 from rota.orgfile.network import GroupReader, NumberClaims
 from rota.orgfile.table import (
     SECTIONS,
@@ -90,6 +92,7 @@ class _Parser:
         self.covered: dict[str, str] = {}  # kommune id -> its coverage entry
         self.rotated: dict[str, str] = {}  # team id -> its rotation entry
         self.groups = GroupReader(self.kommune_ids, self.home_ids, self.person_teams, self.numbers)
+        self.access_entries = AccessReader(self.kommune_ids, self.person_teams)
 
     def organisation(self, data: Mapping[str, object]) -> Organisation:
         for key in data:
@@ -107,6 +110,7 @@ class _Parser:
             overrides=self.each(data, "override", self.override),
             foster_homes=self.each(data, "foster_home", self.foster_home),
             groups=self.each(data, "group", self.group),
+            access=self.each(data, "access", self.access),
         )
 
     def each(
@@ -367,6 +371,10 @@ class _Parser:
     def group(self, index: int, table: Mapping[str, object]) -> Group | None:
         entry = Entry(entry_name("group", index, table, "id"), "group", table, self.errors)
         return self.groups.group(entry)
+
+    def access(self, index: int, table: Mapping[str, object]) -> Access | None:
+        entry = Entry(entry_name("access", index, table, "person"), "access", table, self.errors)
+        return self.access_entries.access(entry)
 
     def claim_home_phones(self, entry: Entry, home: str, phones: list[str]) -> None:
         # A caller's number must identify one foster home, or routing cannot pick a kommune.

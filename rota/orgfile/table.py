@@ -30,6 +30,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "override": ("team", "person", "from", "to"),
     "foster_home": ("id", "name", "kommune", "phones"),
     "group": ("id", "name", "kind", "kommune", "hub", "members", "staff", "number"),
+    "access": ("person", "role", "kommuner"),
 }
 SECTIONS = tuple(key for key in FIELDS if key != "rule")
 

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import tomli_w
 
 from rota.model import (
+    Access,
     Coverage,
     CoverageRule,
     FosterHome,
@@ -50,6 +51,7 @@ def dump_org(org: Organisation) -> str:
     chunks += [_table("[[override]]", _override_doc(o, tz)) for o in org.overrides]
     chunks += [_table("[[foster_home]]", _foster_home_doc(h)) for h in org.foster_homes]
     chunks += [_table("[[group]]", _group_doc(g)) for g in org.groups]
+    chunks += [_table("[[access]]", _access_doc(a)) for a in org.access]
     return "\n".join(chunks)
 
 
@@ -163,4 +165,11 @@ def _group_doc(group: Group) -> _Doc:
     doc["staff"] = list(group.staff)
     if group.number is not None:
         doc["number"] = group.number
+    return doc
+
+
+def _access_doc(access: Access) -> _Doc:
+    doc: _Doc = {"person": access.person, "role": access.role}
+    if access.kommuner:
+        doc["kommuner"] = list(access.kommuner)
     return doc

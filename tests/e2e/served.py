@@ -7,7 +7,7 @@ organisation loaded, no job runner; stopped (and its Redis with it) after the te
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,10 +48,11 @@ class Served:
 
 
 @contextmanager
-def served(work: Path) -> Iterator[Served]:
-    """Migrate, load the demo and serve from `work` (the data directory) for the block."""
+def served(work: Path, extra: Mapping[str, str] | None = None) -> Iterator[Served]:
+    """Migrate, load the demo and serve from `work` (the data directory) for the block;
+    `extra` settings go on top (Twilio credentials and a fake's base URL, limits)."""
     port = free_port()
-    env = service_env(os.environ, port, work, None, None)
+    env = {**service_env(os.environ, port, work, None, None), **(extra or {})}
     log = work / "service.log"
     run_command(helpline_argv("migrate"), env, work, log)
     run_command(helpline_argv("demo"), env, work, log)

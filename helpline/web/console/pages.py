@@ -1,0 +1,64 @@
+"""Rendering console pages: the layout's navigation, the user, the CSRF token."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import aiohttp_jinja2
+from aiohttp import web
+from aiohttp_session import get_session
+
+from helpline import access_log
+from helpline.web.console.sessions import csrf_token
+from routing.access import Scope
+
+#: The console's pages by their Norwegian names (the link texts), in the issue's order;
+#: only pages that exist are listed.
+NAV: tuple[tuple[str, str], ...] = (("Oversikt", "/console/"),)
+
+ROLE_NAMES = {"admin": "administrator", "koordinator": "koordinator", "vakt": "vakt"}
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleUser:
+    """Who is logged in: a person of the register and what they may see."""
+
+    person: str
+    name: str
+    scope: Scope
+
+    def reader(self, request: web.Request) -> access_log.Reader:
+        """The access log's reader for this user's request."""
+        return access_log.Reader("console", self.person, request.remote)
+
+
+USER = web.RequestKey("console_user", ConsoleUser)
+
+
+async def render(
+    request: web.Request,
+    template: str,
+    context: Mapping[str, object] | None = None,
+    *,
+    status: int = 200,
+    forms: bool = True,
+) -> web.Response:
+    """A console page: the template with the layout's values. A page without forms
+    (`forms=False`) leaves the session untouched: a request that came without the
+    session cookie then gets no new one in its place."""
+    session = await get_session(request)
+    user = request.get(USER)
+    values = {
+        "csrf_field": "csrf",
+        "csrf_token": csrf_token(session) if forms else "",
+        "user": user,
+        "role_name": ROLE_NAMES[user.scope.role] if user else None,
+        "nav": NAV if user else (),
+        "current": request.path,
+        "error": None,  # a form's error, shown beside its field
+        "notice": None,
+        **(context or {}),
+    }
+    response = aiohttp_jinja2.render_template(template, request, values, status=status)
+    return response
