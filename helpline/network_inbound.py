@@ -90,7 +90,7 @@ async def group_sms(work: MessageWork, text: NetworkText) -> bool:
 
 async def keyword_sms(work: MessageWork, text: NetworkText) -> bool:
     """The first step: STOPP, START, HJELP or INFO (`helpline.keywords`)."""
-    line = line_of(work.loaded.directory, text.dialled)
+    line = line_of(work.loaded.directory, text.dialled, text.body)
     return line is not None and await keywords.on_network_line(work, line, text.address, text.body)
 
 

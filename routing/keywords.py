@@ -107,11 +107,18 @@ class Line:
         return NETWORK_SCOPE if self.group is None else group_scope(self.group.id)
 
 
-def line_of(directory: Directory, dialled: str) -> Line | None:
-    """The network line `dialled` is; None for a kommune's helpline number (there every
-    message is help) and for any other number."""
-    if not dialled or dialled in directory.helpline_numbers:
+def line_of(directory: Directory, dialled: str, body: str = "") -> Line | None:
+    """The network line an SMS with `body` to `dialled` reaches; None for a kommune's
+    helpline number (there every message is help) and for any other number.
+
+    One exception: with no network number, info goes from the kommune's helpline number
+    with «Svar STOPP», so there an exact STOPP or START is the network's keyword (HJELP
+    and everything else stays help)."""
+    if not dialled:
         return None
+    if dialled in directory.helpline_numbers:
+        stops = directory.network_number is None and parse_keyword(body) in ("stop", "start")
+        return Line(dialled, None) if stops else None
     group = directory.groups_by_number.get(dialled)
     if group is not None:
         return Line(dialled, group)

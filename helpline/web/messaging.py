@@ -74,7 +74,7 @@ async def sms(request: web.Request) -> web.Response:
     async def work(session: AsyncSession) -> str:
         conv = MessageWork(services, session, loaded, services.clock(), effects)
         staff = staff_by_phone(loaded.directory, sender)
-        if line_of(loaded.directory, dialled) is not None:  # never a kommune's helpline number
+        if line_of(loaded.directory, dialled, body) is not None:  # not a kommune's helpline
             await network_inbound.from_sms(conv, sender, dialled, body)
         elif staff is not None:
             await from_staff(conv, staff, body)

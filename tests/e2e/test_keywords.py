@@ -9,6 +9,7 @@ nettverk (`baerum-nettverk`: Olsen, Larsen, Kristiansen) without a number of its
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -445,3 +446,24 @@ async def test_a_plain_stopp_to_the_bot_is_help(world: World) -> None:
     await world.command(NILSEN, "stopp")
     assert await world.contacts() == 1
     assert await world.stops() == set()
+
+
+async def test_without_a_network_number_stopp_to_the_helpline_number_stops_broadcasts(
+    world: World,
+) -> None:
+    """Broadcasts then go from the kommune's helpline number with «Svar STOPP»: an exact
+    STOPP or START there is the network's keyword. HJELP there is still help."""
+    text = re.sub(r"^network_number = .*\n", "", demo_text(), flags=re.MULTILINE)
+    assert text != demo_text()
+    await load_text(world.services, text)
+    await world.sms(HANSEN[0], "STOPP", ASKER_LINE)
+    assert await world.stops() == {("sms", HANSEN[0], "network", "keyword")}
+    assert await world.contacts() == 0
+    [(sender, answer)] = world.texts_to(HANSEN[0])
+    assert sender == ASKER_LINE and answer.startswith("Du er meldt av")
+    await world.broadcast("home:hansen")
+    assert not any(TEXT in body for _, body in world.texts_to(HANSEN[0]))
+    await world.sms(HANSEN[0], "START", ASKER_LINE)
+    assert await world.stops() == set() and await world.contacts() == 0
+    await world.sms(HANSEN[0], "HJELP", ASKER_LINE)
+    assert await world.contacts() == 1  # a call for help: for the person on duty

@@ -163,6 +163,20 @@ def test_without_a_network_number_only_group_numbers_are_lines() -> None:
 
 
 @pytest.mark.parametrize(
+    ("body", "taken"),
+    [("STOPP", True), ("start", True), ("HJELP", False), ("INFO", False), ("Hei", False)],
+)
+def test_without_a_network_number_a_helpline_number_reads_only_stopp_and_start(
+    body: str, taken: bool
+) -> None:
+    """Info then comes from the helpline number with «Svar STOPP»; help stays help."""
+    without = Directory(replace(ORG, helpline=replace(ORG.helpline, network_number=None)))
+    expected = Line(ASKER_LINE, None) if taken else None
+    assert line_of(without, ASKER_LINE, body) == expected
+    assert line_of(DIRECTORY, ASKER_LINE, body) is None  # with one: the safety rule
+
+
+@pytest.mark.parametrize(
     ("dialled", "sender", "helpline"),
     [
         (GROUP_LINE, HANSEN, Helpline("67 00 00 01", "Asker")),  # the group's kommune
