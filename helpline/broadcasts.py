@@ -9,7 +9,9 @@ broadcast, so a broadcast is stored whole or not at all. The paced lane
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -21,12 +23,21 @@ from helpline import optout, sender
 from helpline.bootstrap import LoadedOrg, Services
 from helpline.db.models import BroadcastRow, OutboxRow
 from helpline.telegram_links import all_links
+from rota.model import Organisation
 from rota.wallclock import utc, zone
 from routing.access import Scope
-from routing.audience import AudienceError, Recipient, info_sender, parse_audience, resolve
+from routing.audience import (
+    AudienceError,
+    Recipient,
+    Target,
+    info_sender,
+    parse_audience,
+    resolve,
+)
 from routing.audience import unreachable as unreachable_targets
 from routing.broadcasts import TextError, body_for, check_text
 from routing.classes import NETWORK_SCOPE, HoldUntil, decide_at, outbox_status
+from routing.ports import Button
 from routing.quiet import in_quiet_hours
 from routing.segments import segments
 
@@ -68,6 +79,11 @@ class Planned:
     status: str
     not_before: datetime | None
     segments: int | None
+    buttons: tuple[Button, ...] = ()
+
+
+#: What one recipient reads, and the Telegram buttons under it.
+Message = Callable[[Recipient], tuple[str, tuple[Button, ...]]]
 
 
 @dataclass
@@ -121,9 +137,26 @@ async def plan(
     if missing:
         raise BroadcastError("not_found", f"no {', '.join(map(str, missing))}")
     at = _send_at(send_at, now)
+    recipients = resolve(targets, org, await all_links(session))
+    return await plan_for(
+        session, org, targets, recipients, text, at, now, lambda r: (body_for(r.channel, text), ())
+    )
+
+
+async def plan_for(
+    session: AsyncSession,
+    org: Organisation,
+    targets: tuple[Target, ...],
+    recipients: Sequence[Recipient],
+    text: str,
+    at: datetime,
+    now: datetime,
+    message: Message,
+) -> Plan:
+    """Each recipient's info row to be, at `at`: opted out, held or queued. `message` says
+    what each reads (an invitation carries a personal link and buttons)."""
     config = org.helpline
     tz = zone(config.timezone)
-    recipients = resolve(targets, org, await all_links(session))
     stopped = await optout.opted_out(session, [NETWORK_SCOPE])
     result = Plan(
         ",".join(map(str, targets)),
@@ -140,7 +173,7 @@ async def plan(
         number = info_sender(org, recipient.kommune) if recipient.channel == "sms" else "bot"
         if number is None:
             raise BroadcastError("not_found", "the organisation has no number to send SMS from")
-        body = body_for(recipient.channel, text)
+        body, buttons = message(recipient)
         result.rows.append(
             Planned(
                 recipient,
@@ -149,6 +182,7 @@ async def plan(
                 outbox_status(decision),
                 utc(decision.until) if isinstance(decision, HoldUntil) else None,
                 segments(body).count if recipient.channel == "sms" else None,
+                buttons if recipient.channel == "telegram" else (),
             )
         )
     return result
@@ -168,8 +202,16 @@ def _send_at(send_at: datetime | None, now: datetime) -> datetime:
     return max(at, utc(now))
 
 
-async def store(session: AsyncSession, planned: Plan, created_by: str, now: datetime) -> int:
-    """Store the broadcast and its outbox rows in the caller's transaction; its id."""
+async def store(
+    session: AsyncSession,
+    planned: Plan,
+    created_by: str,
+    now: datetime,
+    kind: str = "broadcast",
+    row_kind: str = "broadcast",
+) -> int:
+    """Store the broadcast (or an invitation's sending: `kind`) and its outbox rows (of
+    `row_kind`) in the caller's transaction; its id."""
     broadcast = BroadcastRow(
         created_at=now,
         created_by=created_by,
@@ -177,11 +219,23 @@ async def store(session: AsyncSession, planned: Plan, created_by: str, now: date
         body=planned.text,
         send_at=planned.send_at,
         sender=None,
-        kind="broadcast",
+        kind=kind,
         status="scheduled" if planned.send_at > now else "sending",
     )
     session.add(broadcast)
     await session.flush()
+    await store_rows(session, planned, broadcast.id, row_kind, now)
+    return broadcast.id
+
+
+async def store_rows(
+    session: AsyncSession,
+    planned: Plan,
+    broadcast_id: int | None,
+    row_kind: str,
+    now: datetime,
+) -> None:
+    """Store the plan's outbox rows (class `info`) in the caller's transaction."""
     rows = [
         {
             "channel": row.recipient.channel,
@@ -192,13 +246,13 @@ async def store(session: AsyncSession, planned: Plan, created_by: str, now: date
             "created_at": now,
             "status": row.status,
             "provider_id": None,
-            "kind": "broadcast",
-            "buttons": None,
+            "kind": row_kind,
+            "buttons": _buttons(row.buttons),
             "reply_to": None,
             "attempts": 0,
             "msg_class": "info",
             "not_before": row.not_before,
-            "broadcast_id": broadcast.id,
+            "broadcast_id": broadcast_id,
             "group_id": None,
             "segments": row.segments,
             "disable_notification": False,
@@ -207,7 +261,10 @@ async def store(session: AsyncSession, planned: Plan, created_by: str, now: date
     ]
     if rows:
         await session.execute(insert(OutboxRow), rows)
-    return broadcast.id
+
+
+def _buttons(buttons: tuple[Button, ...]) -> str | None:
+    return json.dumps([[b.label, b.data] for b in buttons]) if buttons else None
 
 
 async def start(services: Services, planned: Plan) -> None:

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from saq import Job
 
+from helpline import event_jobs
 from helpline.bootstrap import Services
 from helpline.db.models import OutboxRow
 from routing.effects import (
@@ -23,6 +24,7 @@ from routing.effects import (
     AnswerButton,
     CancelDeadline,
     EditButtons,
+    EventChanged,
     ScheduleDeadline,
     ScheduleFollowupBatch,
 )
@@ -130,6 +132,8 @@ async def apply_effects(services: Services, effects: Effects) -> None:
                 type(error).__name__,
             )
     await _buttons(services, effects)
+    for event_id in dict.fromkeys(changed.event_id for changed in _of(effects, EventChanged)):
+        await event_jobs.after_change(services, event_id)
     for cancel in _of(effects, CancelDeadline):
         try:
             job = await services.queue.job(deadline_key(cancel.contact_id, cancel.step, cancel.due))

@@ -52,6 +52,7 @@ class Claimed:
     attempts: int
     created_at: datetime
     disable_notification: bool
+    buttons: str | None = None  # JSON [[label, data]], under a Telegram message
 
 
 def _due(now: datetime) -> Any:
@@ -89,6 +90,7 @@ async def claim(
                 OutboxRow.attempts,
                 OutboxRow.created_at,
                 OutboxRow.disable_notification,
+                OutboxRow.buttons,
             )
         )
         return sorted((Claimed(**dict(row._mapping)) for row in rows), key=lambda c: c.id)

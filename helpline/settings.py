@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import time, timedelta
 from pathlib import Path
 
+from rota.orgfile.values import parse_duration, parse_time
 from rota.phones import InvalidPhone, normalise_phone
 
 DEFAULT_CATEGORIES = "samvær,skole,helse,atferd,økonomi,akutt,annet"
@@ -47,6 +49,8 @@ class Settings:
     sandbox_allowed: bool = False  # HELPLINE_SANDBOX: sandbox even on a public address
     debug_libraries: bool = False  # HELPLINE_DEBUG_LIBRARIES: let noisy libraries log
     sms_rate: int = 10  # HELPLINE_SMS_RATE: SMS segments per second per sending number
+    waitlist_claim: timedelta = timedelta(hours=24)  # HELPLINE_WAITLIST_CLAIM: offers stand
+    event_reminder_at: time = time(12)  # HELPLINE_EVENT_REMINDER_AT: the day-before reminder
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> Settings:
@@ -96,6 +100,8 @@ class Settings:
             sandbox_allowed=_flag(get("HELPLINE_SANDBOX"), "HELPLINE_SANDBOX"),
             debug_libraries=_flag(get("HELPLINE_DEBUG_LIBRARIES"), "HELPLINE_DEBUG_LIBRARIES"),
             sms_rate=_whole(get, "HELPLINE_SMS_RATE", 10, 1, 1000),
+            waitlist_claim=_claim(get("HELPLINE_WAITLIST_CLAIM") or "24h"),
+            event_reminder_at=_clock_time(get("HELPLINE_EVENT_REMINDER_AT") or "12:00"),
         )
 
     @property
@@ -177,3 +183,20 @@ def _whole(get: Callable[[str], str | None], name: str, default: int, low: int, 
     if not text.isdigit() or not low <= int(text) <= high:
         raise SettingsError(f"{name} must be a whole number from {low} to {high}, got {text!r}")
     return int(text)
+
+
+def _claim(text: str) -> timedelta:
+    try:
+        span = parse_duration(text)
+    except ValueError as error:
+        raise SettingsError(f"HELPLINE_WAITLIST_CLAIM: {error}") from None
+    if not timedelta(minutes=5) <= span <= timedelta(days=14):
+        raise SettingsError(f"HELPLINE_WAITLIST_CLAIM must be from 5m to 14d, got {text!r}")
+    return span
+
+
+def _clock_time(text: str) -> time:
+    try:
+        return parse_time(text)
+    except ValueError as error:
+        raise SettingsError(f"HELPLINE_EVENT_REMINDER_AT: {error}") from None

@@ -83,7 +83,18 @@ class EditButtons:
     buttons: tuple[Button, ...]
 
 
-AfterCommit = ScheduleDeadline | CancelDeadline | ScheduleFollowupBatch | AnswerButton | EditButtons
+@dataclass(frozen=True, slots=True)
+class EventChanged:
+    """Answers or notices of event `event_id` were stored: start the paced lanes and look
+    again at when the event's next reminder or offer falls due."""
+
+    event_id: int
+
+
+AfterCommit = (
+    ScheduleDeadline | CancelDeadline | ScheduleFollowupBatch | AnswerButton | EditButtons
+    | EventChanged
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from helpline.clock import Clock, system_clock
 from helpline.db.engine import check_migrated
 from helpline.settings import Settings
 from helpline.twiml import VoiceTwiml
-from helpline.web import api, feeds, messaging, twilio_voice
+from helpline.web import api, event_links, feeds, messaging, twilio_voice
 from helpline.web.keys import SERVICES, TWIML
 from helpline.web.twilio_auth import twilio_signature_middleware
 
@@ -46,6 +46,7 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     feeds.setup(app)
+    event_links.setup(app)
     twilio_voice.setup(app)
     api.setup(app)
     messaging.setup(app)

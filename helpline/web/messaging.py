@@ -22,12 +22,23 @@ from helpline.effects import Effects, apply_effects
 from helpline.foster_messages import from_foster_parent
 from helpline.linking import redeem
 from helpline.messages import MessageWork
+from helpline.rsvp import answer_by_button, answer_by_sms
 from helpline.staff_messages import from_staff, staff_command
 from helpline.web.keys import SERVICES
 from helpline.web.twilio_auth import TWILIO_PARAMS
 from rota.phones import e164_or_none
 from routing import message_texts as say
-from routing.buttons import UNKNOWN_CHOICE, Category, Close, Take, Unknown, parse_button
+from routing.buttons import (
+    UNKNOWN_CHOICE,
+    Category,
+    Close,
+    RsvpMore,
+    RsvpNo,
+    RsvpYes,
+    Take,
+    Unknown,
+    parse_button,
+)
 from routing.effects import AnswerButton, EditButtons, Outgoing
 from routing.ports import Party
 from routing.staff_commands import (
@@ -72,6 +83,8 @@ async def sms(request: web.Request) -> web.Response:
             await from_staff(conv, staff, body)
         elif not body.strip():
             _help(conv, Party("sms", sender), say.empty_message())
+        elif await network_number_message(conv, sender, dialled, body):
+            pass
         else:
             home = loaded.directory.homes_by_phone.get(sender)
             await from_foster_parent(conv, home, sender, dialled, body, "sms", None)
@@ -80,6 +93,12 @@ async def sms(request: web.Request) -> web.Response:
     answer = await once(services.sessions, services.clock, f"sms:{form['MessageSid']}", work)
     await apply_effects(services, effects)
     return web.Response(text=answer, content_type="application/xml")
+
+
+async def network_number_message(conv: MessageWork, sender: str, dialled: str, body: str) -> bool:
+    """Messages the network's own handlers take, in order: answers to invitations. True
+    when one took it; anything else goes on to the staff on duty."""
+    return await answer_by_sms(conv, sender, dialled, body)
 
 
 # -- Telegram ------------------------------------------------------------------------------
@@ -203,12 +222,15 @@ async def _replied_contact(conv: MessageWork, message: Message) -> int | None:
 async def _button(conv: MessageWork, query: CallbackQuery) -> None:
     link = await _linked(conv, query.from_user.id)
     message = query.message
+    categories = conv.services.settings.categories
+    choice = parse_button(query.data, len(categories))
+    if isinstance(choice, RsvpYes | RsvpNo | RsvpMore):
+        await _rsvp_button(conv, link, query, choice)
+        return
     staff = _staff(conv, link, message.chat.id) if link and message else None
     if staff is None or message is None:
         conv.effects.after.append(AnswerButton(query.id, say.unknown_telegram_user()))
         return
-    categories = conv.services.settings.categories
-    choice = parse_button(query.data, len(categories))
     if isinstance(choice, Unknown):
         conv.effects.after.append(AnswerButton(query.id, UNKNOWN_CHOICE))
         return
@@ -222,3 +244,22 @@ async def _button(conv: MessageWork, query: CallbackQuery) -> None:
         case Category():
             await staff_command(conv, staff, button_command(choice, categories))
             conv.effects.after.append(EditButtons(message.chat.id, message.message_id, ()))
+
+
+async def _rsvp_button(
+    conv: MessageWork,
+    link: TelegramLinkRow | None,
+    query: CallbackQuery,
+    choice: RsvpYes | RsvpNo | RsvpMore,
+) -> None:
+    """A foster home's tap under an invitation; anyone else's changes nothing."""
+    message = query.message
+    home = (
+        conv.loaded.directory.homes.get(link.target_id)
+        if link is not None and link.kind == "foster_home"
+        else None
+    )
+    if home is None or message is None:
+        conv.effects.after.append(AnswerButton(query.id, say.unknown_telegram_user()))
+        return
+    await answer_by_button(conv, home, message.chat.id, query.id, choice)
