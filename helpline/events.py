@@ -400,7 +400,7 @@ async def kommune_statistics(
     allowed = scope.list_kommuner(kommune)
     table: dict[tuple[str, str], dict[str, Any]] = {}
     events: dict[tuple[str, str], set[int]] = defaultdict(set)
-    for event, invitation in (await session.execute(query)).tuples():
+    for event, invitation in (await session.execute(query)).all():
         place = invitation.kommune_id
         if place is None or (allowed is not None and place not in allowed):
             continue
@@ -418,3 +418,16 @@ async def kommune_statistics(
     for key, ids in events.items():
         table[key]["events"] = len(ids)
     return [table[key] for key in sorted(table)]
+
+
+async def team_events(
+    session: AsyncSession, teams: Sequence[str], start: datetime, end: datetime
+) -> list[CalendarEvent]:
+    """Events between `start` and `end` whose audience names one of `teams`."""
+    wanted = {f"team:{team}" for team in teams}
+    rows = await session.scalars(
+        select(EventRow)
+        .where(EventRow.ends_at > start, EventRow.starts_at < end)
+        .order_by(EventRow.starts_at)
+    )
+    return [calendar_of(r) for r in rows if wanted & set(r.audience.split(","))]

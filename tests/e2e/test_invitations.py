@@ -7,10 +7,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from icalendar import Calendar
 from sqlalchemy import select
 
 from helpline.db.models import OutboxRow
-from helpline.event_actions import cancel_event, change_event
+from helpline.db.register import rotate_feed
+from helpline.event_actions import cancel_event, change_event, invite_event
 from helpline.events import Change
 from helpline.optout import stop
 from routing.access import ADMIN
@@ -49,8 +51,6 @@ async def test_the_invitation_goes_once_per_home_and_fits_two_segments(world: Wo
     assert {m.form["From"] for m in world.live.twilio.messages} == {NETWORK}
     loaded = await world.services.organisation()
     assert loaded is not None
-    from helpline.event_actions import invite_event
-
     assert await invite_event(world.services, loaded, event_id, None, ADMIN, "test") == 0
     assert await invite_event(world.services, loaded, event_id, "home:olsen", ADMIN, "t") == 1
     await world.send_all()
@@ -302,3 +302,36 @@ async def test_the_telegram_buttons(world: World) -> None:
     shown = await world.show(event_id)
     assert shown["answers"][0]["channel"] == "telegram"
     assert shown["by_channel"]["telegram"] == {"invited": 1, "answered": 1, "answer_rate": 1.0}
+
+
+async def test_the_calendar_file_and_the_staff_feeds(world: World) -> None:
+    event_id = await world.event(audience="home:hansen,team:asker-bvt", capacity=None)
+    await world.send_all()
+    token = await _token(world, "hansen")
+    first = Calendar.from_ical(await (await world.client.get(f"/svar/{token}.ics")).read())
+    [vevent] = [c for c in first.walk("VEVENT")]
+    assert str(vevent["UID"]) == f"event-{event_id}@fosterhjemstelefonen"
+    assert (vevent.decoded("SEQUENCE"), str(vevent["STATUS"])) == (0, "CONFIRMED")
+    assert vevent["DTSTART"].params["TZID"] == "Europe/Oslo"
+    assert vevent.decoded("DTSTART") == oslo(2026, 12, 10, 18)
+    assert str(vevent["LOCATION"]) == "Asker kulturhus"
+    assert (await world.client.get(f"/svar/{token[:-1]}x.ics")).status == 404
+    async with world.services.sessions() as session, session.begin():
+        team_token = await rotate_feed(session, "team", "asker-bvt", world.clock.now)
+        other_token = await rotate_feed(session, "team", "baerum-bvt", world.clock.now)
+    assert team_token is not None and other_token is not None
+    feed = Calendar.from_ical(await (await world.client.get(f"/ical/{team_token}.ics")).read())
+    uids = [str(c["UID"]) for c in feed.walk("VEVENT")]
+    assert f"event-{event_id}@fosterhjemstelefonen" in uids and len(uids) > 1
+    other = Calendar.from_ical(await (await world.client.get(f"/ical/{other_token}.ics")).read())
+    assert f"event-{event_id}@fosterhjemstelefonen" not in [
+        str(c["UID"]) for c in other.walk("VEVENT")
+    ]
+    loaded = await world.services.organisation()
+    assert loaded is not None
+    await change_event(world.services, loaded, event_id, Change(place="Asker rådhus"), ADMIN)
+    await cancel_event(world.services, loaded, event_id, None, ADMIN)
+    last = Calendar.from_ical(await (await world.client.get(f"/svar/{token}.ics")).read())
+    [vevent] = [c for c in last.walk("VEVENT")]
+    assert (vevent.decoded("SEQUENCE"), str(vevent["STATUS"])) == (2, "CANCELLED")
+    assert str(vevent["LOCATION"]) == "Asker rådhus"
