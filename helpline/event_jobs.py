@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpline import sender
 from helpline.bootstrap import LoadedOrg, Services
-from helpline.db.models import EventRow
+from helpline.db.models import EventRow, InvitationRow
 from helpline.events import facts, invitations, lock, reply, text_of
 from helpline.invitations import make_offers, notify, sent_notices
 from rota.wallclock import zone
@@ -104,7 +104,14 @@ async def after_change(services: Services, event_id: int) -> None:
         event = await session.get(EventRow, event_id)
         if event is None:
             return
-        rows = await invitations(session, event_id)
+        offered = await session.scalars(  # offers are the only due times answers make
+            select(InvitationRow).where(
+                InvitationRow.event_id == event_id,
+                InvitationRow.answer == "waitlist",
+                InvitationRow.offer_until.is_not(None),
+            )
+        )
+        rows = list(offered)
     when = next_due(
         facts(event),
         [reply(r) for r in rows],

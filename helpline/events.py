@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpline.db.models import EventRow, InvitationRow
@@ -104,6 +104,23 @@ async def lock(session: AsyncSession, event_id: int) -> EventRow | None:
 async def invitations(session: AsyncSession, event_id: int) -> list[InvitationRow]:
     rows = await session.scalars(
         select(InvitationRow).where(InvitationRow.event_id == event_id).order_by(InvitationRow.id)
+    )
+    return list(rows)
+
+
+async def standing(session: AsyncSession, event_id: int, *also: str) -> list[InvitationRow]:
+    """The invitations whose answer holds or waits for a place (yes, waitlist), and those
+    of homes `also`: all that the capacity decisions look at."""
+    rows = await session.scalars(
+        select(InvitationRow)
+        .where(
+            InvitationRow.event_id == event_id,
+            or_(
+                InvitationRow.answer.in_(("yes", "waitlist")),
+                InvitationRow.foster_home_id.in_(also),
+            ),
+        )
+        .order_by(InvitationRow.id)
     )
     return list(rows)
 

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from helpline import broadcasts, optout
 from helpline.bootstrap import LoadedOrg
 from helpline.db.models import EventNoticeRow, EventRow, InvitationRow
-from helpline.events import EventProblem, facts, invitations, reply, text_of
+from helpline.events import EventProblem, facts, invitations, reply, standing, text_of
 from helpline.telegram_links import all_links
 from rota.wallclock import zone
 from routing.audience import (
@@ -201,7 +201,7 @@ async def make_offers(
     now: datetime,
 ) -> list[Offer]:
     """Offer the places that are free to the waitlist, in order; each offer once."""
-    rows = await invitations(session, event.id)
+    rows = await standing(session, event.id)
     waiting = [r.foster_home_id for r in rows if r.answer == "waitlist"]
     if not waiting:
         return []

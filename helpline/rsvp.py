@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpline.bootstrap import LoadedOrg
 from helpline.db.models import EventRow, InvitationRow
-from helpline.events import facts, invitations, lock, reply, text_of
+from helpline.events import facts, lock, reply, standing, text_of
 from helpline.invitations import make_offers
 from helpline.messages import MessageWork
 from helpline.settings import Settings
@@ -77,7 +77,7 @@ async def take(
     event = await lock(session, event_id)
     if event is None:
         return None
-    rows = await invitations(session, event_id)
+    rows = await standing(session, event_id, home)
     mine = next((r for r in rows if r.foster_home_id == home), None)
     if mine is None:
         return None
