@@ -10,6 +10,7 @@ broadcast, so a broadcast is stored whole or not at all. The paced lane
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -22,12 +23,21 @@ from helpline.bootstrap import LoadedOrg, Services
 from helpline.db.models import BroadcastRow, OutboxRow
 from helpline.paced_rows import NewRow, insert_rows
 from helpline.telegram_links import all_links
+from rota.model import Organisation
 from rota.wallclock import utc, zone
 from routing.access import Scope
-from routing.audience import AudienceError, Recipient, info_sender, parse_audience, resolve
+from routing.audience import (
+    AudienceError,
+    Recipient,
+    Target,
+    info_sender,
+    parse_audience,
+    resolve,
+)
 from routing.audience import unreachable as unreachable_targets
 from routing.broadcasts import TextError, body_for, check_text
 from routing.classes import NETWORK_SCOPE, Decision, decide_at, outbox_status
+from routing.ports import Button
 from routing.quiet import in_quiet_hours
 
 #: The states `show` counts, always all of them.
@@ -66,10 +76,15 @@ class Planned:
     sender: str
     body: str
     decision: Decision
+    buttons: tuple[Button, ...] = ()
 
     @property
     def status(self) -> str:
         return outbox_status(self.decision)
+
+
+#: What one recipient reads, and the Telegram buttons under it.
+Message = Callable[[Recipient], tuple[str, tuple[Button, ...]]]
 
 
 @dataclass
@@ -123,9 +138,26 @@ async def plan(
     if missing:
         raise BroadcastError("not_found", f"no {', '.join(map(str, missing))}")
     at = _send_at(send_at, now)
+    recipients = resolve(targets, org, await all_links(session))
+    return await plan_for(
+        session, org, targets, recipients, text, at, now, lambda r: (body_for(r.channel, text), ())
+    )
+
+
+async def plan_for(
+    session: AsyncSession,
+    org: Organisation,
+    targets: tuple[Target, ...],
+    recipients: Sequence[Recipient],
+    text: str,
+    at: datetime,
+    now: datetime,
+    message: Message,
+) -> Plan:
+    """Each recipient's info row to be, at `at`: opted out, held or queued. `message` says
+    what each reads (an invitation carries a personal link and buttons)."""
     config = org.helpline
     tz = zone(config.timezone)
-    recipients = resolve(targets, org, await all_links(session))
     stopped = await optout.opted_out(session, [NETWORK_SCOPE])
     result = Plan(
         ",".join(map(str, targets)),
@@ -142,7 +174,9 @@ async def plan(
         number = info_sender(org, recipient.kommune) if recipient.channel == "sms" else "bot"
         if number is None:
             raise BroadcastError("not_found", "the organisation has no number to send SMS from")
-        result.rows.append(Planned(recipient, number, body_for(recipient.channel, text), decision))
+        body, buttons = message(recipient)
+        shown = buttons if recipient.channel == "telegram" else ()
+        result.rows.append(Planned(recipient, number, body, decision, shown))
     return result
 
 
@@ -160,8 +194,16 @@ def _send_at(send_at: datetime | None, now: datetime) -> datetime:
     return max(at, utc(now))
 
 
-async def store(session: AsyncSession, planned: Plan, created_by: str, now: datetime) -> int:
-    """Store the broadcast and its outbox rows in the caller's transaction; its id."""
+async def store(
+    session: AsyncSession,
+    planned: Plan,
+    created_by: str,
+    now: datetime,
+    kind: str = "broadcast",
+    row_kind: str = "broadcast",
+) -> int:
+    """Store the broadcast (or an invitation's sending: `kind`) and its outbox rows (of
+    `row_kind`) in the caller's transaction; its id."""
     broadcast = BroadcastRow(
         created_at=now,
         created_by=created_by,
@@ -169,11 +211,23 @@ async def store(session: AsyncSession, planned: Plan, created_by: str, now: date
         body=planned.text,
         send_at=planned.send_at,
         sender=None,
-        kind="broadcast",
+        kind=kind,
         status="scheduled" if planned.send_at > now else "sending",
     )
     session.add(broadcast)
     await session.flush()
+    await store_rows(session, planned, broadcast.id, row_kind, now)
+    return broadcast.id
+
+
+async def store_rows(
+    session: AsyncSession,
+    planned: Plan,
+    broadcast_id: int | None,
+    row_kind: str,
+    now: datetime,
+) -> None:
+    """Store the plan's outbox rows (class `info`) in the caller's transaction."""
     rows = [
         NewRow(
             channel=row.recipient.channel,
@@ -181,14 +235,14 @@ async def store(session: AsyncSession, planned: Plan, created_by: str, now: date
             sender=row.sender,
             body=row.body,
             msg_class="info",
-            kind="broadcast",
+            kind=row_kind,
             decision=row.decision,
-            broadcast_id=broadcast.id,
+            broadcast_id=broadcast_id,
+            buttons=row.buttons,
         )
         for row in planned.rows
     ]
     await insert_rows(session, rows, now)
-    return broadcast.id
 
 
 async def start(services: Services, planned: Plan) -> None:

@@ -14,6 +14,7 @@ from helpline.commands import (
     broadcast,
     calendars,
     duty,
+    events,
     groups,
     log,
     org,
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     retention.register(sub)
     groups.register(sub)
     broadcast.register(sub)
+    events.register(sub)
     return parser
 
 

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from saq import Job
 
-from helpline import sender
+from helpline import event_jobs, sender
 from helpline.bootstrap import Services
 from helpline.db.models import OutboxRow
 from routing.effects import (
@@ -24,6 +24,7 @@ from routing.effects import (
     AnswerButton,
     CancelDeadline,
     EditButtons,
+    EventChanged,
     ScheduleDeadline,
     ScheduleFollowupBatch,
     StartPacedLanes,
@@ -134,6 +135,8 @@ async def apply_effects(services: Services, effects: Effects) -> None:
     await _buttons(services, effects)
     if _of(effects, StartPacedLanes):
         await sender.kick(services)  # logs Redis trouble; the workers' watch starts them too
+    for event_id in dict.fromkeys(changed.event_id for changed in _of(effects, EventChanged)):
+        await event_jobs.after_change(services, event_id)
     for cancel in _of(effects, CancelDeadline):
         try:
             job = await services.queue.job(deadline_key(cancel.contact_id, cancel.step, cancel.due))

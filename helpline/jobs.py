@@ -16,7 +16,7 @@ from saq import CronJob, Worker
 from saq.types import Context as SaqContext
 from sqlalchemy import select
 
-from helpline import deadlines, flood, metrics, paced_rows, retention, sender
+from helpline import deadlines, event_jobs, flood, metrics, paced_rows, retention, sender
 from helpline.bootstrap import Services
 from helpline.db.models import ContactRow, MessageRow
 from helpline.effects import (
@@ -256,6 +256,20 @@ async def observe_lateness(ctx: Context) -> None:
     metrics.job_started(job.function, float(due), job.started / 1000)
 
 
+async def event_due(ctx: Context, *, event_id: int) -> int:
+    """An event's offer ran out or a reminder fell due (`helpline.event_jobs.run_due`)."""
+    return await event_jobs.run_due(ctx["services"], event_id)
+
+
+async def sweep_events(ctx: Context) -> int:
+    """Every minute: what is due for every open event, in case its job was lost; returns
+    how many homes were sent something."""
+    services = ctx["services"]
+    return sum(
+        [await event_jobs.run_due(services, i) for i in await event_jobs.open_events(services)]
+    )
+
+
 def make_worker(services: Services) -> Worker[Context]:
     """A saq worker with our jobs; `services` reach them through the job context."""
 
@@ -284,6 +298,8 @@ def make_worker(services: Services) -> Worker[Context]:
             purge_content,
             send_queued,
             sweep_paced,
+            (event_jobs.EVENT_DUE_JOB, event_due),
+            sweep_events,
         ],
         cron_jobs=[
             CronJob(watch_coverage, cron="7 * * * *"),
@@ -293,6 +309,7 @@ def make_worker(services: Services) -> Worker[Context]:
             CronJob(sweep_followups, cron="* * * * *", timeout=300),
             CronJob(purge_content, cron="23 3 * * *", timeout=3600),
             CronJob(sweep_paced, cron="* * * * *", timeout=120),
+            CronJob(sweep_events, cron="* * * * *", timeout=300),
         ],
         startup=startup,
         shutdown=shutdown,

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from helpline import groups, keywords, optout
+from helpline import groups, keywords, optout, rsvp
 from helpline.db.models import GroupMessageRow, OutboxRow
 from helpline.messages import MessageWork
 from helpline.paced_rows import NewRow, insert_rows
@@ -94,8 +94,13 @@ async def keyword_sms(work: MessageWork, text: NetworkText) -> bool:
     return line is not None and await keywords.on_network_line(work, line, text.address, text.body)
 
 
+async def answer_sms(work: MessageWork, text: NetworkText) -> bool:
+    """The second step: an answer to an invitation, `JA 12` (`helpline.rsvp`)."""
+    return await rsvp.answer_by_sms(work, text.address, text.dialled, text.body)
+
+
 #: The steps of an SMS to the network, in order (see the module's docstring).
-SMS_STEPS: tuple[Step, ...] = (keyword_sms, group_sms)
+SMS_STEPS: tuple[Step, ...] = (keyword_sms, answer_sms, group_sms)
 
 
 async def from_telegram(

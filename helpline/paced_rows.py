@@ -22,6 +22,7 @@ Help rows (`pending`/`sending`/`sent`/`failed`/`sandbox`) are the help lane's
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from helpline.db.models import OutboxRow
 from rota.wallclock import utc
 from routing.classes import Decision, HoldUntil, MsgClass, SendSilently, outbox_status
+from routing.ports import Button
 from routing.segments import segments
 
 #: A live sender holds a row at most a few seconds of pacing plus one vendor time-out
@@ -55,6 +57,7 @@ class Claimed:
     attempts: int
     created_at: datetime
     disable_notification: bool
+    buttons: str | None = None  # JSON [[label, data]], under a Telegram message
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,7 @@ class NewRow:
     decision: Decision
     broadcast_id: int | None = None
     group_id: str | None = None
+    buttons: tuple[Button, ...] = ()  # under a Telegram message
 
 
 async def insert_rows(session: AsyncSession, rows: list[NewRow], now: datetime) -> None:
@@ -88,7 +92,7 @@ async def insert_rows(session: AsyncSession, rows: list[NewRow], now: datetime) 
             "status": outbox_status(row.decision),
             "provider_id": None,
             "kind": row.kind,
-            "buttons": None,
+            "buttons": _buttons(row.buttons),
             "reply_to": None,
             "attempts": 0,
             "msg_class": row.msg_class,
@@ -101,6 +105,11 @@ async def insert_rows(session: AsyncSession, rows: list[NewRow], now: datetime) 
         for row in rows
     ]
     await session.execute(insert(OutboxRow), values)
+
+
+def _buttons(buttons: tuple[Button, ...]) -> str | None:
+    """Buttons as the outbox stores them: JSON [[label, data]], or None."""
+    return json.dumps([[b.label, b.data] for b in buttons]) if buttons else None
 
 
 def _due(now: datetime) -> Any:
@@ -138,6 +147,7 @@ async def claim(
                 OutboxRow.attempts,
                 OutboxRow.created_at,
                 OutboxRow.disable_notification,
+                OutboxRow.buttons,
             )
         )
         return sorted((Claimed(**dict(row._mapping)) for row in rows), key=lambda c: c.id)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import logging
 import math
 import time
@@ -56,7 +57,7 @@ from routing.classes import (
     is_msg_class,
     opt_out_scopes,
 )
-from routing.ports import ChannelError, Sent
+from routing.ports import Button, ChannelError, Sent
 from routing.segments import segments
 
 log = logging.getLogger(__name__)
@@ -220,7 +221,10 @@ class PacedSender:
         bot = self.services.telegram
         if bot is None:
             return None
-        return await bot.send_text(chat_id=int(row.to), text=row.body, disable_notification=silent)
+        buttons = [Button(label, data) for label, data in json.loads(row.buttons or "[]")]
+        return await bot.send_text(
+            chat_id=int(row.to), text=row.body, buttons=buttons, disable_notification=silent
+        )
 
     async def _refused(self, row: Claimed, error: ChannelError) -> None:
         services = self.services

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import time, timedelta
 from pathlib import Path
 
+from rota.orgfile.values import parse_duration, parse_time
 from rota.phones import InvalidPhone, normalise_phone
 
 DEFAULT_CATEGORIES = "samvær,skole,helse,atferd,økonomi,akutt,annet"
@@ -56,6 +58,8 @@ class Settings:
     cookie_secure: bool = False  # HELPLINE_COOKIE_SECURE: default on under an https public URL
     login_per_number: int = 5  # HELPLINE_LOGIN_PER_NUMBER: login codes per number per hour
     login_per_ip: int = 30  # HELPLINE_LOGIN_PER_IP: login requests per client address per hour
+    waitlist_claim: timedelta = timedelta(hours=24)  # HELPLINE_WAITLIST_CLAIM: offers stand
+    event_reminder_at: time = time(12)  # HELPLINE_EVENT_REMINDER_AT: the day-before reminder
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> Settings:
@@ -121,6 +125,8 @@ class Settings:
             ),
             login_per_number=_whole(get, "HELPLINE_LOGIN_PER_NUMBER", 5, 1, 100),
             login_per_ip=_whole(get, "HELPLINE_LOGIN_PER_IP", 30, 1, 10_000),
+            waitlist_claim=_claim(get("HELPLINE_WAITLIST_CLAIM") or "24h"),
+            event_reminder_at=_clock_time(get("HELPLINE_EVENT_REMINDER_AT") or "12:00"),
         )
 
     @property
@@ -226,3 +232,20 @@ def _whole(get: Callable[[str], str | None], name: str, default: int, low: int, 
     if not text.isdigit() or not low <= int(text) <= high:
         raise SettingsError(f"{name} must be a whole number from {low} to {high}, got {text!r}")
     return int(text)
+
+
+def _claim(text: str) -> timedelta:
+    try:
+        span = parse_duration(text)
+    except ValueError as error:
+        raise SettingsError(f"HELPLINE_WAITLIST_CLAIM: {error}") from None
+    if not timedelta(minutes=5) <= span <= timedelta(days=14):
+        raise SettingsError(f"HELPLINE_WAITLIST_CLAIM must be from 5m to 14d, got {text!r}")
+    return span
+
+
+def _clock_time(text: str) -> time:
+    try:
+        return parse_time(text)
+    except ValueError as error:
+        raise SettingsError(f"HELPLINE_EVENT_REMINDER_AT: {error}") from None

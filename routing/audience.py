@@ -119,20 +119,13 @@ def resolve(
     """Every address the audience reaches, once each, in the order the targets name them.
     Unknown targets reach nobody (check them with `unreachable` first)."""
     homes = {h.id: h for h in org.foster_homes}
-    home_ids: list[str] = []
+    home_ids = audience_homes(targets, org)
     person_ids: list[str] = []
     for target in targets:
-        match target.kind:
-            case "kommune":
-                home_ids += [h.id for h in org.foster_homes if h.kommune == target.id]
-            case "group":
-                home_ids += [h for g in org.groups if g.id == target.id for h in g.homes]
-            case "home":
-                home_ids += [target.id] if target.id in homes else []
-            case "team":
-                person_ids += [p.id for p in org.people if target.id in p.teams]
+        if target.kind == "team":
+            person_ids += [p.id for p in org.people if target.id in p.teams]
     recipients: dict[tuple[str, str], Recipient] = {}
-    for home_id in dict.fromkeys(home_ids):
+    for home_id in home_ids:
         home = homes[home_id]
         for party in parties(home.phones, links.get(("foster_home", home.id))):
             key = (party.channel, party.to)
@@ -146,6 +139,21 @@ def resolve(
             key = (party.channel, party.to)
             recipients.setdefault(key, Recipient(*key, kommune, f"person:{person.id}"))
     return tuple(recipients.values())
+
+
+def audience_homes(targets: tuple[Target, ...], org: Organisation) -> tuple[str, ...]:
+    """The foster homes the audience names, once each, in order (a team names none)."""
+    homes = {h.id for h in org.foster_homes}
+    home_ids: list[str] = []
+    for target in targets:
+        match target.kind:
+            case "kommune":
+                home_ids += [h.id for h in org.foster_homes if h.kommune == target.id]
+            case "group":
+                home_ids += [h for g in org.groups if g.id == target.id for h in g.homes]
+            case "home":
+                home_ids += [target.id] if target.id in homes else []
+    return tuple(dict.fromkeys(home_ids))
 
 
 def info_sender(org: Organisation, kommune: str | None) -> str | None:

@@ -1,10 +1,12 @@
 """Telegram button data: what a tap on one of the bot's inline buttons asks for.
 
-The bot puts `take:ID`, `close:ID` and `cat:ID:INDEX` under its notifications, and
+The bot puts `take:ID`, `close:ID` and `cat:ID:INDEX` under its notifications to staff,
 `stop:network` or `stop:g:KEY` (a group's key, `routing.keywords.group_key`) under the
-answer to `/stopp`. Anything else (a button of an older version, a forged update, a
-category index past the list) is `Unknown`: it is answered "Ukjent valg." and changes
-nothing. Parsing never raises.
+answer to `/stopp`, and `rsvp:EVENT:ja`, `rsvp:EVENT:nei`, `rsvp:EVENT:flere` and
+`rsvp:EVENT:ja:N` under invitations to foster homes («Ja», «Nei», «Vi kommer flere», then
+a number). Anything else (a button of an older version, a forged update, a category index
+past the list) is `Unknown`: it is answered "Ukjent valg." and changes nothing. Parsing
+never raises.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from routing.ports import Button
 from routing.replies import MAX_CONTACT_ID
 
 #: The answer to a tap on a button the helpline does not know.
@@ -19,6 +22,9 @@ UNKNOWN_CHOICE = "Ukjent valg."
 
 _DATA = re.compile(r"(take|close):([0-9]{1,10})|cat:([0-9]{1,10}):([0-9]{1,3})")
 _STOP = re.compile(r"stop:(?:(network)|g:([0-9a-f]{12}))")
+_RSVP = re.compile(r"rsvp:([0-9]{1,10}):(ja|nei|flere)(?::([0-9]{1,2}))?")
+#: The «Vi kommer flere» numbers offered as buttons; more are answered by SMS.
+MORE_PEOPLE = range(2, 9)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +73,48 @@ class StopScope:
 
 
 @dataclass(frozen=True, slots=True)
+class RsvpYes:
+    """Yes to event `event`, `people` coming."""
+
+    event: int
+    people: int = 1
+
+    @property
+    def data(self) -> str:
+        return f"rsvp:{self.event}:ja" + (f":{self.people}" if self.people != 1 else "")
+
+
+@dataclass(frozen=True, slots=True)
+class RsvpNo:
+    """No to event `event`."""
+
+    event: int
+
+    @property
+    def data(self) -> str:
+        return f"rsvp:{self.event}:nei"
+
+
+@dataclass(frozen=True, slots=True)
+class RsvpMore:
+    """«Vi kommer flere»: ask how many (buttons `MORE_PEOPLE`)."""
+
+    event: int
+
+    @property
+    def data(self) -> str:
+        return f"rsvp:{self.event}:flere"
+
+
+Rsvp = RsvpYes | RsvpNo | RsvpMore
+
+
+@dataclass(frozen=True, slots=True)
 class Unknown:
     """Data the helpline never put on a button."""
 
 
-Choice = Take | Close | Category | StopScope | Unknown
+Choice = Take | Close | Category | StopScope | RsvpYes | RsvpNo | RsvpMore | Unknown
 
 
 def parse_button(data: str | None, categories: int) -> Choice:
@@ -79,6 +122,9 @@ def parse_button(data: str | None, categories: int) -> Choice:
     stop = _STOP.fullmatch(data or "")
     if stop is not None:
         return StopScope(stop.group(1) or stop.group(2))
+    rsvp = _RSVP.fullmatch(data or "")
+    if rsvp is not None:
+        return _rsvp(*rsvp.groups())
     match = _DATA.fullmatch(data or "")
     if match is None:
         return Unknown()
@@ -91,3 +137,29 @@ def parse_button(data: str | None, categories: int) -> Choice:
     if action == "close":
         return Close(contact_id)
     return Category(contact_id, int(index)) if int(index) < categories else Unknown()
+
+
+def _rsvp(event_text: str, word: str, people: str | None) -> Rsvp | Unknown:
+    event = int(event_text)
+    if not 1 <= event <= MAX_CONTACT_ID:
+        return Unknown()
+    if people is not None:
+        count = int(people)
+        return RsvpYes(event, count) if word == "ja" and count in MORE_PEOPLE else Unknown()
+    if word == "ja":
+        return RsvpYes(event)
+    return RsvpNo(event) if word == "nei" else RsvpMore(event)
+
+
+def rsvp_buttons(event: int) -> tuple[Button, ...]:
+    """The buttons under an invitation, an offer or a reminder."""
+    return (
+        Button("Ja", RsvpYes(event).data),
+        Button("Nei", RsvpNo(event).data),
+        Button("Vi kommer flere", RsvpMore(event).data),
+    )
+
+
+def people_buttons(event: int) -> tuple[Button, ...]:
+    """The numbers to tap after «Vi kommer flere»."""
+    return tuple(Button(str(n), RsvpYes(event, n).data) for n in MORE_PEOPLE)

@@ -88,14 +88,18 @@ class StartPacedLanes:
     """Group or info rows were queued: start the paced sending lanes (`helpline.sender`)."""
 
 
+@dataclass(frozen=True, slots=True)
+class EventChanged:
+    """Answers or notices of event `event_id` were stored: start the paced lanes and look
+    again at when the event's next reminder or offer falls due."""
+
+    event_id: int
+
+
 AfterCommit = (
-    ScheduleDeadline
-    | CancelDeadline
-    | ScheduleFollowupBatch
-    | AnswerButton
-    | EditButtons
-    | StartPacedLanes
-)
+    ScheduleDeadline | CancelDeadline | ScheduleFollowupBatch | AnswerButton | EditButtons
+    | StartPacedLanes | EventChanged
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

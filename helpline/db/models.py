@@ -1,8 +1,9 @@
 """SQLAlchemy tables. Storage only: no logic lives here (STYLE.md habit 7).
 
 The schema is created and changed by Alembic migrations only (`helpline/migrations`).
-The network's tables that outlive reloads live in `helpline.db.network`; they are
-re-exported here, so importing this module registers every table.
+The network's tables that outlive reloads live in `helpline.db.network`, events and
+invitations in `helpline.db.invitations`; they are re-exported here, so importing this
+module registers every table.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from helpline.db.base import Base as Base
 from helpline.db.base import UTCDateTime as UTCDateTime
+from helpline.db.invitations import EventNoticeRow as EventNoticeRow
+from helpline.db.invitations import EventRow as EventRow
+from helpline.db.invitations import InvitationRow as InvitationRow
 from helpline.db.network import BroadcastRow as BroadcastRow
 from helpline.db.network import GroupMessageRow as GroupMessageRow
 from helpline.db.network import GroupMuteRow as GroupMuteRow

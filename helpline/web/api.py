@@ -16,6 +16,7 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from aiohttp import web
 from multidict import MultiMapping
@@ -59,12 +60,14 @@ _SINCE = re.compile(SINCE_PATTERN.removeprefix("^").removesuffix("$"))
 
 
 def setup(app: web.Application) -> None:
-    from helpline.web import broadcasts  # it reads this module's TOKEN: imported once set up
+    # They read this module's TOKEN: imported once it is set up.
+    from helpline.web import broadcasts, events
 
     app.router.add_get("/api/openapi.json", openapi)
     app.router.add_get("/api/contacts", contacts)
     app.router.add_get("/api/contacts/{id}", contact)
     broadcasts.setup(app)
+    events.setup(app)
 
 
 def token_hash(token: str) -> str:
@@ -131,8 +134,20 @@ async def _used(request: web.Request, token_id: int, now: datetime) -> None:
         log.warning("could not note the use of API token %d: %s", token_id, type(error).__name__)
 
 
+def document() -> dict[str, Any]:
+    """The OpenAPI document: contacts and broadcasts, and events (`event_schemas`)."""
+    from helpline.web.event_schemas import PATHS
+
+    info = {**OPENAPI["info"], "version": "3"}
+    info["description"] = info["description"].replace(
+        "The contact log of the helpline, and broadcasts.",
+        "The contact log of the helpline, broadcasts, and events with their invitations.",
+    )
+    return {**OPENAPI, "info": info, "paths": {**OPENAPI["paths"], **PATHS}}
+
+
 async def openapi(_request: web.Request) -> web.Response:
-    return web.json_response(OPENAPI)
+    return web.json_response(document())
 
 
 def _reader(request: web.Request) -> access_log.Reader:

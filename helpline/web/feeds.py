@@ -1,7 +1,8 @@
 """Duty calendars (iCalendar) at unguessable per-feed URLs: `/ical/{token}.ics`.
 
 Staff subscribe in their phone's calendar; the token is the only credential, so an
-unknown token answers 404 exactly like a missing route.
+unknown token answers 404 exactly like a missing route. A feed also shows the events its
+team (a person's: any of their teams) is invited to, `team:ID` in the event's audience.
 """
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ from datetime import timedelta
 from aiohttp import web
 
 from helpline.db.register import feed_by_token
+from helpline.events import team_events
 from helpline.web.keys import SERVICES
 from rota.ical import person_calendar, team_calendar
+from rota.wallclock import zone
+from routing.event_calendar import with_events
 
 PAST = timedelta(days=14)
 FUTURE = timedelta(days=120)
@@ -39,6 +43,7 @@ async def feed(request: web.Request) -> web.Response:
     now = services.clock()
     start, end = now - PAST, now + FUTURE
     if kind == "team":
+        teams: tuple[str, ...] = (target_id,)
         body = team_calendar(
             loaded.org, target_id, loaded.rota.duties(target_id, start, end), stamp=now
         )
@@ -46,8 +51,12 @@ async def feed(request: web.Request) -> web.Response:
         person = next((p for p in loaded.org.people if p.id == target_id), None)
         if person is None:
             raise web.HTTPNotFound()
+        teams = person.teams
         duties = {team: loaded.rota.duties(team, start, end) for team in person.teams}
         body = person_calendar(loaded.org, target_id, duties, stamp=now)
+    async with services.sessions() as session:
+        events = await team_events(session, teams, start, end)
+    body = with_events(body, events, zone(loaded.org.helpline.timezone), now)
     return web.Response(
         body=body,
         content_type="text/calendar",

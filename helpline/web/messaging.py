@@ -24,13 +24,25 @@ from helpline.foster_messages import from_foster_parent
 from helpline.keywords import on_stop_button, on_telegram_command
 from helpline.linking import redeem
 from helpline.messages import MessageWork
+from helpline.rsvp import answer_by_button, answer_by_sms
 from helpline.staff_messages import from_staff, staff_command
 from helpline.telegram_links import unblock
 from helpline.web.keys import SERVICES
 from helpline.web.twilio_auth import TWILIO_PARAMS
 from rota.phones import e164_or_none
 from routing import message_texts as say
-from routing.buttons import UNKNOWN_CHOICE, Category, Close, StopScope, Take, Unknown, parse_button
+from routing.buttons import (
+    UNKNOWN_CHOICE,
+    Category,
+    Close,
+    RsvpMore,
+    RsvpNo,
+    RsvpYes,
+    StopScope,
+    Take,
+    Unknown,
+    parse_button,
+)
 from routing.effects import AnswerButton, EditButtons, Outgoing
 from routing.keywords import line_of, parse_command
 from routing.ports import Party
@@ -80,6 +92,8 @@ async def sms(request: web.Request) -> web.Response:
             await from_staff(conv, staff, body)
         elif not body.strip():
             _help(conv, Party("sms", sender), say.empty_message())
+        elif await network_number_message(conv, sender, dialled, body):
+            pass
         else:
             home = loaded.directory.homes_by_phone.get(sender)
             await from_foster_parent(conv, home, sender, dialled, body, "sms", None)
@@ -88,6 +102,14 @@ async def sms(request: web.Request) -> web.Response:
     answer = await once(services.sessions, services.clock, f"sms:{form['MessageSid']}", work)
     await apply_effects(services, effects)
     return web.Response(text=answer, content_type="application/xml")
+
+
+async def network_number_message(conv: MessageWork, sender: str, dialled: str, body: str) -> bool:
+    """An SMS to a kommune's helpline number that the network takes: with no network
+    number, an answer naming an invitation (`JA 12`). True when taken; anything else goes
+    on to the staff on duty. (Texts to the network's own numbers go to
+    `helpline.network_inbound`.)"""
+    return await answer_by_sms(conv, sender, dialled, body)
 
 
 # -- Telegram ------------------------------------------------------------------------------
@@ -229,6 +251,9 @@ async def _button(conv: MessageWork, query: CallbackQuery) -> None:
     message = query.message
     categories = conv.services.settings.categories
     choice = parse_button(query.data, len(categories))
+    if isinstance(choice, RsvpYes | RsvpNo | RsvpMore):
+        await _rsvp_button(conv, link, query, choice)
+        return
     if isinstance(choice, StopScope) and link is not None and message is not None:
         chat_id = message.chat.id
         await on_stop_button(conv, choice, query.id, chat_id, message.message_id, link)
@@ -251,3 +276,22 @@ async def _button(conv: MessageWork, query: CallbackQuery) -> None:
         case Category():
             await staff_command(conv, staff, button_command(choice, categories))
             conv.effects.after.append(EditButtons(message.chat.id, message.message_id, ()))
+
+
+async def _rsvp_button(
+    conv: MessageWork,
+    link: TelegramLinkRow | None,
+    query: CallbackQuery,
+    choice: RsvpYes | RsvpNo | RsvpMore,
+) -> None:
+    """A foster home's tap under an invitation; anyone else's changes nothing."""
+    message = query.message
+    home = (
+        conv.loaded.directory.homes.get(link.target_id)
+        if link is not None and link.kind == "foster_home"
+        else None
+    )
+    if home is None or message is None:
+        conv.effects.after.append(AnswerButton(query.id, say.unknown_telegram_user()))
+        return
+    await answer_by_button(conv, home, message.chat.id, query.id, choice)

@@ -7,13 +7,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from routing.buttons import (
+    MORE_PEOPLE,
     Category,
     Choice,
     Close,
+    RsvpMore,
+    RsvpNo,
+    RsvpYes,
     StopScope,
     Take,
     Unknown,
     parse_button,
+    people_buttons,
+    rsvp_buttons,
 )
 from routing.replies import MAX_CONTACT_ID
 
@@ -59,6 +65,20 @@ CATEGORIES = 7
         ("stop:network ", Unknown()),
         ("STOP:network", Unknown()),
         ("start:network", Unknown()),  # /start lifts every stop: no buttons
+        ("rsvp:12:ja", RsvpYes(12)),
+        ("rsvp:12:nei", RsvpNo(12)),
+        ("rsvp:12:flere", RsvpMore(12)),
+        ("rsvp:12:ja:2", RsvpYes(12, 2)),
+        ("rsvp:12:ja:8", RsvpYes(12, 8)),
+        ("rsvp:12:ja:9", Unknown()),  # past the numbers offered: more are answered by SMS
+        ("rsvp:12:ja:1", Unknown()),  # «Vi kommer flere» starts at two
+        ("rsvp:12:nei:2", Unknown()),
+        ("rsvp:12:flere:3", Unknown()),
+        ("rsvp:0:ja", Unknown()),
+        (f"rsvp:{MAX_CONTACT_ID + 1}:ja", Unknown()),
+        ("rsvp:12:JA", Unknown()),
+        ("rsvp:12", Unknown()),
+        ("rsvp::ja", Unknown()),
         ("", Unknown()),
         (None, Unknown()),
     ],
@@ -68,12 +88,30 @@ def test_button_data(data: str | None, choice: Choice) -> None:
 
 
 @pytest.mark.parametrize(
-    "choice", [Take(3), Close(3), Category(3, 2), StopScope("network"), StopScope("a" * 12)]
-)
+    "choice",
+    [
+        Take(3), Close(3), Category(3, 2), StopScope("network"), StopScope("a" * 12),
+        RsvpYes(3), RsvpYes(3, 4), RsvpNo(3), RsvpMore(3),
+    ],
+)  # fmt: skip
 def test_the_data_of_a_choice_parses_back_to_it(
-    choice: Take | Close | Category | StopScope,
+    choice: Take | Close | Category | StopScope | RsvpYes | RsvpNo | RsvpMore,
 ) -> None:
     assert parse_button(choice.data, CATEGORIES) == choice
+
+
+def test_the_invitation_buttons_and_the_numbers_parse_back() -> None:
+    assert [b.label for b in rsvp_buttons(12)] == ["Ja", "Nei", "Vi kommer flere"]
+    assert [parse_button(b.data, CATEGORIES) for b in rsvp_buttons(12)] == [
+        RsvpYes(12),
+        RsvpNo(12),
+        RsvpMore(12),
+    ]
+    numbers = people_buttons(12)
+    assert [b.label for b in numbers] == [str(n) for n in MORE_PEOPLE]
+    assert [parse_button(b.data, CATEGORIES) for b in numbers] == [
+        RsvpYes(12, n) for n in MORE_PEOPLE
+    ]
 
 
 @given(st.one_of(st.none(), st.text(max_size=80)), st.integers(min_value=0, max_value=20))
@@ -83,3 +121,5 @@ def test_parsing_never_raises(data: str | None, categories: int) -> None:
         assert 1 <= choice.contact_id <= MAX_CONTACT_ID
     elif isinstance(choice, StopScope):
         assert choice.data == data
+    elif not isinstance(choice, Unknown):
+        assert 1 <= choice.event <= MAX_CONTACT_ID

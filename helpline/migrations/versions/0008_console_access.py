@@ -1,7 +1,7 @@
 """console access: the `[[access]]` entries of the rota file in the register
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-10 09:00:00
 
 Register tables, replaced on every load like the others: a person's console role, and
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision: str = '0008'
-down_revision: Union[str, Sequence[str], None] = '0006'
+down_revision: Union[str, Sequence[str], None] = '0007'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
