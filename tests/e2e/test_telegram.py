@@ -114,12 +114,20 @@ async def test_staff_take_with_the_button_and_answer_by_replying(world: World) -
     )
     assert await world.fake.deliver(reply) == 200
     async with world.services.sessions() as session:
-        relayed = list(await session.scalars(select(OutboxRow).where(OutboxRow.to == HANSEN)))
+        relayed = list(
+            await session.scalars(
+                select(OutboxRow).where(OutboxRow.to == HANSEN).order_by(OutboxRow.id)
+            )
+        )
     assert relayed[-1].body.endswith("Jeg ringer dere om ti minutter.")
     assert relayed[-1].sender == ASKER_LINE
     assert await world.fake.deliver(reply) == 200  # a redelivery (same update_id): once
     async with world.services.sessions() as session:
-        again = list(await session.scalars(select(OutboxRow).where(OutboxRow.to == HANSEN)))
+        again = list(
+            await session.scalars(
+                select(OutboxRow).where(OutboxRow.to == HANSEN).order_by(OutboxRow.id)
+            )
+        )
     assert len(again) == len(relayed)
 
 
