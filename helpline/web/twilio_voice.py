@@ -170,10 +170,7 @@ async def status(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     params = request[TWILIO_PARAMS]
     if params.get("MessageSid") and params.get("MessageStatus") and not params.get("CallSid"):
-        form, now = params.form, services.clock
-        apply = delivery_status.apply_message_status
-        key = delivery_status.once_key(form)
-        await once(services.sessions, now, key, lambda session: apply(session, form, now()))
+        await delivery_status.on_message_status(services.sessions, services.clock, params.form)
         return _twiml(request.app[TWIML].empty())
     if not params.get("CallSid"):
         log.warning("refused POST /twilio/status: neither a call's nor a message's status")
