@@ -72,7 +72,7 @@ class Observed:
     homes: list[Home]
     helpers: list[Home]
     warm: Home  # writes once before the broadcast, unmeasured
-    twilio: list[tuple[float, str, str]] = field(default_factory=list)  # at, to, body
+    twilio: list[tuple[float, str, str, str]] = field(default_factory=list)  # at, to, from, body
     telegram: list[tuple[float, int, str]] = field(default_factory=list)  # at, chat, text
     rows: list[tuple[str, str, str, int, int | None]] = field(default_factory=list)
     help_posts: list[tuple[str, float, int]] = field(default_factory=list)  # phone, at, HTTP
@@ -297,7 +297,11 @@ async def _drive(
             await asyncio.gather(helps, *([kill] if kill else []), return_exceptions=True)
         seen.rss_kb = {"serve": rss_kb(serve.proc.pid)}
         seen.rss_kb.update({f"worker-{n}": rss_kb(w.proc.pid) for n, w in enumerate(workers, 1)})
-        seen.twilio = [(r.at, r.form["To"], r.form["Body"]) for r in twilio.messages if r.accepted]
+        seen.twilio = [
+            (r.at, r.form["To"], r.form["From"], r.form["Body"])
+            for r in twilio.messages
+            if r.accepted
+        ]
         seen.telegram = [
             (c.at, int(c.params["chat_id"]), str(c.params["text"]))
             for c in telegram.calls_to("sendMessage")

@@ -7,9 +7,12 @@ import math
 
 import pytest
 
-from bench.broadcast.drive import GROUP, bench_org
+from bench import harness
+from bench.broadcast.cli import outcome
+from bench.broadcast.drive import BODY, GROUP, Home, Observed, Options, bench_org
 from bench.broadcast.verdicts import Once, busiest_second, exactly_once, steady_rate
 from rota.orgfile import parse_org
+from routing.broadcasts import sms_body
 
 
 @pytest.mark.parametrize(
@@ -48,3 +51,20 @@ def test_the_organisation_puts_the_audience_in_one_group_and_the_helpers_outside
     assert set(audience) | set(helpers) <= phones
     members = {h.id for h in org.foster_homes if h.id in group.members}
     assert not any(p in helpers for h in org.foster_homes if h.id in members for p in h.phones)
+
+
+def test_each_sending_number_is_judged_against_its_own_bucket() -> None:
+    homes = [Home(f"h{i}", f"+47900000{i:02d}", None) for i in range(40)]
+    first = [(100.0 + i / 10, h.phone, "+4767000090") for i, h in enumerate(homes[:20])]
+    second = [(100.0, h.phone, "+4767000001") for h in homes[20:]]  # 20 at once: > 10 + 5
+    seen = Observed(homes, [], Home("warm", "+4791111111", None))
+    seen.twilio = [(at, to, sender, sms_body(BODY)) for at, to, sender in first + second]
+    options = Options(40, 5, 0.0, 0, False, harness.Stores())
+    figures = {f.key: f for f in outcome(options, seen).figures}
+    assert figures["sms_numbers"].value == 2
+    assert figures["sms_number"].label == "  +4767000001: segments"
+    assert (figures["sms_number"].value, figures["sms_number_2"].value) == (20, 20)
+    assert figures["sms_busiest_1s"].ok is False  # 20 in one second, bound 5 + 5
+    assert figures["sms_busiest_1s_2"].value == 10 and figures["sms_busiest_1s_2"].ok
+    assert figures["sms_rate_2"].value == pytest.approx((20 - 5) / 1.9)
+    assert figures["sms_once"].value == 40
