@@ -26,10 +26,11 @@ own default (10) they take over 13, so run that one with fewer recipients.
 
 Reported: the SMS rate achieved by first attempts, (segments - burst) / span, against the
 configured one (aim: within 2 %); the most segments in any 1 s window (never above rate +
-burst = 2 x rate), both per sending number; the same for Telegram (under 30/s); exactly once per recipient; the
-latency from each help webhook to its receipt SMS at the fake (aim: p99 < 1 s); the peak
-RSS of each process. Exit status 2 when an SMS recipient did not get it exactly once, a
-Telegram one got it twice, a help webhook failed, or the run did not finish in time.
+burst = 2 x rate), both per sending number; the same for Telegram (under 30/s); exactly
+once per recipient; the latency from each help webhook to its receipt SMS at the fake
+(aim: p99 < 1 s); the peak RSS of each process. Exit status 2 when an SMS recipient did
+not get it exactly once, a Telegram one got it twice, a help webhook failed, or the run
+did not finish in time.
 """
 
 from bench.broadcast.cli import main
