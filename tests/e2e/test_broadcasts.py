@@ -192,9 +192,12 @@ async def test_a_usual_status_callback_is_one_update_and_still_moves_once_and_fo
 
 
 async def _lock_waiters(connection: AsyncConnection) -> int:
-    """Backends of this database waiting for a row lock (PostgreSQL)."""
+    """Backends of this database waiting for a lock (PostgreSQL)."""
     waiting = await connection.scalar(
-        text("SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'")
+        text(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
     )
     return int(waiting or 0)
 
