@@ -16,8 +16,9 @@ The organisation is the demo one with `--recipients` generated foster homes in o
 (the audience, `group:benk`; every 1/share-th linked on Telegram) and `--helps` more. The
 broadcast is made with `helpline broadcast send`; while it goes out, each help home sends
 one signed SMS to Asker's line, spread over the expected duration. Once half the audience
-has it, the first worker is SIGKILLed (not restarted): its lanes are revived by the other
-worker's, and its claims are taken back after their lease (60 s) and looked up at Twilio.
+has it, the worker using the most CPU (the one sending) is SIGKILLed (not restarted): its
+lanes are revived by the other worker's, and its claims are taken back after their lease
+(60 s) and looked up at Twilio.
 
 The rate is per sending number (one bucket each); the broadcast goes out from the network
 number, so all its SMS share one bucket, and the figures are given for each number seen.

@@ -178,8 +178,8 @@ def outcome(options: Options, seen: Observed) -> Outcome:
             help_failures == 0,
         ),
         *(
-            Figure(f"rss_{name}", f"peak RSS of {name}", kb / 1024, "MB")
-            for name, kb in seen.rss_kb.items()
+            Figure(f"rss_{name.split()[0]}", f"peak RSS of {name}", kb / 1024, "MB")
+            for name, kb in sorted(seen.rss_kb.items())
         ),
     ]
     meta: dict[str, object] = {
@@ -189,6 +189,7 @@ def outcome(options: Options, seen: Observed) -> Outcome:
         "telegram_share": options.telegram_share,
         "kill": options.kill,
         "killed": seen.killed_at is not None,
+        "killed_worker": None if seen.killed is None else f"worker-{seen.killed + 1}",
         "finished": seen.finished,
         "states": states,
         **platform_meta(),
@@ -224,7 +225,8 @@ def _table(result: Outcome) -> str:
     return "\n".join(
         [
             f"broadcast benchmark  backend={m['backend']}  recipients={m['recipients']:,}  "
-            f"rate={m['rate']} seg/s  telegram={m['telegram_share']:.0%}  kill={m['killed']}",
+            f"rate={m['rate']} seg/s  telegram={m['telegram_share']:.0%}  "
+            f"killed={m['killed_worker']}",
             f"python {m['python']} ({m['machine']}, {m['cpus']} cpus)  states {m['states']}",
             "",
             *figure_table(result.figures, COLUMNS),
