@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bench import harness
 from bench.broadcast.drive import BODY, Observed, Options, run
-from bench.broadcast.verdicts import Once, busiest_second, exactly_once, steady_rate
+from bench.broadcast.verdicts import Once, busiest_second, busiest_window, exactly_once, steady_rate
 from bench.figures import Columns, Figure, figure_table, figures_document, percentile, platform_meta
 from helpline.pacing import TELEGRAM_BURST, TELEGRAM_RATE, sms_bucket
 from routing.broadcasts import sms_body
@@ -87,7 +87,8 @@ def _figures_of_number(
     main = [(at, parts) for at, to, sender in sms if sender == number and to not in recovered]
     rate = steady_rate(main, bucket.burst)
     within = abs(rate - options.rate) <= RATE_TOLERANCE * options.rate
-    busiest = busiest_second(mine)
+    busiest, start = busiest_window(mine)
+    first = min((at for at, _ in mine), default=math.nan)
     bound = options.rate + bucket.burst
     suffix = "" if n == 0 else f"_{n + 1}"
     return [
@@ -107,6 +108,12 @@ def _figures_of_number(
             "seg",
             f"<= {bound:g}",
             busiest <= bound,
+        ),
+        Figure(
+            f"sms_busiest_at_s{suffix}",
+            "    that window starts after the first SMS by",
+            start - first,
+            "s",
         ),
     ]
 

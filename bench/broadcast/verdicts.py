@@ -10,15 +10,22 @@ from dataclasses import dataclass
 def busiest_second(arrivals: Sequence[tuple[float, int]]) -> int:
     """The most units (SMS segments, or messages) arriving in any window [t, t + 1 s);
     `arrivals` are (epoch seconds, units)."""
+    return busiest_window(arrivals)[0]
+
+
+def busiest_window(arrivals: Sequence[tuple[float, int]]) -> tuple[int, float]:
+    """`busiest_second` and where its window starts (NaN with no arrivals)."""
     ordered = sorted(arrivals)
     most = units = first = 0
+    start = float("nan")
     for at, size in ordered:
         units += size
         while at - ordered[first][0] >= 1.0:
             units -= ordered[first][1]
             first += 1
-        most = max(most, units)
-    return most
+        if units > most:
+            most, start = units, ordered[first][0]
+    return most, start
 
 
 def steady_rate(arrivals: Sequence[tuple[float, int]], burst: float) -> float:

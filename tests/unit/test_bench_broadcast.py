@@ -10,7 +10,13 @@ import pytest
 from bench import harness
 from bench.broadcast.cli import outcome
 from bench.broadcast.drive import BODY, GROUP, Home, Observed, Options, bench_org
-from bench.broadcast.verdicts import Once, busiest_second, exactly_once, steady_rate
+from bench.broadcast.verdicts import (
+    Once,
+    busiest_second,
+    busiest_window,
+    exactly_once,
+    steady_rate,
+)
 from rota.orgfile import parse_org
 from routing.broadcasts import sms_body
 
@@ -27,6 +33,12 @@ from routing.broadcasts import sms_body
 )
 def test_busiest_second(arrivals: list[tuple[float, int]], most: int) -> None:
     assert busiest_second(arrivals) == most
+
+
+def test_the_busiest_window_says_where_it_starts() -> None:
+    assert busiest_window([(3.0, 1), (5.0, 1), (5.5, 2), (7.0, 1)]) == (3, 5.0)
+    most, start = busiest_window([])
+    assert most == 0 and math.isnan(start)
 
 
 def test_a_bucket_giving_its_burst_then_its_rate_measures_at_its_rate() -> None:
@@ -67,4 +79,5 @@ def test_each_sending_number_is_judged_against_its_own_bucket() -> None:
     assert figures["sms_busiest_1s"].ok is False  # 20 in one second, bound 5 + 5
     assert figures["sms_busiest_1s_2"].value == 10 and figures["sms_busiest_1s_2"].ok
     assert figures["sms_rate_2"].value == pytest.approx((20 - 5) / 1.9)
+    assert figures["sms_busiest_at_s_2"].value == pytest.approx(0.0)
     assert figures["sms_once"].value == 40
