@@ -25,7 +25,7 @@ number, so all its SMS share one bucket, and the figures are given for each numb
 The default rate, 50 segments/s, sends the 8,000 SMS in under 3 minutes; at the service's
 own default (10) they take over 13, so run that one with fewer recipients.
 
-Reported: the SMS rate achieved by first attempts, (segments - burst) / span, against the
+Reported: the SMS rate achieved by first attempts, (segments - first) / span, against the
 configured one (aim: within 2 %); the most segments in any 1 s window (never above rate +
 burst = 2 x rate), both per sending number; the same for Telegram (under 30/s); exactly
 once per recipient; the latency from each help webhook to its receipt SMS at the fake

@@ -28,15 +28,16 @@ def busiest_window(arrivals: Sequence[tuple[float, int]]) -> tuple[int, float]:
     return most, start
 
 
-def steady_rate(arrivals: Sequence[tuple[float, int]], burst: float) -> float:
-    """The rate a token bucket sent at: over [first, last] it gives its `burst` and then
-    `rate` a second, so rate = (units - burst) / (last - first). NaN with too few."""
+def steady_rate(arrivals: Sequence[tuple[float, int]], head: float) -> float:
+    """The rate a token bucket sent at: over [first, last] it gives `head` at once (its
+    burst when it starts full; the first message when it starts empty, as ours do) and
+    then `rate` a second, so rate = (units - head) / (last - first). NaN with too few."""
     if len(arrivals) < 2:
         return float("nan")
     times = sorted(at for at, _ in arrivals)
     span = times[-1] - times[0]
     units = sum(size for _, size in arrivals)
-    return (units - burst) / span if span > 0 else float("nan")
+    return (units - head) / span if span > 0 else float("nan")
 
 
 @dataclass(frozen=True, slots=True)

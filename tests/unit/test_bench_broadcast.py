@@ -46,6 +46,8 @@ def test_a_bucket_giving_its_burst_then_its_rate_measures_at_its_rate() -> None:
     paced = [(100.0 + (i + 1) / 50, 1) for i in range(500)]  # then 50 a second for 10 s
     assert steady_rate(burst + paced, 50) == pytest.approx(50.0)
     assert math.isnan(steady_rate([(1.0, 1)], 50))
+    empty = [(100.0 + i / 50, 1) for i in range(500)]  # a new bucket: the first at once
+    assert steady_rate(empty, 1) == pytest.approx(50.0)
 
 
 def test_exactly_once() -> None:
@@ -78,6 +80,6 @@ def test_each_sending_number_is_judged_against_its_own_bucket() -> None:
     assert (figures["sms_number"].value, figures["sms_number_2"].value) == (20, 20)
     assert figures["sms_busiest_1s"].ok is False  # 20 in one second, bound 5 + 5
     assert figures["sms_busiest_1s_2"].value == 10 and figures["sms_busiest_1s_2"].ok
-    assert figures["sms_rate_2"].value == pytest.approx((20 - 5) / 1.9)
+    assert figures["sms_rate_2"].value == pytest.approx((20 - 1) / 1.9)
     assert figures["sms_busiest_at_s_2"].value == pytest.approx(0.0)
     assert figures["sms_once"].value == 40
