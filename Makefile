@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench lock assets clean
+.PHONY: run test lint typecheck unit bench bench-broadcast lock assets clean
 
 # The application's dependencies come pinned, with hashes, from requirements.lock
 # (`make lock` regenerates it from pyproject.toml); the dev tools on top, unpinned.
@@ -46,6 +46,11 @@ unit: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.rota
+
+## bench-broadcast: 10,000 recipients at 50 segments/s, two workers, one SIGKILLed, help
+## throughout, on PostgreSQL + Redis (WIPED; BENCH_ARGS="--database-url URL --redis-url URL")
+bench-broadcast: $(STAMP)
+	$(BIN)/python -m bench.broadcast $(BENCH_ARGS)
 
 ## lock: pin the application's dependencies with hashes (pip-tools)
 lock: $(STAMP)

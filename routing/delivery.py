@@ -17,6 +17,7 @@ arrive out of order and twice, and a late `sent` after `delivered` changes nothi
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Literal
@@ -87,6 +88,23 @@ def after_callback(current: str, reported: str) -> str | None:
     if new is None or current in FINAL or current not in _RANK:
         return None
     return new if _RANK[new] > _RANK[current] else None
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardMove:
+    """What one reported status does, as a conditional UPDATE applies it: moves a message
+    in any of `sources` to `new` (exactly the moves `after_callback` allows)."""
+
+    new: str
+    sources: frozenset[str]
+
+
+def forward_move(reported: str) -> ForwardMove | None:
+    """The move a Twilio MessageStatus makes; None for a status we do not know."""
+    new = TWILIO_STATES.get(reported)
+    if new is None:
+        return None
+    return ForwardMove(new, frozenset(s for s in _RANK if after_callback(s, reported) == new))
 
 
 def is_carrier_stop(error_code: int | None) -> bool:

@@ -72,12 +72,13 @@ class Observed:
     homes: list[Home]
     helpers: list[Home]
     warm: Home  # writes once before the broadcast, unmeasured
-    twilio: list[tuple[float, str, str]] = field(default_factory=list)  # at, to, body
+    twilio: list[tuple[float, str, str, str]] = field(default_factory=list)  # at, to, from, body
     telegram: list[tuple[float, int, str]] = field(default_factory=list)  # at, chat, text
     rows: list[tuple[str, str, str, int, int | None]] = field(default_factory=list)
     help_posts: list[tuple[str, float, int]] = field(default_factory=list)  # phone, at, HTTP
     created_s: float = 0.0
     killed_at: float | None = None
+    killed: int | None = None  # which worker (index)
     finished: bool = False
     rss_kb: dict[str, int] = field(default_factory=dict)
 
@@ -195,16 +196,36 @@ async def warm_up(url: str, home: Home) -> None:
 
 
 async def killer(
-    worker: harness.Server, twilio: FakeTwilio, telegram: FakeTelegram, half: int, seen: Observed
+    workers: Sequence[harness.Server],
+    twilio: FakeTwilio,
+    telegram: FakeTelegram,
+    half: int,
+    seen: Observed,
 ) -> None:
-    """SIGKILL the worker once half the audience has been sent the broadcast."""
+    """SIGKILL a worker once half the audience has been sent the broadcast: the one using
+    the most CPU just then, which is the one sending (saq often hands it every lane)."""
     for _ in range(10**7):  # polled: the trigger is what the fakes received
-        if len(twilio.created) + len(telegram.sent_messages()) >= half:
+        if len(twilio.created) + len(telegram.calls) >= half:
             break
         await asyncio.sleep(0.05)
-    worker.proc.send_signal(signal.SIGKILL)
-    seen.killed_at = time.time()
-    await asyncio.to_thread(worker.proc.wait, harness.STOP_TIMEOUT_S)
+    before = [cpu_ticks(w.proc.pid) for w in workers]
+    await asyncio.sleep(0.5)
+    used = [cpu_ticks(w.proc.pid) - ticks for w, ticks in zip(workers, before, strict=True)]
+    n = used.index(max(used))
+    victim = workers[n]
+    seen.rss_kb[f"worker-{n + 1} (killed)"] = rss_kb(victim.proc.pid)
+    victim.proc.send_signal(signal.SIGKILL)
+    seen.killed_at, seen.killed = time.time(), n
+    await asyncio.to_thread(victim.proc.wait, harness.STOP_TIMEOUT_S)
+
+
+def cpu_ticks(pid: int) -> int:
+    """User and system CPU time a live process has used, in clock ticks; 0 when gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
 
 
 async def unsettled(engine: AsyncEngine, broadcast_id: int) -> int:
@@ -277,7 +298,7 @@ async def _drive(
         every_s = expected_s / max(1, len(seen.helpers))
         helps = asyncio.create_task(send_helps(setup.url, seen.helpers, every_s, seen))
         kill = (
-            asyncio.create_task(killer(workers[0], twilio, telegram, len(seen.homes) // 2, seen))
+            asyncio.create_task(killer(workers, twilio, telegram, len(seen.homes) // 2, seen))
             if options.kill
             else None
         )
@@ -294,9 +315,19 @@ async def _drive(
             if kill is not None:
                 kill.cancel()
             await asyncio.gather(helps, *([kill] if kill else []), return_exceptions=True)
-        seen.rss_kb = {"serve": rss_kb(serve.proc.pid)}
-        seen.rss_kb.update({f"worker-{n}": rss_kb(w.proc.pid) for n, w in enumerate(workers, 1)})
-        seen.twilio = [(r.at, r.form["To"], r.form["Body"]) for r in twilio.messages if r.accepted]
+        seen.rss_kb["serve"] = rss_kb(serve.proc.pid)
+        seen.rss_kb.update(
+            {
+                f"worker-{n}": rss_kb(w.proc.pid)
+                for n, w in enumerate(workers, 1)
+                if w.proc.poll() is None
+            }
+        )
+        seen.twilio = [
+            (r.at, r.form["To"], r.form["From"], r.form["Body"])
+            for r in twilio.messages
+            if r.accepted
+        ]
         seen.telegram = [
             (c.at, int(c.params["chat_id"]), str(c.params["text"]))
             for c in telegram.calls_to("sendMessage")

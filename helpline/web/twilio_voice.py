@@ -19,7 +19,7 @@ from helpline import call_steps, delivery_status
 from helpline.bootstrap import Services
 from helpline.db.events import once
 from helpline.effects import enqueue_voicemail_notice
-from helpline.web.keys import SERVICES, TWIML
+from helpline.web.keys import MESSAGE_STATUS_GATE, SERVICES, TWIML
 from helpline.web.twilio_auth import TWILIO_PARAMS
 from helpline.web.twilio_params import TwilioParams
 from routing import texts
@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 
 #: The whole of a step must finish well inside Twilio's 15 s webhook timeout.
 STEP_TIMEOUT = 8.0
+#: Message status callbacks applied at once by one process; the rest wait their turn
+#: without a database connection. A broadcast brings two per SMS, and on a starved
+#: machine they pile up: ungated, they held the whole pool and help SMS failed waiting.
+MESSAGE_STATUS_CONCURRENCY = 8
 
 Step = Callable[[call_steps.CallContext], Awaitable[str]]
 
@@ -39,6 +43,7 @@ def setup(app: web.Application) -> None:
     app.router.add_post("/twilio/voice/dialled", dialled)
     app.router.add_post("/twilio/voice/recorded", recorded)
     app.router.add_post("/twilio/status", status)
+    app[MESSAGE_STATUS_GATE] = asyncio.Semaphore(MESSAGE_STATUS_CONCURRENCY)
 
 
 def _twiml(body: str) -> web.Response:
@@ -170,10 +175,8 @@ async def status(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     params = request[TWILIO_PARAMS]
     if params.get("MessageSid") and params.get("MessageStatus") and not params.get("CallSid"):
-        form, now = params.form, services.clock
-        apply = delivery_status.apply_message_status
-        key = delivery_status.once_key(form)
-        await once(services.sessions, now, key, lambda session: apply(session, form, now()))
+        async with request.app[MESSAGE_STATUS_GATE]:
+            await delivery_status.on_message_status(services.sessions, services.clock, params.form)
         return _twiml(request.app[TWIML].empty())
     if not params.get("CallSid"):
         log.warning("refused POST /twilio/status: neither a call's nor a message's status")

@@ -5,12 +5,16 @@ that said STOPP."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, timedelta
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from helpline import broadcasts
 from helpline.bootstrap import Services
@@ -19,6 +23,8 @@ from helpline.db.models import OptOutRow, OutboxRow, TelegramLinkRow
 from helpline.jobs import Context, sweep_paced
 from helpline.optout import stop
 from helpline.sender import PacedSender
+from helpline.simulator.forms import incoming_sms
+from helpline.web import twilio_voice
 from tests.conftest import FrozenClock, app_client
 from tests.e2e.api_setup import ADMIN_TOKEN, Client, add_token, auth
 from tests.e2e.twilio_driver import TwilioDriver
@@ -128,6 +134,111 @@ async def test_a_broadcast_with_duplicate_and_late_status_callbacks(world: World
     async with world.services.sessions() as session:
         row = await session.scalar(select(OutboxRow).where(OutboxRow.provider_id == second))
     assert row is not None and row.error_code == 30003
+
+
+@contextmanager
+def statements_of(services: Services) -> Iterator[list[str]]:
+    """The kinds of SQL statement (SELECT, UPDATE, ...) run in the block."""
+    kinds: list[str] = []
+
+    def executed(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        kinds.append(statement.split(None, 1)[0].upper())
+
+    engine = services.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", executed)
+    try:
+        yield kinds
+    finally:
+        event.remove(engine, "before_cursor_execute", executed)
+
+
+async def test_a_usual_status_callback_is_one_update_and_still_moves_once_and_forward(
+    world: World, clock: FrozenClock
+) -> None:
+    # A broadcast's callbacks come twice per SMS; help shares the webhook's process with
+    # them, so the usual ones (a known SID) are an UPDATE, and a look when it moved nothing.
+    status, made = await world.broadcast({"to": "home:hansen", "text": TEXT})
+    assert status == 201, made
+    await world.send_all()
+    first, second = world.sids()[HANSEN[0]], world.sids()[HANSEN[1]]
+    with statements_of(world.services) as forward:
+        assert await world.callback(first, "delivered") == 200
+    with statements_of(world.services) as late:
+        assert await world.callback(first, "sent") == 200  # after delivered: nothing
+    assert (forward, late) == (["UPDATE"], ["UPDATE", "SELECT"])
+
+    delivered_at = clock.now
+    clock.now = delivered_at + timedelta(minutes=5)
+    codes = await asyncio.gather(*(world.callback(first, "delivered") for _ in range(3)))
+    assert codes == [200, 200, 200]  # Twilio sent it again, and again at once
+    assert await world.callback(first, "undelivered", 30003) == 200  # after a final state
+    twice = await asyncio.gather(
+        world.callback(second, "undelivered", 30003), world.callback(second, "undelivered", 30003)
+    )
+    assert list(twice) == [200, 200]
+    assert await world.callback(second, "delivered") == 200
+    async with world.services.sessions() as session:
+        rows = {
+            row.provider_id: row
+            for row in await session.scalars(
+                select(OutboxRow).where(OutboxRow.provider_id.in_([first, second]))
+            )
+        }
+    assert (rows[first].status, rows[first].error_code) == ("delivered", None)
+    moved_at = rows[first].delivered_at
+    assert moved_at is not None and moved_at.replace(tzinfo=UTC) == delivered_at  # moved once
+    assert (rows[second].status, rows[second].error_code) == ("undelivered", 30003)
+    assert rows[second].delivered_at is None
+
+
+async def _lock_waiters(connection: AsyncConnection) -> int:
+    """Backends of this database waiting for a lock (PostgreSQL)."""
+    waiting = await connection.scalar(
+        text(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+    )
+    return int(waiting or 0)
+
+
+async def test_status_callbacks_piling_up_never_take_the_connections_help_needs(
+    world: World, database_url: str
+) -> None:
+    # A starved machine queues a broadcast's callbacks in the webhook process; once they
+    # held every pooled connection, and help SMS waited out the pool and failed.
+    if not database_url.startswith("postgresql"):
+        pytest.skip("row locks: PostgreSQL only")
+    status, made = await world.broadcast({"to": "home:hansen", "text": TEXT})
+    assert status == 201, made
+    await world.send_all()
+    sid = world.sids()[HANSEN[0]]
+    holder = create_async_engine(database_url)
+    try:
+        async with holder.connect() as locker, holder.connect() as looker:
+            await locker.execute(  # the row stays locked: its callbacks wait for it
+                select(OutboxRow.id).where(OutboxRow.provider_id == sid).with_for_update()
+            )
+            pile = [asyncio.create_task(world.callback(sid, "delivered")) for _ in range(40)]
+            seen = [-1]
+            for _ in range(2_000):  # until the waiters stop coming (all the pool, or the gate)
+                seen.append(await _lock_waiters(looker))
+                if seen[-1] > 0 and seen[-10:] == [seen[-1]] * 10:
+                    break
+                await asyncio.sleep(0.01)
+            form = incoming_sms("SM" + "2" * 32, HANSEN[1], ASKER_LINE, "Kan noen ringe oss?")
+            code, _ = await world.twilio.post("/twilio/sms", form)
+            waiting = seen[-1]
+            await locker.rollback()
+            codes = await asyncio.gather(*pile)
+    finally:
+        await holder.dispose()
+    assert code == 200
+    assert 0 < waiting <= twilio_voice.MESSAGE_STATUS_CONCURRENCY
+    assert codes == [200] * 40
+    async with world.services.sessions() as session:
+        rows = list(await session.scalars(select(OutboxRow).where(OutboxRow.to == HANSEN[1])))
+    assert {(r.msg_class, r.status) for r in rows} == {("info", "sent"), ("help", "sent")}
 
 
 async def test_a_carrier_stop_on_send_and_in_a_callback_become_opt_outs(world: World) -> None:

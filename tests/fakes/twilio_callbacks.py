@@ -28,10 +28,16 @@ class StatusCallbacks:
     session: aiohttp.ClientSession
     posted: list[tuple[str, str, int]] = field(default_factory=list)  # sid, status, HTTP
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    # The fake's records and requests by SID, indexed as they come (both lists only grow):
+    # a benchmark posts tens of thousands of callbacks, and a scan for each is quadratic.
+    _records: dict[str, Json] = field(default_factory=dict)
+    _urls: dict[str, str | None] = field(default_factory=dict)
+    _indexed: tuple[int, int] = (0, 0)
 
     def record(self, sid: str) -> Json:
         """The Message record the fake created with this SID."""
-        return next(r for r in self.fake.created if r["sid"] == sid)
+        self._index()
+        return self._records[sid]
 
     def form(self, record: Json, status: str, error_code: int | None = None) -> dict[str, str]:
         """The form Twilio posts for `record` reaching `status`."""
@@ -91,7 +97,14 @@ class StatusCallbacks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     def _callback_url(self, sid: str) -> str | None:
-        for request in self.fake.messages:
-            if request.sid == sid:
-                return request.form.get("StatusCallback")
-        return None
+        self._index()
+        return self._urls.get(sid)
+
+    def _index(self) -> None:
+        records, requests = self._indexed
+        for record in self.fake.created[records:]:
+            self._records.setdefault(str(record["sid"]), record)
+        for request in self.fake.requests[requests:]:
+            if request.resource == "Messages" and request.sid is not None:
+                self._urls.setdefault(request.sid, request.form.get("StatusCallback"))
+        self._indexed = (len(self.fake.created), len(self.fake.requests))

@@ -23,7 +23,7 @@ from routing.classes import (
     opt_out_scopes,
     outbox_status,
 )
-from routing.delivery import after_callback, is_carrier_stop
+from routing.delivery import TWILIO_STATES, after_callback, forward_move, is_carrier_stop
 from tests.unit.rota_fixtures import oslo, utc
 
 NIGHT = QuietHours(time(21), time(8))
@@ -139,6 +139,25 @@ def test_which_stopp_stops_what() -> None:
 )
 def test_status_callbacks_only_move_forward(current: str, reported: str, expected: str) -> None:
     assert after_callback(current, reported) == expected
+
+
+STATES = ("held", "queued", "pending", "sending", "sent", "delivered", "undelivered", "failed",
+          "opted_out", "sandbox", "unknown")  # fmt: skip
+
+
+@pytest.mark.parametrize("reported", [*TWILIO_STATES, "receiving", "DELIVERED", ""])
+def test_the_one_update_of_a_status_makes_exactly_the_moves_after_callback_allows(
+    reported: str,
+) -> None:
+    move = forward_move(reported)
+    if move is None:
+        assert all(after_callback(current, reported) is None for current in STATES)
+        return
+    for current in STATES:
+        expected = after_callback(current, reported)
+        assert (current in move.sources) == (expected is not None)
+        assert expected in (None, move.new)
+    assert move.new not in move.sources  # a second identical callback moves nothing
 
 
 def test_error_21610_is_a_carrier_stop() -> None:
