@@ -121,6 +121,8 @@ async def test_create_invite_and_the_sms_answers_appear(client: Client, services
     html = await page(client, event_id)
     assert "Arrangementet er lagret." in html
     assert "<strong>4 fosterhjem</strong> får invitasjon" in html  # Asker's four homes
+    assert "torsdag 10. desember 2026 kl. 18:00" in html
+    assert "onsdag 9. desember 2026, ut dagen" in html  # the default deadline: midnight
     assert await post_on(client, event_id, "inviter", {"count": "4", "audience": ""}) == 303
     html = await page(client, event_id)
     assert "4 fosterhjem er invitert." in text_of(html)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -72,6 +72,20 @@ def when(instant: datetime | str | None, tz: ZoneInfo) -> str:
     local = at.astimezone(tz)
     day = f"{WEEKDAYS[local.weekday()]} {local.day}. {MONTHS[local.month - 1]} {local.year}"
     return f"{day} kl. {local:%H:%M}"
+
+
+def deadline(instant: datetime | str | None, tz: ZoneInfo) -> str:
+    """An answer deadline: at midnight, the end of the day before ('torsdag 10. desember
+    2026, ut dagen'), as the invitation's «innen» names it."""
+    if instant is None:
+        return ""
+    at = datetime.fromisoformat(instant) if isinstance(instant, str) else instant
+    local = at.astimezone(tz)
+    if (local.hour, local.minute) != (0, 0):
+        return when(local, tz)
+    before = local - timedelta(days=1)
+    day = f"{WEEKDAYS[before.weekday()]} {before.day}. {MONTHS[before.month - 1]} {before.year}"
+    return f"{day}, ut dagen"
 
 
 def field_value(instant: datetime | str | None, tz: ZoneInfo) -> str:
@@ -278,7 +292,7 @@ def _event_context(
         "kind_label": KIND_LABELS[document["kind"]],
         "starts": when(document["starts"], tz),
         "ends": when(document["ends"], tz),
-        "rsvp_by": when(document["rsvp_by"], tz),
+        "rsvp_by": deadline(document["rsvp_by"], tz),
         "answers": answers,
         "waitlist": waitlist,
         "invited": invited,
