@@ -1,7 +1,7 @@
 """What the command line and the API do to events, each in one transaction followed by its
 after-commit work (`helpline.event_jobs.after_change`): create, invite, change, cancel,
-attendance. `scope` limits a koordinator to its kommuner; an event outside it is
-`not_found`, exactly like a missing one.
+attendance; and `invite_count`, the invitation's dry run. `scope` limits a koordinator to
+its kommuner; an event outside it is `not_found`, exactly like a missing one.
 """
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ from helpline.events import (
     audience_kommuner,
     cancel,
     create,
+    get,
     invitations,
     locked,
     text_of,
 )
-from helpline.invitations import invite, make_offers, notify
+from helpline.invitations import homes_to_invite, invite, make_offers, notify
 from rota.wallclock import zone
 from routing import invitation_texts as say
 from routing.access import Scope
@@ -52,6 +53,30 @@ def _merged(old: str, extra: str) -> str:
     except AudienceError as error:
         raise EventProblem("invalid", f"audience: {error}") from None
     return ",".join(map(str, targets))
+
+
+async def invite_count(
+    services: Services,
+    loaded: LoadedOrg,
+    event_id: int,
+    extra_audience: str | None,
+    scope: Scope,
+) -> int:
+    """How many foster homes `invite_event` would invite now, with the same checks; a dry
+    run: nothing is stored or sent."""
+    async with services.sessions() as session:
+        event = await get(session, event_id, scope)
+        if event is None:
+            raise EventProblem("not_found", f"no event {event_id}")
+        audience = event.audience
+        if extra_audience:
+            audience, _kommuner = audience_kommuner(
+                _merged(event.audience, extra_audience), loaded.org, scope
+            )
+        _targets, homes = await homes_to_invite(
+            session, loaded.org, event, audience, services.clock()
+        )
+    return len(homes)
 
 
 async def invite_event(

@@ -25,6 +25,7 @@ from helpline.bootstrap import LoadedOrg
 from helpline.db.models import EventNoticeRow, EventRow, InvitationRow
 from helpline.events import EventProblem, facts, invitations, reply, standing, text_of
 from helpline.telegram_links import all_links
+from rota.model import Organisation
 from rota.wallclock import zone
 from routing.audience import (
     AudienceError,
@@ -66,6 +67,26 @@ async def by_token(session: AsyncSession, token: str) -> tuple[EventRow, Invitat
     return None if event is None else (event, found)
 
 
+async def homes_to_invite(
+    session: AsyncSession, org: Organisation, event: EventRow, audience: str, now: datetime
+) -> tuple[tuple[Target, ...], list[str]]:
+    """The targets of `audience` and the foster homes among them that `event` has not
+    invited yet: who an invitation now would reach (a dry run stops here), or
+    `EventProblem` when the event cannot be invited to."""
+    if event.status == "cancelled":
+        raise EventProblem("conflict", f"event {event.id} is cancelled")
+    if now >= event.starts_at:
+        raise EventProblem("conflict", f"event {event.id} has begun")
+    if not audience:
+        raise EventProblem("invalid", f"event {event.id} has no audience: give --audience")
+    try:
+        targets = parse_audience(audience)
+    except AudienceError as error:
+        raise EventProblem("invalid", f"audience: {error}") from None
+    done = {r.foster_home_id for r in await invitations(session, event.id)}
+    return targets, [h for h in audience_homes(targets, org) if h not in done]
+
+
 @dataclass
 class Invited:
     """What `invite` did: how many homes were invited now, and the sending's plan."""
@@ -83,19 +104,8 @@ async def invite(
     now: datetime,
 ) -> Invited:
     """Invite the homes of the locked `event`'s audience that were not invited before."""
-    if event.status == "cancelled":
-        raise EventProblem("conflict", f"event {event.id} is cancelled")
-    if now >= event.starts_at:
-        raise EventProblem("conflict", f"event {event.id} has begun")
-    if not event.audience:
-        raise EventProblem("invalid", f"event {event.id} has no audience: give --audience")
     org = loaded.org
-    try:
-        targets = parse_audience(event.audience)
-    except AudienceError as error:
-        raise EventProblem("invalid", f"audience: {error}") from None
-    done = {r.foster_home_id for r in await invitations(session, event.id)}
-    new = [h for h in audience_homes(targets, org) if h not in done]
+    targets, new = await homes_to_invite(session, org, event, event.audience, now)
     if not new:
         return Invited(0, None)
     tokens = {home: secrets.token_urlsafe(24) for home in new}

@@ -15,7 +15,22 @@ from routing.access import Scope
 
 #: The console's pages by their Norwegian names (the link texts), in the issue's order;
 #: only pages that exist are listed.
-NAV: tuple[tuple[str, str], ...] = (("Oversikt", "/console/"),)
+NAV: tuple[tuple[str, str], ...] = (
+    ("Oversikt", "/console/"),
+    ("Arrangementer", "/console/arrangementer"),
+)
+#: Pages only some roles use (the rest: every role).
+NAV_ROLES: dict[str, frozenset[str]] = {
+    "/console/arrangementer": frozenset({"admin", "koordinator"}),
+}
+
+
+def nav_for(scope: Scope) -> tuple[tuple[str, str], ...]:
+    """The navigation as this user's role sees it."""
+    return tuple(
+        (label, href) for label, href in NAV if scope.role in NAV_ROLES.get(href, {scope.role})
+    )
+
 
 ROLE_NAMES = {"admin": "administrator", "koordinator": "koordinator", "vakt": "vakt"}
 
@@ -54,7 +69,7 @@ async def render(
         "csrf_token": csrf_token(session) if forms else "",
         "user": user,
         "role_name": ROLE_NAMES[user.scope.role] if user else None,
-        "nav": NAV if user else (),
+        "nav": nav_for(user.scope) if user else (),
         "current": request.path,
         "error": None,  # a form's error, shown beside its field
         "notice": None,
