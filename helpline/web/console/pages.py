@@ -15,7 +15,17 @@ from routing.access import Scope
 
 #: The console's pages by their Norwegian names (the link texts), in the issue's order;
 #: only pages that exist are listed.
-NAV: tuple[tuple[str, str], ...] = (("Oversikt", "/console/"),)
+NAV: tuple[tuple[str, str], ...] = (
+    ("Oversikt", "/console/"),
+    ("Innboks", "/console/innboks"),
+    ("Kontaktlogg", "/console/kontaktlogg"),
+    ("Tilgangslogg", "/console/tilgangslogg"),
+)
+#: Pages only some roles have (the others get 404 there): not in their navigation.
+NAV_ROLES: dict[str, frozenset[str]] = {
+    "/console/kontaktlogg": frozenset({"admin", "koordinator"}),
+    "/console/tilgangslogg": frozenset({"admin"}),
+}
 
 ROLE_NAMES = {"admin": "administrator", "koordinator": "koordinator", "vakt": "vakt"}
 
@@ -36,6 +46,14 @@ class ConsoleUser:
 USER = web.RequestKey("console_user", ConsoleUser)
 
 
+def nav_for(user: ConsoleUser | None) -> tuple[tuple[str, str], ...]:
+    """The navigation `user` sees: the pages their role has."""
+    if user is None:
+        return ()
+    role = user.scope.role
+    return tuple(e for e in NAV if role in NAV_ROLES.get(e[1], frozenset({role})))
+
+
 async def render(
     request: web.Request,
     template: str,
@@ -54,7 +72,7 @@ async def render(
         "csrf_token": csrf_token(session) if forms else "",
         "user": user,
         "role_name": ROLE_NAMES[user.scope.role] if user else None,
-        "nav": NAV if user else (),
+        "nav": nav_for(user),
         "current": request.path,
         "error": None,  # a form's error, shown beside its field
         "notice": None,
