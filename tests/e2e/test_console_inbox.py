@@ -163,7 +163,9 @@ async def test_closing_needs_a_category_of_the_list(world: World) -> None:
     ola = await world.console(OLA)
     before = await snapshot(world.services)
     response = await post_form(
-        ola, f"/console/innboks/{contact.id}/lukk", {**await form(ola, contact.id), "kategori": "tull"}
+        ola,
+        f"/console/innboks/{contact.id}/lukk",
+        {**await form(ola, contact.id), "kategori": "tull"},
     )
     html = await response.text()
     assert response.status == 400 and "Velg en kategori." in html
@@ -171,7 +173,9 @@ async def test_closing_needs_a_category_of_the_list(world: World) -> None:
     after = [row for row in await snapshot(world.services) if row[0] != "access_log"]
     assert after == [row for row in before if row[0] != "access_log"]
     response = await post_form(
-        ola, f"/console/innboks/{contact.id}/lukk", {**await form(ola, contact.id), "kategori": "samvær"}
+        ola,
+        f"/console/innboks/{contact.id}/lukk",
+        {**await form(ola, contact.id), "kategori": "samvær"},
     )
     assert (response.status, response.headers["Location"]) == (303, "/console/innboks?ok=lukket")
     closed = await world.contact(contact.id)
@@ -315,8 +319,11 @@ async def test_the_contact_log_filters_and_its_detail_is_audited(
     status, html = await page(kari, f"/console/kontaktlogg/{first.id}")
     assert status == 200 and HANSEN in html and "Første" in html
     entries = await access_entries(world.services)
-    assert ("console:kari", "contacts.list",
-            "since=2026-11-23T23:00:00Z&until=2026-11-24T23:00:00Z&limit=200") in entries  # fmt: skip
+    assert (
+        "console:kari",
+        "contacts.list",
+        "since=2026-11-23T23:00:00Z&until=2026-11-24T23:00:00Z&limit=200",
+    ) in entries
     assert ("console:kari", "contacts.list", "channel=voice&limit=200") in entries
     assert ("console:kari", "contact.read", str(first.id)) in entries
     assert not [e for e in entries if "kommune=baerum" in e[2]]  # refused: nothing read
@@ -348,7 +355,11 @@ async def test_the_csv_export_is_the_filtered_list_and_is_audited(world: World) 
 async def test_a_vakt_has_no_contact_log(world: World) -> None:
     contact = await world.sms(HANSEN, "Hei")
     ola = await world.console(OLA)
-    for path in ("/console/kontaktlogg", "/console/kontaktlogg.csv", f"/console/kontaktlogg/{contact.id}"):  # fmt: skip
+    for path in (
+        "/console/kontaktlogg",
+        "/console/kontaktlogg.csv",
+        f"/console/kontaktlogg/{contact.id}",
+    ):
         assert (await page(ola, path))[0] == 404
     nav = (await page(ola, "/console/innboks"))[1]
     assert 'href="/console/kontaktlogg"' not in nav and 'href="/console/tilgangslogg"' not in nav
@@ -366,7 +377,9 @@ async def test_the_access_log_is_for_admins_newest_first_and_filtered(world: Wor
     assert f"console:kari Konsoll Leste en henvendelse {contact.id}" in shown
     assert "<td>Logget inn</td>" not in html
     status, html = await page(siri, "/console/tilgangslogg?hvem=kari")
-    rows = re.findall(r"<tr><td>[^<]+</td><td>console:kari</td><td>Konsoll</td><td>([^<]+)</td>", html)
+    rows = re.findall(
+        r"<tr><td>[^<]+</td><td>console:kari</td><td>Konsoll</td><td>([^<]+)</td>", html
+    )
     assert rows == ["Leste en henvendelse", "Logget inn"]  # newest first
     status, html = await page(siri, "/console/tilgangslogg?hva=nothing.such")
     assert status == 400 and "Velg et av valgene i listen." in html
