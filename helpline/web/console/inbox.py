@@ -190,7 +190,7 @@ async def events(request: web.Request) -> web.StreamResponse:
                 await asyncio.wait_for(stop.wait(), POLL_SECONDS)
             except TimeoutError:
                 quiet += POLL_SECONDS
-    except (ConnectionResetError, asyncio.CancelledError):
+    except ConnectionResetError:
         return response  # the browser went away
     return response
 
@@ -268,8 +268,6 @@ async def _conversation(
     context = {
         "item": _shown(item, loaded, now),
         "messages": _messages(detail, loaded),
-        "purged": detail.get("messages") == []
-        and item.conversation.state.first_reply_at is not None,
         "may_act": staff is not None and involved(item.conversation, staff),
         "categories": services.settings.categories,
         "form_id": secrets.token_urlsafe(16),
