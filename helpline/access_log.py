@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from helpline.db.models import AccessLogRow
 
 Source = Literal["api", "cli", "console"]
+SOURCES: tuple[Source, ...] = ("api", "cli", "console")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,11 +85,31 @@ async def record(
 
 
 async def entries(
-    session: AsyncSession, *, since: datetime | None = None, limit: int = 100
+    session: AsyncSession,
+    *,
+    since: datetime | None = None,
+    limit: int = 100,
+    until: datetime | None = None,
+    actor: str | None = None,
+    action: str | None = None,
 ) -> list[Entry]:
-    """The newest entries first, from `since` on."""
+    """The newest entries first, from `since` on and before `until`; `actor` is a whole
+    actor (`console:kari`) or the name after its source (`kari`), `action` exact."""
     query = select(AccessLogRow).order_by(AccessLogRow.at.desc(), AccessLogRow.id.desc())
     if since is not None:
         query = query.where(AccessLogRow.at >= since)
+    if until is not None:
+        query = query.where(AccessLogRow.at < until)
+    if actor is not None:
+        names = [actor] if ":" in actor else [f"{source}:{actor}" for source in SOURCES]
+        query = query.where(AccessLogRow.actor.in_(names))
+    if action is not None:
+        query = query.where(AccessLogRow.action == action)
     rows = await session.scalars(query.limit(limit))
     return [Entry(r.at, r.actor, r.source, r.action, r.target, r.client) for r in rows]
+
+
+async def actions(session: AsyncSession) -> list[str]:
+    """Every action the log holds, sorted: the choices of a filter."""
+    found = await session.scalars(select(AccessLogRow.action).distinct())
+    return sorted(found)

@@ -30,18 +30,19 @@ class ContactFilter:
     outcome: str | None = None
     channel: str | None = None
     limit: int = 100
+    until: datetime | None = None  # started before this instant
+    category: str | None = None
 
     def describe(self) -> str:
-        """The normalised query, as the access log records it: fixed order, `since` in
+        """The normalised query, as the access log records it: fixed order, instants in
         UTC, values URL-encoded, e.g. `kommune=asker&since=2026-11-23T09:00:00Z&limit=100`."""
-        since = (
-            self.since.astimezone(UTC).isoformat().replace("+00:00", "Z") if self.since else None
-        )
         fields = (
             ("kommune", self.kommune),
-            ("since", since),
+            ("since", _utc_text(self.since)),
+            ("until", _utc_text(self.until)),
             ("outcome", self.outcome),
             ("channel", self.channel),
+            ("category", self.category),
             ("limit", str(self.limit)),
         )
         present = [(name, value) for name, value in fields if value is not None]
@@ -60,6 +61,10 @@ async def list_contacts(
         query = query.where(ContactRow.kommune_id.in_(sorted(kommuner)))
     if where.since:
         query = query.where(ContactRow.started_at >= where.since)
+    if where.until:
+        query = query.where(ContactRow.started_at < where.until)
+    if where.category:
+        query = query.where(ContactRow.category == where.category)
     if where.outcome:
         query = query.where(ContactRow.outcome == where.outcome)
     if where.channel:
@@ -147,6 +152,10 @@ async def _attempts(session: AsyncSession, ids: list[int]) -> dict[int, list[Att
         for row in rows:
             grouped[row.contact_id].append(row)
     return grouped
+
+
+def _utc_text(instant: datetime | None) -> str | None:
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z") if instant else None
 
 
 def _seconds(start: datetime, end: datetime | None) -> int | None:

@@ -16,7 +16,7 @@ from aiohttp.typedefs import Middleware
 from aiohttp_session import session_middleware
 
 from helpline.settings import Settings
-from helpline.web.console import events, login, overview
+from helpline.web.console import access_log_page, contact_log, events, inbox, login, overview
 from helpline.web.console.guard import console_guard
 from helpline.web.console.sessions import ServiceRedisStorage
 
@@ -40,4 +40,7 @@ def setup(app: web.Application, storage: ServiceRedisStorage) -> None:
     app.router.add_static(STATIC_PREFIX, WEB / "static", name="static", append_version=True)
     login.setup(app, storage)
     overview.setup(app)
+    inbox.setup(app)
+    contact_log.setup(app)
     events.setup(app)
+    access_log_page.setup(app)

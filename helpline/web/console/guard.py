@@ -36,10 +36,12 @@ PREFIX = "/console"
 LOGIN_PATH = "/console/login"
 OPEN_PATHS = frozenset({LOGIN_PATH, "/console/login/code"})
 
-#: The console loads its styles from this service only and runs no script of its own.
+#: The console loads its styles and scripts from this service only (no inline script);
+#: `connect-src 'self'` lets the inbox's script follow its event stream.
 HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+        "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; "
+        "img-src 'self' data:; font-src 'self'; "
         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     ),
     "X-Frame-Options": "DENY",

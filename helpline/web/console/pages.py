@@ -17,20 +17,17 @@ from routing.access import Scope
 #: only pages that exist are listed.
 NAV: tuple[tuple[str, str], ...] = (
     ("Oversikt", "/console/"),
+    ("Innboks", "/console/innboks"),
+    ("Kontaktlogg", "/console/kontaktlogg"),
     ("Arrangementer", "/console/arrangementer"),
+    ("Tilgangslogg", "/console/tilgangslogg"),
 )
-#: Pages only some roles use (the rest: every role).
+#: Pages only some roles have (the others get 404 or 403 there): not in their navigation.
 NAV_ROLES: dict[str, frozenset[str]] = {
+    "/console/kontaktlogg": frozenset({"admin", "koordinator"}),
     "/console/arrangementer": frozenset({"admin", "koordinator"}),
+    "/console/tilgangslogg": frozenset({"admin"}),
 }
-
-
-def nav_for(scope: Scope) -> tuple[tuple[str, str], ...]:
-    """The navigation as this user's role sees it."""
-    return tuple(
-        (label, href) for label, href in NAV if scope.role in NAV_ROLES.get(href, {scope.role})
-    )
-
 
 ROLE_NAMES = {"admin": "administrator", "koordinator": "koordinator", "vakt": "vakt"}
 
@@ -51,6 +48,14 @@ class ConsoleUser:
 USER = web.RequestKey("console_user", ConsoleUser)
 
 
+def nav_for(user: ConsoleUser | None) -> tuple[tuple[str, str], ...]:
+    """The navigation `user` sees: the pages their role has."""
+    if user is None:
+        return ()
+    role = user.scope.role
+    return tuple(e for e in NAV if role in NAV_ROLES.get(e[1], frozenset({role})))
+
+
 async def render(
     request: web.Request,
     template: str,
@@ -69,7 +74,7 @@ async def render(
         "csrf_token": csrf_token(session) if forms else "",
         "user": user,
         "role_name": ROLE_NAMES[user.scope.role] if user else None,
-        "nav": nav_for(user.scope) if user else (),
+        "nav": nav_for(user),
         "current": request.path,
         "error": None,  # a form's error, shown beside its field
         "notice": None,
