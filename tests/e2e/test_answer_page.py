@@ -101,7 +101,9 @@ async def test_the_page_shows_the_event_and_takes_ja_2_a_change_and_nei(world: W
     assert (await world.answers(event_id))["hansen"] == ("yes", 2)
 
     changed = await answer(world, token, "ja", "3")
-    assert "Endret: dere er nå påmeldt Nettverkstreff i Asker" in changed and "3 personer" in changed
+    assert (
+        "Endret: dere er nå påmeldt Nettverkstreff i Asker" in changed and "3 personer" in changed
+    )
     no = await answer(world, token, "nei")
     assert "Takk for svaret. Vi har registrert at dere ikke kommer på Nettverkstreff" in no
     assert "Dere har svart at dere ikke kommer." in no
