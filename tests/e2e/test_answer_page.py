@@ -107,11 +107,11 @@ async def test_the_page_shows_the_event_and_takes_ja_2_a_change_and_nei(world: W
     no = await answer(world, token, "nei")
     assert "Takk for svaret. Vi har registrert at dere ikke kommer på Nettverkstreff" in no
     assert "Dere har svart at dere ikke kommer." in no
-    shown = await world.show(event_id)
+    document = await world.show(event_id)
     assert (await world.answers(event_id))["hansen"] == ("no", 0)
-    assert [a["channel"] for a in shown["answers"]] == ["link"]
-    assert shown["by_channel"]["answered_by"] == {"sms": 0, "telegram": 0, "link": 1}
-    assert shown["by_channel"]["sms"]["answered"] == 1  # invited by SMS, answered by link
+    assert [a["channel"] for a in document["answers"]] == ["link"]
+    assert document["by_channel"]["answered_by"] == {"sms": 0, "telegram": 0, "link": 1}
+    assert document["by_channel"]["sms"]["answered"] == 1  # invited by SMS, answered by link
     await world.send_all()
     # The page is the confirmation: no SMS besides the invitation, on either phone.
     for phone in PHONES["hansen"]:
