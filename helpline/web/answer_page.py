@@ -55,8 +55,14 @@ log = logging.getLogger(__name__)
 
 FORM_FIELD = "skjema"
 RECEIPT = "kvittering"
-#: The public page is kept out of search engines, besides the console's headers.
-PAGE_HEADERS = {**HEADERS, "X-Robots-Tag": "noindex, nofollow"}
+#: The console's headers, but the referrer: `same-origin` keeps the link from other sites
+#: as `no-referrer` does, while the browser still says where a POST comes from (under
+#: `no-referrer` its form posts carry `Origin: null`). Kept out of search engines.
+PAGE_HEADERS = {
+    **HEADERS,
+    "Referrer-Policy": "same-origin",
+    "X-Robots-Tag": "noindex, nofollow",
+}
 
 
 def setup(app: web.Application) -> None:
@@ -73,10 +79,11 @@ def form_token(token: str, row: InvitationRow) -> str:
 
 
 def cross_site(request: web.Request, public_url: str) -> bool:
-    """Does the browser say this request comes from another site?"""
+    """Does the browser say this request comes from another site? `Sec-Fetch-Site`,
+    which no page can set, when the browser sends it; else the `Origin`."""
     site = request.headers.get("Sec-Fetch-Site")
-    if site is not None and site != "same-origin":
-        return True
+    if site is not None:
+        return site != "same-origin"
     origin = request.headers.get("Origin")
     if origin is None:
         return False
