@@ -111,16 +111,19 @@ def _people(count: int) -> str:
 
 
 def confirmation(event: EventText, outcome: Outcome, channel: str) -> str:
-    """The answer to an answer: what was registered, and how to change it."""
+    """The answer to an answer: what was registered, and how to change it. On the answer
+    page (`channel` "link") the way to change it is the page's own form."""
     title = event.title
+    page = channel == "link"
     match outcome:
         case Coming(people, late, changed):
             head = "Svarfristen er ute, men det var plass. " if late else ""
             verb = "Endret: dere er nå påmeldt" if changed else "Takk! Dere er påmeldt"
+            hint = "endre svaret her" if page else f"svar NEI {event.id}"
             return (
                 f"{head}{verb} {title} {day(event.starts, event.tz)} kl. "
                 f"{clock(event.starts, event.tz)} med {_people(people)}. Kan dere ikke "
-                f"likevel, svar NEI {event.id}."
+                f"likevel, {hint}."
             )
         case Waitlisted(place, people, late, already):
             if already:
@@ -141,8 +144,9 @@ def confirmation(event: EventText, outcome: Outcome, channel: str) -> str:
                 f"{_people(kept)}."
             )
         case TooMany(capacity):
+            again = "Svar ja" if page else f"Svar JA {event.id}"
             return (
-                f"{title} har plass til {_people(capacity)} i alt. Svar JA {event.id} med "
+                f"{title} har plass til {_people(capacity)} i alt. {again} med "
                 "færre, eller ta kontakt med den som inviterte dere."
             )
         case Closed("cancelled"):
@@ -172,15 +176,19 @@ def ask_how_many(event: EventText) -> str:
     return f"Hvor mange kommer dere på {event.title}? Trykk på tallet."
 
 
+def until_day(until: datetime, now: datetime, tz: ZoneInfo) -> str:
+    """`until`'s day as seen at `now`: 'i dag', 'i morgen' or 'fredag 5. desember'."""
+    local, today = until.astimezone(tz), now.astimezone(tz)
+    if local.date() == today.date():
+        return "i dag"
+    if (local.date() - today.date()).days == 1:
+        return "i morgen"
+    return day(until, tz)
+
+
 def offer(event: EventText, until: datetime, sent_at: datetime) -> str:
     """A place came free: claim it with JA before `until`."""
-    local, now = until.astimezone(event.tz), sent_at.astimezone(event.tz)
-    if local.date() == now.date():
-        when = "i dag"
-    elif (local.date() - now.date()).days == 1:
-        when = "i morgen"
-    else:
-        when = day(until, event.tz)
+    when = until_day(until, sent_at, event.tz)
     return (
         f"Det er blitt ledig plass på {event.title} {day(event.starts, event.tz)} kl. "
         f"{clock(event.starts, event.tz)}. Vil dere ha plassen, svar JA {event.id} innen "

@@ -224,10 +224,13 @@ def _yes_within(
         return Answered(reply, Coming(people, late))
     if current.answer == "waitlist":
         keeps = replace(current, people=people)
+        lapses = claims and people > current.people  # an offer holds only what it offered
+        if lapses:
+            keeps = replace(keeps, offer_until=None)
         if keeps == current:
             return Answered(None, Waitlisted(position(replies, current.home), people, late, True))
         updated = [keeps if r.home == current.home else r for r in replies]
-        frees = people < current.people  # a smaller answer may now fit
+        frees = people < current.people or lapses  # a smaller answer may now fit
         return Answered(
             keeps, Waitlisted(position(updated, current.home), people, late, True), frees
         )

@@ -15,7 +15,7 @@ from helpline.clock import Clock, system_clock
 from helpline.db.engine import check_migrated
 from helpline.settings import Settings
 from helpline.twiml import VoiceTwiml
-from helpline.web import api, console, event_links, feeds, messaging, twilio_voice
+from helpline.web import answer_page, api, console, event_links, feeds, messaging, twilio_voice
 from helpline.web.keys import SERVICES, TWIML
 from helpline.web.metrics import timed
 from helpline.web.request_ids import request_ids
@@ -58,6 +58,7 @@ def create_app(
     app.router.add_get("/readyz", readyz)
     feeds.setup(app)
     event_links.setup(app)
+    answer_page.setup(app)  # after event_links: /svar/{token}.ics first
     twilio_voice.setup(app)
     api.setup(app)
     messaging.setup(app)

@@ -2,7 +2,7 @@
 
 The token is the only credential (no login); it is stored as its SHA-256, and an unknown
 token answers 404 exactly like a missing route. (The answer page `/svar/{token}` itself
-is served by the console's templates.)
+is `helpline.web.answer_page`.)
 """
 
 from __future__ import annotations

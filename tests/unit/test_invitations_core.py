@@ -182,3 +182,18 @@ def test_the_invitation_reads_and_fits_two_segments() -> None:
 def test_the_waitlist_confirmation_tells_the_position() -> None:
     told = confirmation(text(), Waitlisted(2, 1, False), "sms")
     assert "Du står som nr. 2 på ventelisten" in told
+
+
+def test_an_offer_does_not_grow_with_the_answer() -> None:
+    """Found by `test_yes_never_exceeds_capacity`: a home holding an offer for 2 places
+    that answers JA 3 kept its offer, now for 3, beyond the capacity. It keeps its place
+    in line, and the offer lapses."""
+    event = replace(EVENT, capacity=5)
+    replies = play(event, homes("a", "b", "d"), ("a", True, 2), ("b", True, 2), ("d", True, 2))
+    replies = play(event, replies, ("a", True, 1))
+    [made] = offers(event, replies, NOW, NOW, CLAIM, lambda _h: True)
+    assert (made.home, made.people) == ("d", 2)
+    replies = [replace(r, offer_until=made.until) if r.home == "d" else r for r in replies]
+    decided = answer(event, replies, "d", True, 3, NOW, 9)
+    assert decided.outcome == Waitlisted(1, 3, False, already=True)
+    assert decided.reply is not None and decided.reply.offer_until is None and decided.frees
