@@ -178,7 +178,8 @@ def test_a_slice_says_what_it_holds_in_norwegian() -> None:
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(None, "–"), (45, "45 s"), (60, "1 min"), (125, "2 min 5 s"), (3600, "1 t"), (3780, "1 t 3 min")],
+    [(None, "–"), (45, "45 s"), (60, "1 min"), (125, "2 min 5 s"), (3600, "1 t"),
+     (3780, "1 t 3 min")],
 )  # fmt: skip
 def test_duration_text(seconds: int | None, text: str) -> None:
     assert duration_text(seconds) == text

@@ -15,7 +15,13 @@ from routing.access import Scope
 
 #: The console's pages by their Norwegian names (the link texts), in the issue's order;
 #: only pages that exist are listed.
-NAV: tuple[tuple[str, str], ...] = (("Oversikt", "/console/"),)
+NAV: tuple[tuple[str, str], ...] = (
+    ("Oversikt", "/console/"),
+    ("Statistikk", "/console/statistikk"),
+    ("Grupper", "/console/grupper"),
+)
+#: Pages in the navigation of some roles only (the page itself refuses the others).
+NAV_ROLES: dict[str, frozenset[str]] = {"/console/statistikk": frozenset({"admin", "koordinator"})}
 
 ROLE_NAMES = {"admin": "administrator", "koordinator": "koordinator", "vakt": "vakt"}
 
@@ -54,7 +60,7 @@ async def render(
         "csrf_token": csrf_token(session) if forms else "",
         "user": user,
         "role_name": ROLE_NAMES[user.scope.role] if user else None,
-        "nav": NAV if user else (),
+        "nav": _nav(user),
         "current": request.path,
         "error": None,  # a form's error, shown beside its field
         "notice": None,
@@ -62,3 +68,10 @@ async def render(
     }
     response = aiohttp_jinja2.render_template(template, request, values, status=status)
     return response
+
+
+def _nav(user: ConsoleUser | None) -> tuple[tuple[str, str], ...]:
+    if user is None:
+        return ()
+    role = user.scope.role
+    return tuple(entry for entry in NAV if role in NAV_ROLES.get(entry[1], {role}))
