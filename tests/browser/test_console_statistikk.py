@@ -74,7 +74,8 @@ async def too_wide(page: Page) -> list[str]:
     """What sticks out to the right of the viewport (outside a scrolling region)."""
     found: list[str] = await page.evaluate(
         """() => [...document.querySelectorAll('body *')]
-            .filter(e => !e.closest('.table-scroll') && e.getBoundingClientRect().right > innerWidth)
+            .filter(e => !e.closest('.table-scroll'))
+            .filter(e => e.getBoundingClientRect().right > innerWidth)
             .map(e => e.tagName + '.' + (e.getAttribute('class') || ''))"""
     )
     return found
