@@ -15,6 +15,7 @@ from dataclasses import dataclass
 PLOT_HEIGHT = 160
 TOP = 24  # room for the value above the tallest bar
 LABEL_SPACE = 40  # two lines of category labels under the bars
+LABEL_CHAR = 7.5  # the width of a label's character, at the labels' 12 px
 HEAT_CELL = 28
 HEAT_LEFT = 44  # room for the weekday labels
 HEAT_TOP = 22  # room for the hour labels
@@ -65,7 +66,8 @@ def bar_chart(items: Sequence[Item], series: Sequence[str] = ("",)) -> BarChart:
     value (an all-zero chart draws flat bars)."""
     count = len(series)
     bar_width = 26.0 if count == 1 else 20.0
-    slot = max(48.0, bar_width * count + 16)
+    longest = max((len(line) for item in items for line in item.label), default=0)
+    slot = max(48.0, bar_width * count + 16, longest * LABEL_CHAR + 12)
     largest = max((v for item in items for v in item.values), default=0)
     width = max(slot * len(items), 240.0)
     baseline = TOP + PLOT_HEIGHT
