@@ -76,3 +76,13 @@ async def messages(session: AsyncSession, group_id: str, limit: int) -> list[Gro
         .limit(limit)
     )
     return list(rows)
+
+
+async def mutes(session: AsyncSession, group_id: str) -> dict[str, datetime]:
+    """The group's muted foster homes by id, with when each was muted."""
+    rows = await session.execute(
+        select(GroupMuteRow.foster_home_id, GroupMuteRow.muted_at).where(
+            GroupMuteRow.group_id == group_id
+        )
+    )
+    return {home: at for home, at in rows}

@@ -16,7 +16,16 @@ from aiohttp.typedefs import Middleware
 from aiohttp_session import session_middleware
 
 from helpline.settings import Settings
-from helpline.web.console import access_log_page, contact_log, events, inbox, login, overview
+from helpline.web.console import (
+    access_log_page,
+    contact_log,
+    events,
+    groups,
+    inbox,
+    login,
+    overview,
+    statistics,
+)
 from helpline.web.console.guard import console_guard
 from helpline.web.console.sessions import ServiceRedisStorage
 
@@ -42,5 +51,7 @@ def setup(app: web.Application, storage: ServiceRedisStorage) -> None:
     overview.setup(app)
     inbox.setup(app)
     contact_log.setup(app)
+    statistics.setup(app)
+    groups.setup(app)
     events.setup(app)
     access_log_page.setup(app)

@@ -19,12 +19,15 @@ NAV: tuple[tuple[str, str], ...] = (
     ("Oversikt", "/console/"),
     ("Innboks", "/console/innboks"),
     ("Kontaktlogg", "/console/kontaktlogg"),
+    ("Statistikk", "/console/statistikk"),
+    ("Grupper", "/console/grupper"),
     ("Arrangementer", "/console/arrangementer"),
     ("Tilgangslogg", "/console/tilgangslogg"),
 )
 #: Pages only some roles have (the others get 404 or 403 there): not in their navigation.
 NAV_ROLES: dict[str, frozenset[str]] = {
     "/console/kontaktlogg": frozenset({"admin", "koordinator"}),
+    "/console/statistikk": frozenset({"admin", "koordinator"}),
     "/console/arrangementer": frozenset({"admin", "koordinator"}),
     "/console/tilgangslogg": frozenset({"admin"}),
 }
