@@ -24,7 +24,7 @@ from helpline.db.engine import make_engine, sessionmaker
 from helpline.db.register import current_version, read_organisation
 from helpline.embedded_redis import EmbeddedRedis
 from helpline.outbox import Outbox
-from helpline.pacing import Pacer
+from helpline.pacing import Pacer, PacingClock, Sleep
 from helpline.settings import Settings
 from rota.engine import Rota
 from rota.model import Organisation
@@ -54,6 +54,8 @@ class Services:
     outbox: Outbox
     clock: Clock = system_clock
     telegram: TelegramBot | None = None
+    pacing_clock: PacingClock | None = None  # None: Redis's TIME (tests pass simulated time)
+    pacing_sleep: Sleep = asyncio.sleep
     _pacer: Pacer | None = field(default=None, repr=False)
     _loaded: LoadedOrg | None = field(default=None, repr=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
@@ -84,7 +86,7 @@ class Services:
     def pacer(self) -> Pacer:
         """This process's token buckets (`helpline.pacing`), made on first use."""
         if self._pacer is None:
-            self._pacer = Pacer(self.redis)
+            self._pacer = Pacer(self.redis, self.pacing_clock, self.pacing_sleep)
         return self._pacer
 
     def forget_organisation(self) -> None:
@@ -125,9 +127,16 @@ async def _telegram_bot(settings: Settings) -> TelegramBot | None:
 
 @asynccontextmanager
 async def open_services(
-    settings: Settings, *, clock: Clock = system_clock, with_redis: bool = True
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+    with_redis: bool = True,
+    pacing_clock: PacingClock | None = None,
+    pacing_sleep: Sleep = asyncio.sleep,
 ) -> AsyncIterator[Services]:
-    """Open the database engine and Redis (starting the embedded one if no URL is set)."""
+    """Open the database engine and Redis (starting the embedded one if no URL is set).
+    `pacing_clock` and `pacing_sleep` are for tests: the token buckets' simulated time
+    (`helpline.pacing.Pacer`); without them the buckets run on Redis's clock."""
     embedded: EmbeddedRedis | None = None
     redis_url = settings.redis_url
     if redis_url is None:
@@ -154,6 +163,8 @@ async def open_services(
             Outbox(sessions, clock, sms, bot),
             clock,
             telegram=bot,
+            pacing_clock=pacing_clock,
+            pacing_sleep=pacing_sleep,
         )
     finally:
         if bot is not None:

@@ -142,7 +142,7 @@ class RecordedCall:
     status: int  # the HTTP status of the answer
     result: Any  # the `result` of a successful answer, None for an error
     description: str | None  # Telegram's description, of an error or of setWebhook's success
-    at: float = 0.0  # when it arrived (epoch seconds)
+    at: float = 0.0  # when it arrived: epoch seconds, or the fake's `stamp` (seconds)
 
     @property
     def ok(self) -> bool:
@@ -179,6 +179,7 @@ class FakeTelegram:
         only_known_chats: bool = False,
         require_https: bool = False,
         clock: Callable[[], datetime] | None = None,
+        stamp: Callable[[], float] = time.time,
     ) -> None:
         self.token = token
         bot_id = token.partition(":")[0]
@@ -194,12 +195,14 @@ class FakeTelegram:
         self.webhook: Webhook | None = None
         self.deliveries: list[tuple[Json, int]] = []  # (update, HTTP status of the webhook)
         self._clock = clock or (lambda: datetime.now(UTC))
+        self._stamp = stamp  # what `RecordedCall.at` reads: a test's simulated time, say
         self._last_message_id: dict[int, int] = {}
         self._callback_queries: set[str] = set()
         self._update_ids = itertools.count(870_000_001)
         self._failures: deque[_Injected] = deque()
         self._delays: deque[float] = deque()
         self._released = asyncio.Event()
+        self.holding = 0  # answers held back right now (see delay_next)
         self._session: aiohttp.ClientSession | None = None
         self._methods: dict[str, Callable[[Json], Any]] = {
             name.lower(): handler
@@ -358,13 +361,11 @@ class FakeTelegram:
     async def _serve(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
         method = request.match_info["method"]
-        arrived = time.time()
+        arrived = self._stamp()
         params: Json = {}
         try:
             params = await _read_params(request)
-            if self._delays:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._released.wait(), self._delays.popleft())
+            await self._held_back()
             result, description = self._answer(token, method, params)
         except ApiError as error:
             self.calls.append(
@@ -376,6 +377,17 @@ class FakeTelegram:
         if description is not None:
             body["description"] = description
         return web.json_response(body)
+
+    async def _held_back(self) -> None:
+        """Hold this answer back if `delay_next` asked for it."""
+        if not self._delays:
+            return
+        self.holding += 1
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._released.wait(), self._delays.popleft())
+        finally:
+            self.holding -= 1
 
     def _answer(self, token: str, method: str, params: Json) -> tuple[Any, str | None]:
         if self._failures:
@@ -663,6 +675,7 @@ async def running_fake_telegram(
     only_known_chats: bool = False,
     require_https: bool = False,
     clock: Callable[[], datetime] | None = None,
+    stamp: Callable[[], float] = time.time,
 ) -> AsyncIterator[FakeTelegram]:
     """Serve a `FakeTelegram` on 127.0.0.1 at a free port; `.base_url` is its address."""
     fake = FakeTelegram(
@@ -672,6 +685,7 @@ async def running_fake_telegram(
         only_known_chats=only_known_chats,
         require_https=require_https,
         clock=clock,
+        stamp=stamp,
     )
     runner = web.AppRunner(fake.app, access_log=None)
     await runner.setup()

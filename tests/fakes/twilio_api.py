@@ -63,7 +63,7 @@ class RecordedRequest:
     form: dict[str, str]  # form fields; the first value of a repeated field
     status: int  # the HTTP status the fake answered with
     sid: str | None  # the SID of the record created (201) or deleted (204)
-    at: float = 0.0  # when it arrived (epoch seconds)
+    at: float = 0.0  # when it arrived: epoch seconds, or the fake's `stamp` (seconds)
 
     @property
     def accepted(self) -> bool:
@@ -101,6 +101,7 @@ class FakeTwilio:
         account_sid: str = FAKE_ACCOUNT_SID,
         auth_token: str = FAKE_AUTH_TOKEN,
         clock: Callable[[], datetime] | None = None,
+        stamp: Callable[[], float] = time.time,
     ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
@@ -108,9 +109,11 @@ class FakeTwilio:
         self.requests: list[RecordedRequest] = []
         self.recordings: set[str] = set()  # RecordingSids the account holds; see add_recording
         self._clock = clock or (lambda: datetime.now(UTC))
+        self._stamp = stamp  # what `RecordedRequest.at` reads: a test's simulated time, say
         self._failures: deque[int] = deque()
         self._delays: deque[float] = deque()
         self._released = asyncio.Event()
+        self.holding = 0  # answers held back right now (see delay_next)
         self.refused: dict[str, tuple[int, str]] = {}  # To -> (Twilio error code, message)
         self.created: list[Json] = []  # the Message records accepted, oldest first
         self.on_message: list[Callable[[Json], None]] = []  # told of each accepted message
@@ -189,9 +192,7 @@ class FakeTwilio:
     async def _delete_recording(self, request: web.Request) -> web.StreamResponse:
         """Twilio answers a deleted recording with 204 and no body; an unknown one is 404."""
         sid = request.match_info["sid"]
-        if self._delays:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._released.wait(), self._delays.popleft())
+        await self._held_back()
         status, payload = self._deletion(request, sid)
         self._record(request, "Recordings", {}, status, sid if status == 204 else None)
         if status == HTTPStatus.NO_CONTENT:
@@ -200,6 +201,17 @@ class FakeTwilio:
         if status == HTTPStatus.UNAUTHORIZED:
             headers[hdrs.WWW_AUTHENTICATE] = 'Basic realm="Twilio API"'
         return web.json_response(payload, status=status, headers=headers)
+
+    async def _held_back(self) -> None:
+        """Hold this answer back if `delay_next` asked for it."""
+        if not self._delays:
+            return
+        self.holding += 1
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._released.wait(), self._delays.popleft())
+        finally:
+            self.holding -= 1
 
     def _deletion(self, request: web.Request, sid: str) -> tuple[int, Json]:
         if self._failures:
@@ -222,9 +234,7 @@ class FakeTwilio:
         post = await request.post()
         fields = _first_values(post.items())
         num_media = len(post.getall("MediaUrl", []))
-        if self._delays:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._released.wait(), self._delays.popleft())
+        await self._held_back()
         status, payload = self._answer(request, resource, fields, num_media)
         sid = payload["sid"] if status == HTTPStatus.CREATED else None
         self._record(request, resource, fields, status, sid if isinstance(sid, str) else None)
@@ -285,7 +295,7 @@ class FakeTwilio:
                 form=fields,
                 status=int(status),
                 sid=sid,
-                at=time.time(),
+                at=self._stamp(),
             )
         )
 
@@ -454,9 +464,10 @@ async def running_fake_twilio(
     account_sid: str = FAKE_ACCOUNT_SID,
     auth_token: str = FAKE_AUTH_TOKEN,
     clock: Callable[[], datetime] | None = None,
+    stamp: Callable[[], float] = time.time,
 ) -> AsyncIterator[FakeTwilio]:
     """Serve a `FakeTwilio` on 127.0.0.1 at a free port; `.base_url` is its address."""
-    fake = FakeTwilio(account_sid=account_sid, auth_token=auth_token, clock=clock)
+    fake = FakeTwilio(account_sid=account_sid, auth_token=auth_token, clock=clock, stamp=stamp)
     runner = web.AppRunner(fake.app, access_log=None)
     await runner.setup()
     try:

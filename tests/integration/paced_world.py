@@ -1,5 +1,5 @@
 """What the paced-lane tests share: services with live Twilio and Telegram channels on the
-fakes, and outbox rows written as a broadcast writes them."""
+fakes, pacing on simulated time, and outbox rows written as a broadcast writes them."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from tests.fakes.twilio_api import (
     running_fake_twilio,
 )
 from tests.fakes.twilio_callbacks import StatusCallbacks
+from tests.integration.pacing_time import SimulatedTime
 
 NETWORK = "+4767000090"
 SECRET = "webhook-secret-for-tests"
@@ -29,22 +30,26 @@ SECRET = "webhook-secret-for-tests"
 
 @dataclass
 class Live:
-    """Services whose SMS and Telegram go to the fakes."""
+    """Services whose SMS and Telegram go to the fakes, paced on `pacing`."""
 
     services: Services
     twilio: FakeTwilio
     telegram: FakeTelegram
     callbacks: StatusCallbacks
+    pacing: SimulatedTime
 
 
 @asynccontextmanager
 async def live_services(
     services: Services, clock: FrozenClock, sms_rate: int = 10
 ) -> AsyncIterator[Live]:
-    """`services`' stores, with Twilio and Telegram on fakes running on `clock`."""
+    """`services`' stores, with Twilio and Telegram on fakes running on `clock`. The token
+    buckets run on simulated time, which the fakes stamp arrivals with: pacing costs no
+    waiting, and what reached a fake can be counted per simulated second."""
+    pacing = SimulatedTime()
     async with (
-        running_fake_twilio(clock=clock) as twilio,
-        running_fake_telegram(clock=clock) as telegram,
+        running_fake_twilio(clock=clock, stamp=pacing.seconds) as twilio,
+        running_fake_telegram(clock=clock, stamp=pacing.seconds) as telegram,
         aiohttp.ClientSession() as session,
     ):
         settings = replace(
@@ -57,8 +62,10 @@ async def live_services(
             telegram_webhook_secret=SECRET,
             sms_rate=sms_rate,
         )
-        async with open_services(settings, clock=clock) as opened:
-            yield Live(opened, twilio, telegram, StatusCallbacks(twilio, session))
+        async with open_services(
+            settings, clock=clock, pacing_clock=pacing, pacing_sleep=pacing.sleep
+        ) as opened:
+            yield Live(opened, twilio, telegram, StatusCallbacks(twilio, session), pacing)
 
 
 async def add_rows(
