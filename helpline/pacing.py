@@ -75,7 +75,8 @@ elseif tokens >= math.min(want, burst) then
 else
   wait = math.ceil((math.min(want, burst) - tokens) * 1000 / rate)
 end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', now)
+-- the latest instant seen: a clock that stepped back does not refill a second twice
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', math.max(at, now))
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return wait
 """)

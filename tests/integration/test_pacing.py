@@ -150,3 +150,17 @@ async def test_without_a_clock_the_buckets_run_on_redis_time(services: Services)
     paused_until = int(await services.redis.hget(TELEGRAM_BUCKET.key, "paused_until") or 0)
     assert before <= at <= after
     assert before + 1_000 <= paused_until <= after + 1_000
+
+
+async def test_a_clock_that_steps_back_gives_no_refill_twice(services: Services) -> None:
+    """Redis's TIME may step back (a failover to a server with a slower clock): the bucket
+    keeps the latest instant it saw, so the second it stepped back is not refilled twice."""
+    time = SimulatedTime()
+    pacer = simulated(services.redis, time)
+    bucket = Bucket("pace:sms:test-step-back", rate=10, burst=10)
+    await pacer.try_take(bucket, 0)  # new and empty at t
+    time.now_ms -= 1000  # the clock steps back a second...
+    await pacer.try_take(bucket, 0)
+    time.now_ms += 1500  # ...and on to t + 0.5 s: five tokens came, not fifteen capped at ten
+    assert await pacer.try_take(bucket, 5) == 0
+    assert await pacer.try_take(bucket, 1) == 100
