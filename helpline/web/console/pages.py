@@ -15,7 +15,10 @@ from routing.access import Scope
 
 #: The console's pages by their Norwegian names (the link texts), in the issue's order;
 #: only pages that exist are listed.
-NAV: tuple[tuple[str, str], ...] = (("Oversikt", "/console/"),)
+NAV: tuple[tuple[str, str], ...] = (
+    ("Oversikt", "/console/"),
+    ("Vaktplan", "/console/vaktplan"),
+)
 
 ROLE_NAMES = {"admin": "administrator", "koordinator": "koordinator", "vakt": "vakt"}
 
