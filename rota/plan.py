@@ -15,7 +15,7 @@ from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from rota.model import ChainEntry, Duty, Gap, Shift
-from rota.wallclock import local_midnight
+from rota.wallclock import local_midnight, utc
 
 T = TypeVar("T")
 
@@ -62,10 +62,13 @@ def by_day(
 
     A day runs from its local midnight to the next, so a DST day is 23 or 25 hours and a
     night shift shows on both dates it touches."""
-    bounds = {day: (local_midnight(day, tz), local_midnight(day + _ONE_DAY, tz)) for day in days}
+    # In UTC: the difference of two datetimes in one zone ignores the DST change between.
+    bounds = {
+        day: (utc(local_midnight(day, tz)), utc(local_midnight(day + _ONE_DAY, tz))) for day in days
+    }
     found: dict[date, list[Piece[T]]] = {day: [] for day in days}
     for item in items:
-        s, e = span(item)
+        s, e = (utc(t) for t in span(item))
         for day, (a, b) in bounds.items():
             if s < b and e > a:
                 found[day].append(Piece(max(s, a), min(e, b), item))
@@ -116,7 +119,9 @@ def balance(
             if entry is None or entry.person is None:
                 continue
             names.setdefault(entry.person, entry.name)
-            hours.setdefault(entry.person, [timedelta(0), timedelta(0)])[slot] += end - start
+            hours.setdefault(entry.person, [timedelta(0), timedelta(0)])[slot] += _length(
+                start, end
+            )
     return [Balance(pid, names[pid], p, b) for pid, (p, b) in hours.items()]
 
 
@@ -140,7 +145,12 @@ def duty_stretches(
 
 def gap_hours(gaps: Iterable[Gap]) -> timedelta:
     """The total length of the gaps."""
-    return sum((g.end - g.start for g in gaps), timedelta(0))
+    return sum((_length(g.start, g.end) for g in gaps), timedelta(0))
+
+
+def _length(start: datetime, end: datetime) -> timedelta:
+    """Elapsed time, DST-safe whatever zone the instants carry."""
+    return utc(end) - utc(start)
 
 
 def hours(span: timedelta) -> float:

@@ -32,6 +32,7 @@ pytestmark = pytest.mark.integration
 
 PLAN = "/console/vaktplan"
 ASKER = PLAN + "?plan=kommune:asker"
+WEDNESDAY = {"from": "2026-11-25T08:00", "to": "2026-11-26T08:00"}  # Ingrid takes Ola's day
 WEDNESDAY_10 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # 10:00 in Oslo
 
 
@@ -122,7 +123,7 @@ async def test_an_override_is_live_at_once_as_a_new_console_version(
         client,
         team="asker-bvt",
         person="ingrid",
-        **{"from": "2026-11-25T08:00", "to": "2026-11-26T08:00"},
+        **WEDNESDAY,
     )
     assert status == 303 and "lagret=" in location and "dato=2026-11-25" in location
     assert await primary(services, "asker", WEDNESDAY_10) == "ingrid"
@@ -134,8 +135,8 @@ async def test_an_override_is_live_at_once_as_a_new_console_version(
     page = text_of(await (await client.get(location)).text())
     assert "Overstyringen er lagret" in page
     assert (
-        "Ingrid Solberg tar vakten i Barnevernstjenesten i Asker 25.11.2026 08:00 – 26.11.2026 08:00"
-        in page
+        "Ingrid Solberg tar vakten i Barnevernstjenesten i Asker"
+        " 25.11.2026 08:00 – 26.11.2026 08:00" in page
     )
 
 
@@ -143,12 +144,13 @@ async def test_an_override_is_live_at_once_as_a_new_console_version(
     ("fields", "field_id", "message"),
     [
         (
-            {"team": "asker-bvt", "person": "ingrid", "from": "2026-11-26T08:00", "to": "2026-11-25T08:00"},
+            {"team": "asker-bvt", "person": "ingrid", "from": "2026-11-26T08:00",
+             "to": "2026-11-25T08:00"},
             "o-to",
             "Vakten må slutte etter at den begynner.",
         ),
         (
-            {"team": "asker-bvt", "person": "nina", "from": "2026-11-25T08:00", "to": "2026-11-26T08:00"},
+            {"team": "asker-bvt", "person": "nina", **WEDNESDAY},
             "o-person",
             "Personen er ikke med i dette teamet.",
         ),
@@ -158,17 +160,17 @@ async def test_an_override_is_live_at_once_as_a_new_console_version(
             "Ugyldig tidspunkt. Skriv dato og klokkeslett, for eksempel 2026-12-24T08:00.",
         ),
         (
-            {"team": "asker-bvt", "person": "", "from": "2026-11-25T08:00", "to": "2026-11-26T08:00"},
+            {"team": "asker-bvt", "person": "", **WEDNESDAY},
             "o-person",
             "Velg hvem som tar vakten.",
         ),
         (  # out of scope: the same words as an unknown team
-            {"team": "baerum-bvt", "person": "marte", "from": "2026-11-25T08:00", "to": "2026-11-26T08:00"},
+            {"team": "baerum-bvt", "person": "marte", **WEDNESDAY},
             "o-team",
             "Velg et team du har tilgang til.",
         ),
         (
-            {"team": "no-such-team", "person": "ingrid", "from": "2026-11-25T08:00", "to": "2026-11-26T08:00"},
+            {"team": "no-such-team", "person": "ingrid", **WEDNESDAY},
             "o-team",
             "Velg et team du har tilgang til.",
         ),
@@ -192,7 +194,7 @@ async def test_an_override_is_removed_as_a_new_version(client: Client, services:
         client,
         team="asker-bvt",
         person="ingrid",
-        **{"from": "2026-11-25T08:00", "to": "2026-11-26T08:00"},
+        **WEDNESDAY,
     )
     html = await (await client.get(ASKER)).text()
     key = re.search(r'name="key" value="(asker-bvt\|ingrid\|[^"]+)"', html)
@@ -277,7 +279,9 @@ async def test_the_coverage_report_balances_duty_hours(client: Client, services:
     assert "Ingen hull: 0 timer uten noen på vakt." in page
     for name in ("Kari Nordmann", "Ola Berg", "Ingrid Solberg"):
         assert name in page
-    assert ("console:kari", "console.vaktplan.dekning", "team:asker-bvt") in await access_entries(services)
+    assert ("console:kari", "console.vaktplan.dekning", "team:asker-bvt") in await access_entries(
+        services
+    )
 
 
 async def test_a_bad_instant_is_refused_beside_its_field(
