@@ -291,3 +291,25 @@ async def test_a_bad_instant_is_refused_beside_its_field(
     response = await client.get(ASKER + "&at=i+natt")
     assert response.status == 400
     assert error_beside(await response.text(), "at").startswith("Ugyldig tidspunkt")
+
+
+async def test_gaps_are_marked_in_words_and_counted_in_the_report(
+    client: Client, services: Services
+) -> None:
+    # Asker's weekday evenings lose their rule: 15:30-22:00 on weekdays is a gap.
+    evening = '  { days = "weekday", from = "15:30", to = "22:00", team = "asker-bvt" },\n'
+    text = demo_text()
+    assert text.count(evening) == 1
+    await load_text(services, text.replace(evening, "", 1), force=True)
+    await log_in(client, services, KARI)
+    html = await (await client.get(ASKER + "&dato=2026-11-23&at=2026-11-24T18:00")).text()
+    page = text_of(html)
+    assert "5 dager har hull i vaktplanen i perioden." in page
+    assert page.count("15:30–22:00 Hull: ingen på vakt") == 5
+    assert '<li class="slot gap">' in html
+    shown = on_duty_section(html)
+    assert "Hull: ingen på vakt i kommunen. Barnevernvakta får henvendelsene" in shown
+    assert "Barnevernvakt Hilde Aas" in shown  # the barnevernvakt still answers
+    report = text_of(await (await client.get(PLAN + "/dekning?plan=kommune:asker")).text())
+    # 52 weeks of weekdays at 6.5 h, less the weekday holidays in the period.
+    assert re.search(r"[0-9]+,[05] timer uten noen på vakt, fordelt på [0-9]+ hull", report)

@@ -194,9 +194,14 @@ class PlanView:
         ]
 
     def overrides(
-        self, teams: tuple[str, ...], editable: tuple[str, ...], now: datetime
+        self,
+        teams: tuple[str, ...],
+        editable: tuple[str, ...],
+        now: datetime,
+        period: tuple[datetime, datetime],
     ) -> list[ShownOverride]:
-        """The overrides of `teams` that have not ended by `now`, in file order."""
+        """The overrides of `teams` that have not ended by `now` or overlap the period
+        shown, in file order."""
         return [
             ShownOverride(
                 override_key(o),
@@ -207,8 +212,13 @@ class PlanView:
                 o.team in editable,
             )
             for o in self.org.overrides
-            if o.team in teams and o.end > now
+            if o.team in teams and (o.end > now or (o.start < period[1] and o.end > period[0]))
         ]
+
+    def period(self, days: list[Day]) -> tuple[datetime, datetime]:
+        """The instants from the first day's midnight to the one after the last day."""
+        first, last = days[0].day, days[-1].day + timedelta(days=1)
+        return local_midnight(first, self.tz), local_midnight(last, self.tz)
 
     def span_text(self, start: datetime, end: datetime) -> str:
         return f"{local_text(start, self.tz)} – {local_text(end, self.tz)}"
