@@ -24,6 +24,14 @@ def _public_holidays(year: int) -> frozenset[date]:
     )
 
 
+@lru_cache(maxsize=256)
+def _public_names(year: int) -> dict[date, str]:
+    table = Norway(years=year, include_sundays=False, language="no")
+    return {
+        day: name for day, name in table.items() if day.year == year and name not in _SUNDAY_NAMES
+    }
+
+
 class HolidayCalendar:
     """Which dates count as holidays for coverage rules: public holidays and extra ones."""
 
@@ -46,6 +54,14 @@ class HolidayCalendar:
             days = _public_holidays(year) | extra
             self._years[year] = days
         return days
+
+    def public_name(self, day: date) -> str | None:
+        """The Norwegian name of the public holiday on `day` ("Første juledag"), if any."""
+        return _public_names(day.year).get(day)
+
+    def is_extra(self, day: date) -> bool:
+        """Is `day` one of the helpline's extra holidays (and no public holiday)?"""
+        return (day.month, day.day) in self._extra and self.public_name(day) is None
 
     def is_holiday(self, day: date) -> bool:
         """Is `day` a Norwegian public holiday or one of the extra holidays?"""

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from helpline.bootstrap import Services, open_services
 from helpline.commands.common import CommandError, Subparsers
-from helpline.commands.org import load_file
+from helpline.commands.org import StaleFile, load_file
 from helpline.db.engine import (
     NotMigrated,
     check_migrated,
@@ -173,6 +173,16 @@ async def _load_org_file(services: Services, path: Path) -> None:
     except (OrgFileError, OSError) as error:
         # Keep serving the last good organisation: a broken file must not stop the phones.
         log.error("HELPLINE_ORG_FILE not loaded, keeping the current organisation:\n%s", error)
+    except StaleFile as error:
+        # Console edits since the file: keep them. The list of changes names entries
+        # (foster home ids among them), so it is not logged; `helpline load` shows it.
+        log.error(
+            "HELPLINE_ORG_FILE not loaded, keeping the current organisation: the file is"
+            " based on version %d, the register is at version %d (edited since); run"
+            " `helpline load FILE` to see what changed, `--force` to overwrite it",
+            error.base,
+            error.current,
+        )
 
 
 async def _until_signalled() -> None:

@@ -41,6 +41,24 @@ class OrgMeta(Base):
     ressursfamilie_size: Mapped[int] = mapped_column(Integer, default=5)
 
 
+class OrgVersionRow(Base):
+    """One version of the organisation: who made it, how, and the rota file it was.
+
+    A load from a file and every console edit make one. The text (`dump_org` of the
+    version) lets a later load list what changed since the version a file was dumped
+    from; only the newest versions keep it (`helpline.db.register.KEPT_TEXTS`).
+    Outlives reloads: no foreign keys.
+    """
+
+    __tablename__ = "org_versions"
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    origin: Mapped[str] = mapped_column(String(20))  # "file" or "console"
+    person_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # console edits
+    summary: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
 class KommuneRow(Base):
     __tablename__ = "kommuner"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)

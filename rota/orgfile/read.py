@@ -33,6 +33,7 @@ from rota.orgfile.access import AccessReader
 from rota.orgfile.network import GroupReader, NumberClaims
 from rota.orgfile.table import (
     SECTIONS,
+    VERSION_KEY,
     Entry,
     OrgError,
     OrgFileError,
@@ -64,15 +65,34 @@ _DEFAULTS = HelplineConfig(fallback_phone="")
 
 def parse_org(text: str) -> Organisation:
     """Read an organisation file; raise `OrgFileError` listing every problem found."""
+    return read_org(text)[0]
+
+
+def read_org(text: str) -> tuple[Organisation, int | None]:
+    """`parse_org`, and the file's `version = N` (the register version it was dumped
+    from), None for a file that names none."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise OrgFileError([OrgError("file", "", f"TOML syntax error: {exc}")]) from None
     errors: list[OrgError] = []
+    version = _version(data, errors)
     org = _Parser(errors).organisation(data)
     if errors:
         raise OrgFileError(errors)
-    return org
+    return org, version
+
+
+def _version(data: Mapping[str, object], errors: list[OrgError]) -> int | None:
+    value = data.get(VERSION_KEY)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        shown = repr(value) if isinstance(value, int) else describe(value)
+        message = f"expected the register version the file was dumped from (1 or more), got {shown}"
+        errors.append(OrgError("file", VERSION_KEY, message))
+        return None
+    return value
 
 
 class _Parser:
@@ -96,7 +116,7 @@ class _Parser:
 
     def organisation(self, data: Mapping[str, object]) -> Organisation:
         for key in data:
-            if key not in SECTIONS:
+            if key not in SECTIONS and key != VERSION_KEY:
                 message = f"unknown section{did_you_mean(key, SECTIONS)}"
                 self.errors.append(OrgError("file", key, message))
         helpline = self.helpline(data.get("helpline", {}))  # first: it sets the timezone

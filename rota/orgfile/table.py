@@ -33,6 +33,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "access": ("person", "role", "kommuner"),
 }
 SECTIONS = tuple(key for key in FIELDS if key != "rule")
+#: The file's top-level key naming the register version it was dumped from.
+VERSION_KEY = "version"
 
 
 @dataclass(frozen=True, slots=True)

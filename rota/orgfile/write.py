@@ -32,17 +32,25 @@ from rota.orgfile.values import (
 from rota.wallclock import zone
 
 _INLINE_WIDTH = 80
+_VERSION_NOTE = (
+    "# Dumped from this version of the register: loading the file after the register\n"
+    "# has changed (say, an override made in the console) is refused without --force.\n"
+)
 _HEADER = (
     "# Fosterhjemstelefonen: organisation and rota.\n"
     "# Times are wall-clock in the timezone of [helpline].\n"
 )
 
 
-def dump_org(org: Organisation) -> str:
+def dump_org(org: Organisation, version: int | None = None) -> str:
     """Write `org` in the file format `parse_org` reads; `parse_org(dump_org(org)) == org`
-    for any organisation that `parse_org` produced."""
+    for any organisation that `parse_org` produced. `version` is the register version
+    `org` is, written as `version = N` so a later load can tell what changed since."""
     tz = zone(org.helpline.timezone)
-    chunks = [_HEADER, _table("[helpline]", _helpline_doc(org.helpline))]
+    header = _HEADER
+    if version is not None:
+        header += _VERSION_NOTE + f"version = {version}\n"
+    chunks = [header, _table("[helpline]", _helpline_doc(org.helpline))]
     chunks += [_table("[[kommune]]", _kommune_doc(k)) for k in org.kommuner]
     chunks += [_table("[[team]]", _team_doc(t)) for t in org.teams]
     chunks += [_table("[[person]]", _person_doc(p)) for p in org.people]

@@ -55,7 +55,7 @@ def served(work: Path, extra: Mapping[str, str] | None = None) -> Iterator[Serve
     env = {**service_env(os.environ, port, work, None, None), **(extra or {})}
     log = work / "service.log"
     run_command(helpline_argv("migrate"), env, work, log)
-    run_command(helpline_argv("demo"), env, work, log)
+    run_command(helpline_argv("demo", "--force"), env, work, log)  # whatever was edited before
     try:
         with Processes(env, work, work) as procs:
             serve = procs.start(helpline_argv("serve", "--port", str(port), "--no-jobs"), "serve")

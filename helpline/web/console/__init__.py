@@ -25,6 +25,7 @@ from helpline.web.console import (
     login,
     overview,
     statistics,
+    vaktplan,
 )
 from helpline.web.console.guard import console_guard
 from helpline.web.console.sessions import ServiceRedisStorage
@@ -49,6 +50,7 @@ def setup(app: web.Application, storage: ServiceRedisStorage) -> None:
     app.router.add_static(STATIC_PREFIX, WEB / "static", name="static", append_version=True)
     login.setup(app, storage)
     overview.setup(app)
+    vaktplan.setup(app)
     inbox.setup(app)
     contact_log.setup(app)
     statistics.setup(app)

@@ -17,6 +17,7 @@ from routing.access import Scope
 #: only pages that exist are listed.
 NAV: tuple[tuple[str, str], ...] = (
     ("Oversikt", "/console/"),
+    ("Vaktplan", "/console/vaktplan"),
     ("Innboks", "/console/innboks"),
     ("Kontaktlogg", "/console/kontaktlogg"),
     ("Statistikk", "/console/statistikk"),
