@@ -68,6 +68,12 @@ def parse_org(text: str) -> Organisation:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise OrgFileError([OrgError("file", "", f"TOML syntax error: {exc}")]) from None
+    return parse_org_data(data)
+
+
+def parse_org_data(data: Mapping[str, object]) -> Organisation:
+    """`parse_org` of a TOML document already read into tables (an edit of one entry
+    is the current organisation's tables with that entry's table replaced)."""
     errors: list[OrgError] = []
     org = _Parser(errors).organisation(data)
     if errors:
