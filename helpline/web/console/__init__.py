@@ -16,7 +16,7 @@ from aiohttp.typedefs import Middleware
 from aiohttp_session import session_middleware
 
 from helpline.settings import Settings
-from helpline.web.console import login, overview
+from helpline.web.console import login, overview, register, simulator
 from helpline.web.console.guard import console_guard
 from helpline.web.console.sessions import ServiceRedisStorage
 
@@ -40,3 +40,5 @@ def setup(app: web.Application, storage: ServiceRedisStorage) -> None:
     app.router.add_static(STATIC_PREFIX, WEB / "static", name="static", append_version=True)
     login.setup(app, storage)
     overview.setup(app)
+    register.setup(app)
+    simulator.setup(app)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import aiohttp_jinja2
@@ -10,12 +10,19 @@ from aiohttp import web
 from aiohttp_session import get_session
 
 from helpline import access_log
+from helpline.settings import Settings
 from helpline.web.console.sessions import csrf_token
+from helpline.web.keys import SERVICES
 from routing.access import Scope
+from routing.register_scope import has_register
 
 #: The console's pages by their Norwegian names (the link texts), in the issue's order;
 #: only pages that exist are listed.
-NAV: tuple[tuple[str, str], ...] = (("Oversikt", "/console/"),)
+NAV: tuple[tuple[str, str], ...] = (
+    ("Oversikt", "/console/"),
+    ("Register", "/console/register"),
+    ("Telefonsimulator", "/console/telefonsimulator"),
+)
 
 ROLE_NAMES = {"admin": "administrator", "koordinator": "koordinator", "vakt": "vakt"}
 
@@ -34,6 +41,23 @@ class ConsoleUser:
 
 
 USER = web.RequestKey("console_user", ConsoleUser)
+
+#: Pages of `NAV` that only some see (the pages themselves answer 404 to the others).
+NAV_ONLY: dict[str, Callable[[ConsoleUser, Settings], bool]] = {
+    "/console/register": lambda user, _settings: has_register(user.scope),
+    "/console/telefonsimulator": lambda _user, settings: settings.sandbox,
+}
+
+
+def visible_nav(user: ConsoleUser, settings: Settings) -> tuple[tuple[str, str], ...]:
+    """The navigation as this user sees it."""
+    return tuple(
+        (label, href) for label, href in NAV if NAV_ONLY.get(href, _always)(user, settings)
+    )
+
+
+def _always(_user: ConsoleUser, _settings: Settings) -> bool:
+    return True
 
 
 async def render(
@@ -54,7 +78,7 @@ async def render(
         "csrf_token": csrf_token(session) if forms else "",
         "user": user,
         "role_name": ROLE_NAMES[user.scope.role] if user else None,
-        "nav": NAV if user else (),
+        "nav": visible_nav(user, request.app[SERVICES].settings) if user else (),
         "current": request.path,
         "error": None,  # a form's error, shown beside its field
         "notice": None,
