@@ -17,6 +17,7 @@ from tests.e2e.api_setup import MONDAY_10
 from tests.fakes.twilio_api import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, running_fake_twilio
 from tests.integration.console_support import (
     KARI,
+    NINA,
     SIRI,
     Client,
     access_entries,
@@ -152,6 +153,15 @@ async def test_a_koordinator_plays_only_their_kommuners_phones(
     assert 'id="reserve"' not in html
     token = csrf_of(html)
     fields = {"csrf": token, "telefon": "fh-olsen-1", "til": ASKER_LINE, "tekst": "Hei"}
+    assert (await post_form(client, PAGE + "/sms", fields)).status == 404
+
+
+async def test_a_vakt_has_no_simulator(client: Client, services: Services) -> None:
+    await log_in(client, services, NINA)
+    assert ">Telefonsimulator</a>" not in await (await client.get("/console/")).text()
+    assert (await client.get(PAGE)).status == 404
+    token = await form_token(client, "/console/")
+    fields = {"csrf": token, "telefon": "fh-hansen-1", "til": ASKER_LINE, "tekst": "Hei"}
     assert (await post_form(client, PAGE + "/sms", fields)).status == 404
 
 

@@ -45,7 +45,9 @@ USER = web.RequestKey("console_user", ConsoleUser)
 #: Pages of `NAV` that only some see (the pages themselves answer 404 to the others).
 NAV_ONLY: dict[str, Callable[[ConsoleUser, Settings], bool]] = {
     "/console/register": lambda user, _settings: has_register(user.scope),
-    "/console/telefonsimulator": lambda _user, settings: settings.sandbox,
+    "/console/telefonsimulator": lambda user, settings: (
+        settings.sandbox and has_register(user.scope)
+    ),
 }
 
 

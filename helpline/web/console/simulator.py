@@ -35,6 +35,7 @@ from helpline.web.keys import SERVICES
 from helpline.web.twilio_auth import signing_token
 from rota.phones import readable_phone
 from rota.wallclock import zone
+from routing.register_scope import has_register
 
 log = logging.getLogger(__name__)
 
@@ -77,11 +78,14 @@ def setup(app: web.Application) -> None:
 
 
 async def _open(request: web.Request) -> tuple[ConsoleUser, LoadedOrg]:
+    """The user and the organisation; 404 outside sandbox mode, and for a vakt, who has
+    no Register either: the phones show every message of their kommuners' foster homes."""
     services = request.app[SERVICES]
     loaded = await services.organisation()
-    if not services.settings.sandbox or loaded is None:
+    user = request[USER]
+    if not services.settings.sandbox or loaded is None or not has_register(user.scope):
         raise web.HTTPNotFound()
-    return request[USER], loaded
+    return user, loaded
 
 
 async def simulator_page(request: web.Request) -> web.StreamResponse:
