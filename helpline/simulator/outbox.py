@@ -17,10 +17,14 @@ class ServiceOutbox:
     """An `OutboxReader` over the service's database."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], clock: Clock = system_clock
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock = system_clock,
+        reader: access_log.Reader | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._reader = reader  # who reads (the console's user); None: the operator here
 
     async def mark(self) -> int:
         async with self._sessions() as session:
@@ -29,7 +33,11 @@ class ServiceOutbox:
     async def since(self, mark: int) -> list[Delivered]:
         async with self._sessions() as session, session.begin():
             await access_log.record(
-                session, access_log.cli_reader(), "outbox.list", f"after={mark}", self._clock()
+                session,
+                self._reader or access_log.cli_reader(),
+                "outbox.list",
+                f"after={mark}",
+                self._clock(),
             )
             rows = await session.scalars(
                 select(OutboxRow).where(OutboxRow.id > mark).order_by(OutboxRow.id)

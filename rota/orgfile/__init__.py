@@ -10,8 +10,8 @@ sections and their cross-references, `write` the way back. The overlap rule of c
 lives beside the coverage model, in `rota.coverage`.
 """
 
-from rota.orgfile.read import parse_org, read_org
+from rota.orgfile.read import parse_org, parse_org_data, read_org
 from rota.orgfile.table import OrgError, OrgFileError
 from rota.orgfile.write import dump_org
 
-__all__ = ["OrgError", "OrgFileError", "dump_org", "parse_org", "read_org"]
+__all__ = ["OrgError", "OrgFileError", "dump_org", "parse_org", "parse_org_data", "read_org"]

@@ -75,6 +75,17 @@ def read_org(text: str) -> tuple[Organisation, int | None]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise OrgFileError([OrgError("file", "", f"TOML syntax error: {exc}")]) from None
+    return read_org_data(data)
+
+
+def parse_org_data(data: Mapping[str, object]) -> Organisation:
+    """`parse_org` of a TOML document already read into tables (an edit of one entry
+    is the current organisation's tables with that entry's table replaced)."""
+    return read_org_data(data)[0]
+
+
+def read_org_data(data: Mapping[str, object]) -> tuple[Organisation, int | None]:
+    """`read_org` of a TOML document already read into tables."""
     errors: list[OrgError] = []
     version = _version(data, errors)
     org = _Parser(errors).organisation(data)

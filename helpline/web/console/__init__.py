@@ -24,6 +24,8 @@ from helpline.web.console import (
     inbox,
     login,
     overview,
+    register,
+    simulator,
     statistics,
     vaktplan,
 )
@@ -51,9 +53,11 @@ def setup(app: web.Application, storage: ServiceRedisStorage) -> None:
     login.setup(app, storage)
     overview.setup(app)
     vaktplan.setup(app)
+    register.setup(app)
     inbox.setup(app)
     contact_log.setup(app)
     statistics.setup(app)
     groups.setup(app)
     events.setup(app)
     access_log_page.setup(app)
+    simulator.setup(app)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import aiohttp_jinja2
@@ -10,20 +10,25 @@ from aiohttp import web
 from aiohttp_session import get_session
 
 from helpline import access_log
+from helpline.settings import Settings
 from helpline.web.console.sessions import csrf_token
+from helpline.web.keys import SERVICES
 from routing.access import Scope
+from routing.register_scope import has_register
 
 #: The console's pages by their Norwegian names (the link texts), in the issue's order;
 #: only pages that exist are listed.
 NAV: tuple[tuple[str, str], ...] = (
     ("Oversikt", "/console/"),
     ("Vaktplan", "/console/vaktplan"),
+    ("Register", "/console/register"),
     ("Innboks", "/console/innboks"),
     ("Kontaktlogg", "/console/kontaktlogg"),
     ("Statistikk", "/console/statistikk"),
     ("Grupper", "/console/grupper"),
     ("Arrangementer", "/console/arrangementer"),
     ("Tilgangslogg", "/console/tilgangslogg"),
+    ("Telefonsimulator", "/console/telefonsimulator"),
 )
 #: Pages only some roles have (the others get 404 or 403 there): not in their navigation.
 NAV_ROLES: dict[str, frozenset[str]] = {
@@ -51,13 +56,31 @@ class ConsoleUser:
 
 USER = web.RequestKey("console_user", ConsoleUser)
 
+#: Pages of `NAV` that only some see (the pages themselves answer 404 to the others).
+NAV_ONLY: dict[str, Callable[[ConsoleUser, Settings], bool]] = {
+    "/console/register": lambda user, _settings: has_register(user.scope),
+    "/console/telefonsimulator": lambda user, settings: (
+        settings.sandbox and has_register(user.scope)
+    ),
+}
 
-def nav_for(user: ConsoleUser | None) -> tuple[tuple[str, str], ...]:
-    """The navigation `user` sees: the pages their role has."""
+
+def nav_for(user: ConsoleUser | None, settings: Settings) -> tuple[tuple[str, str], ...]:
+    """The navigation `user` sees: the pages their role has, and of those that only some
+    see (`NAV_ONLY`), the ones they may."""
     if user is None:
         return ()
     role = user.scope.role
-    return tuple(e for e in NAV if role in NAV_ROLES.get(e[1], frozenset({role})))
+    return tuple(
+        (label, href)
+        for label, href in NAV
+        if role in NAV_ROLES.get(href, frozenset({role}))
+        and NAV_ONLY.get(href, _always)(user, settings)
+    )
+
+
+def _always(_user: ConsoleUser, _settings: Settings) -> bool:
+    return True
 
 
 async def render(
@@ -78,7 +101,7 @@ async def render(
         "csrf_token": csrf_token(session) if forms else "",
         "user": user,
         "role_name": ROLE_NAMES[user.scope.role] if user else None,
-        "nav": nav_for(user),
+        "nav": nav_for(user, request.app[SERVICES].settings),
         "current": request.path,
         "error": None,  # a form's error, shown beside its field
         "notice": None,
