@@ -302,6 +302,11 @@ async def test_attendance_and_the_figures_per_kommune(
     await log_in(client, services, KARI)
     figures = text_of(await (await client.get(PAGE)).text())
     assert "Asker desember 2026 1 4 1 2 1" in figures  # events invited yes people present
+    statistikk = text_of(await (await client.get("/console/statistikk")).text())
+    assert "Arrangementer og oppmøte per kommune" in statistikk
+    assert "Asker desember 2026 1 4 1 2 1" in statistikk  # the same figures on Statistikk
+    earlier = await client.get("/console/statistikk?fra=2026-01-01&til=2026-11-30")
+    assert "Asker desember 2026" not in text_of(await earlier.text())  # outside the period
 
 
 async def test_change_and_cancel_with_a_reason(client: Client, services: Services) -> None:

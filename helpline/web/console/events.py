@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from aiohttp_session import get_session
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpline import access_log
 from helpline.bootstrap import LoadedOrg
@@ -37,7 +38,9 @@ from helpline.web.console import event_forms as forms
 from helpline.web.console.pages import NAV_ROLES, USER, ConsoleUser, render
 from helpline.web.keys import SERVICES
 from helpline.web.openapi import LIMITS
+from rota.model import Organisation
 from rota.wallclock import zone
+from routing.access import Scope
 from routing.event_rules import EVENT_KINDS
 from routing.invitation_texts import KIND_LABELS, MONTHS, WEEKDAYS
 
@@ -181,20 +184,29 @@ async def index(request: web.Request) -> web.StreamResponse:
     tz = zone(loaded.org.helpline.timezone)
     async with services.sessions() as session:
         found = await list_events(session, tz, user.scope)
-        stats = await kommune_statistics(session, tz, user.scope, services.clock())
-    names = {k.id: k.name for k in loaded.org.kommuner}
+        stats = await event_stat_rows(session, loaded.org, user.scope, services.clock())
     context = {
         "events": [
             {**e, "when": when(e["starts"], tz), "kind_label": KIND_LABELS[e["kind"]]}
             for e in found
         ],
-        "stats": [
-            {**row, "kommune_name": names.get(row["kommune"], row["kommune"]),
-             "month_name": month_name(row["month"])}
-            for row in stats
-        ],
-    }  # fmt: skip
+        "event_stats": stats,
+    }
     return await render(request, "console/events.html", context)
+
+
+async def event_stat_rows(
+    session: AsyncSession, org: Organisation, scope: Scope, now: datetime
+) -> list[dict[str, object]]:
+    """Events held and attendance per kommune and month in `scope`, as the pages show
+    them (`helpline.events.kommune_statistics`, with the kommune's and month's names)."""
+    rows = await kommune_statistics(session, zone(org.helpline.timezone), scope, now)
+    names = {k.id: k.name for k in org.kommuner}
+    return [
+        {**row, "kommune_name": names.get(row["kommune"], row["kommune"]),
+         "month_name": month_name(row["month"])}
+        for row in rows
+    ]  # fmt: skip
 
 
 def _create_context(

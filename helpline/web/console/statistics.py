@@ -11,6 +11,7 @@ inbox only.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlencode
@@ -22,6 +23,7 @@ from multidict import MultiMapping
 from helpline import access_log
 from helpline.statistics import StatisticsFilter, contact_facts, contact_rows
 from helpline.web.console.charts import Item, bar_chart, heatmap
+from helpline.web.console.events import event_stat_rows
 from helpline.web.console.pages import USER, ConsoleUser, render
 from helpline.web.keys import SERVICES
 from rota.wallclock import OSLO, zone
@@ -148,6 +150,7 @@ async def statistics_page(request: web.Request) -> web.StreamResponse:
         "errors": errors,
         "form": {name: request.query.get(name, "") for name in ("kommune", "fra", "til")},
         "stats": None,
+        "event_stats": None,
     }
     if chosen is None:
         return await render(request, "console/statistics.html", context, status=400)
@@ -156,6 +159,8 @@ async def statistics_page(request: web.Request) -> web.StreamResponse:
     where = StatisticsFilter(chosen.kommune, start, end)
     async with services.sessions() as db, db.begin():
         facts = await contact_facts(db, where, user.scope)
+        loaded = await services.organisation()
+        held = await event_stat_rows(db, loaded.org, user.scope, services.clock()) if loaded else []
         await access_log.record(
             db, user.reader(request), "console.statistikk", where.describe(), services.clock()
         )
@@ -167,8 +172,16 @@ async def statistics_page(request: web.Request) -> web.StreamResponse:
             "til": chosen.period.last.isoformat(),
         },
         **page_values(stats, chosen, dict(kommuner)),
+        event_stats=[row for row in held if _within(row, chosen)],
     )
     return await render(request, "console/statistics.html", context)
+
+
+def _within(row: Mapping[str, object], chosen: Chosen) -> bool:
+    """Is an events row (kommune, month) in the chosen kommune and period?"""
+    months = chosen.period.first.strftime("%Y-%m"), chosen.period.last.strftime("%Y-%m")
+    kommune_ok = chosen.kommune is None or row["kommune"] == chosen.kommune
+    return kommune_ok and months[0] <= str(row["month"]) <= months[1]
 
 
 def page_values(stats: Statistics, chosen: Chosen, names: dict[str, str]) -> dict[str, object]:
