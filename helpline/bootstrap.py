@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bots.telegram import TelegramBot
 from bots.twilio_sms import TwilioSms
+from helpline import heap
 from helpline.clock import Clock, system_clock
 from helpline.db.engine import make_engine, sessionmaker
 from helpline.db.register import current_version, read_organisation
@@ -54,6 +55,9 @@ class Services:
     outbox: Outbox
     clock: Clock = system_clock
     telegram: TelegramBot | None = None
+    # Long-running processes (serve, worker): a new organisation version leaves the
+    # collector's full passes once built (`helpline.heap`).
+    freeze_loaded: bool = False
     _pacer: Pacer | None = field(default=None, repr=False)
     _loaded: LoadedOrg | None = field(default=None, repr=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
@@ -78,6 +82,8 @@ class Services:
                     org = await read_organisation(session)
                     assert org is not None
                     self._loaded = LoadedOrg(version, org, Rota(org), Directory(org))
+                    if self.freeze_loaded:
+                        heap.settle()
             return self._loaded
 
     @property
@@ -125,9 +131,14 @@ async def _telegram_bot(settings: Settings) -> TelegramBot | None:
 
 @asynccontextmanager
 async def open_services(
-    settings: Settings, *, clock: Clock = system_clock, with_redis: bool = True
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+    with_redis: bool = True,
+    freeze_loaded: bool = False,
 ) -> AsyncIterator[Services]:
-    """Open the database engine and Redis (starting the embedded one if no URL is set)."""
+    """Open the database engine and Redis (starting the embedded one if no URL is set);
+    `freeze_loaded` for a long-running process (`Services.freeze_loaded`)."""
     embedded: EmbeddedRedis | None = None
     redis_url = settings.redis_url
     if redis_url is None:
@@ -154,6 +165,7 @@ async def open_services(
             Outbox(sessions, clock, sms, bot),
             clock,
             telegram=bot,
+            freeze_loaded=freeze_loaded,
         )
     finally:
         if bot is not None:
