@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench bench-broadcast lock assets clean
+.PHONY: run test lint typecheck unit bench bench-broadcast bench-console lock assets clean
 
 # The application's dependencies come pinned, with hashes, from requirements.lock
 # (`make lock` regenerates it from pyproject.toml); the dev tools on top, unpinned.
@@ -51,6 +51,12 @@ bench: $(STAMP)
 ## throughout, on PostgreSQL + Redis (WIPED; BENCH_ARGS="--database-url URL --redis-url URL")
 bench-broadcast: $(STAMP)
 	$(BIN)/python -m bench.broadcast $(BENCH_ARGS)
+
+## bench-console: page render p99 of Oversikt, Kontaktlogg (10,000 contacts) and Vaktplan
+## (month) on the national organisation, against a bare aiohttp page, on PostgreSQL + Redis
+## (WIPED; BENCH_ARGS="--database-url URL --redis-url URL")
+bench-console: $(STAMP)
+	$(BIN)/python -m bench.console $(BENCH_ARGS)
 
 ## lock: pin the application's dependencies with hashes (pip-tools)
 lock: $(STAMP)

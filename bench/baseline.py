@@ -1,5 +1,7 @@
-"""The voice benchmark's bare baseline: a minimal aiohttp app that reads the body of any
-POST and answers a constant TwiML document of about the service's size.
+"""The service benchmarks' bare baseline: a minimal aiohttp app that reads the body of any
+POST and answers a constant TwiML document of about the service's size (`bench.voice`),
+and answers any other GET with an HTML page of `?bytes=N` bytes (`bench.console` asks for
+each console page's size).
 
     .venv/bin/python -m bench.baseline PORT
 """
@@ -22,6 +24,29 @@ BASELINE_TWIML = (
 )
 
 
+#: The baseline page's size when none is asked for, and the most it serves.
+BASELINE_PAGE_BYTES = 8_000
+MAX_PAGE_BYTES = 4_000_000
+_PAGE_HEAD = '<!doctype html><html lang="nb"><head><meta charset="utf-8"><title>Oversikt</title>'
+_PAGE_BODY = "</head><body><main><h1>Oversikt</h1><p>"
+_PAGE_TAIL = "</p></main></body></html>"
+
+
+def baseline_page(size: int) -> bytes:
+    """A constant HTML page of exactly `size` bytes (at least its frame's), UTF-8."""
+    frame = (_PAGE_HEAD + _PAGE_BODY + _PAGE_TAIL).encode()
+    filler = b"x" * max(0, min(size, MAX_PAGE_BYTES) - len(frame))
+    return (_PAGE_HEAD + _PAGE_BODY).encode() + filler + _PAGE_TAIL.encode()
+
+
+async def _baseline_page(request: web.Request) -> web.Response:
+    try:
+        size = int(request.query.get("bytes", BASELINE_PAGE_BYTES))
+    except ValueError:
+        raise web.HTTPBadRequest(text="bytes must be a whole number") from None
+    return web.Response(body=baseline_page(size), content_type="text/html", charset="utf-8")
+
+
 async def _baseline_answer(request: web.Request) -> web.Response:
     await request.read()
     return web.Response(text=BASELINE_TWIML, content_type="application/xml")
@@ -32,10 +57,12 @@ async def _baseline_health(_request: web.Request) -> web.Response:
 
 
 def baseline_app() -> web.Application:
-    """The bare baseline: a constant TwiML answer to any POST, and `/healthz`."""
+    """The bare baseline: a constant TwiML answer to any POST, an HTML page of the size
+    asked for to any other GET, and `/healthz`."""
     app = web.Application()
     app.router.add_get("/healthz", _baseline_health)
     app.router.add_post("/{tail:.*}", _baseline_answer)
+    app.router.add_get("/{tail:.*}", _baseline_page)
     return app
 
 

@@ -1,5 +1,5 @@
 """What the service benchmarks share: the service's environment and processes, signed
-posts and the store options of the command line (their figures: `bench.figures`).
+posts, timed pages and the store options of the command line (their figures: `bench.figures`).
 
 A service benchmark runs `helpline` as processes of its own, in sandbox mode, in a
 temporary directory: `service_setup` makes it (`service_env` is the environment, the stores
@@ -319,6 +319,21 @@ async def post_signed(
     t0 = time.perf_counter()
     try:
         async with session.post(url, data=form, headers=headers, timeout=limit) as response:
+            body = await response.read()
+            status = response.status
+    except (aiohttp.ClientError, TimeoutError) as error:
+        detail = (str(error) or repr(error)).encode()
+        return Answer(0, detail, time.perf_counter() - t0, type(error).__name__)
+    return Answer(status, body, time.perf_counter() - t0)
+
+
+async def get_timed(
+    session: aiohttp.ClientSession, url: str, limit: aiohttp.ClientTimeout
+) -> Answer:
+    """GET `url` as the session's browser would (its cookies, no redirects followed), timed."""
+    t0 = time.perf_counter()
+    try:
+        async with session.get(url, timeout=limit, allow_redirects=False) as response:
             body = await response.read()
             status = response.status
     except (aiohttp.ClientError, TimeoutError) as error:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bots.telegram import TelegramBot
 from bots.twilio_sms import TwilioSms
+from helpline import heap
 from helpline.clock import Clock, system_clock
 from helpline.db.engine import make_engine, sessionmaker
 from helpline.db.register import current_version, read_organisation
@@ -56,6 +57,9 @@ class Services:
     telegram: TelegramBot | None = None
     pacing_clock: PacingClock | None = None  # None: Redis's TIME (tests pass simulated time)
     pacing_sleep: Sleep = asyncio.sleep
+    # Long-running processes (serve, worker): a new organisation version leaves the
+    # collector's full passes once built (`helpline.heap`).
+    freeze_loaded: bool = False
     _pacer: Pacer | None = field(default=None, repr=False)
     _loaded: LoadedOrg | None = field(default=None, repr=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
@@ -80,6 +84,8 @@ class Services:
                     org = await read_organisation(session)
                     assert org is not None
                     self._loaded = LoadedOrg(version, org, Rota(org), Directory(org))
+                    if self.freeze_loaded:
+                        heap.settle()
             return self._loaded
 
     @property
@@ -133,10 +139,12 @@ async def open_services(
     with_redis: bool = True,
     pacing_clock: PacingClock | None = None,
     pacing_sleep: Sleep = asyncio.sleep,
+    freeze_loaded: bool = False,
 ) -> AsyncIterator[Services]:
     """Open the database engine and Redis (starting the embedded one if no URL is set).
     `pacing_clock` and `pacing_sleep` are for tests: the token buckets' simulated time
-    (`helpline.pacing.Pacer`); without them the buckets run on Redis's clock."""
+    (`helpline.pacing.Pacer`); without them the buckets run on Redis's clock.
+    `freeze_loaded` for a long-running process (`Services.freeze_loaded`)."""
     embedded: EmbeddedRedis | None = None
     redis_url = settings.redis_url
     if redis_url is None:
@@ -165,6 +173,7 @@ async def open_services(
             telegram=bot,
             pacing_clock=pacing_clock,
             pacing_sleep=pacing_sleep,
+            freeze_loaded=freeze_loaded,
         )
     finally:
         if bot is not None:

@@ -62,7 +62,7 @@ async def serve_command(settings: Settings, args: argparse.Namespace) -> int:
         raise CommandError(f"HELPLINE_METRICS_PORT must not be the public port ({port})")
     check_sandbox(settings)
     private_data_dir(settings)
-    async with open_services(settings) as services:
+    async with open_services(settings, freeze_loaded=True) as services:
         await ready_to_serve(services)
         app = create_app(settings, services=services)
         runner = web.AppRunner(app, handle_signals=False, access_log_class=MaskingAccessLogger)
@@ -86,7 +86,7 @@ async def serve_command(settings: Settings, args: argparse.Namespace) -> int:
 async def worker_command(settings: Settings, _args: argparse.Namespace) -> int:
     check_sandbox(settings)
     private_data_dir(settings)
-    async with open_services(settings) as services:
+    async with open_services(settings, freeze_loaded=True) as services:
         await check_migrated(services.engine)
         log.info("worker started")
         async with serving_metrics(services, settings.metrics_host, settings.worker_metrics_port):

@@ -1,0 +1,636 @@
+"""Benchmark the console's pages against a bare aiohttp page: Oversikt, Kontaktlogg and
+Vaktplan (month view) on a national-scale organisation with 10,000 contacts.
+
+    .venv/bin/python -m bench.console [--requests N] [--concurrency C] [--contacts N]
+        [--role admin|koordinator] [--json] [--database-url URL] [--redis-url URL]
+        [--embedded] [--no-reset] [--seed S] [--profile FILE] [--logs DIR]
+
+The service runs as a process of its own (`helpline migrate`, `helpline load` of the
+national organisation of `bench.national` with an admin and a koordinator added, then
+`helpline serve --no-jobs`) in sandbox mode, on PostgreSQL and Redis (default: database
+`test` and Redis db 11 on 127.0.0.1, both WIPED first) or, with `--embedded`, on SQLite
+and the embedded Redis in a temporary directory. Before it serves, `--contacts` finished
+contacts (calls with their attempts, SMS and Telegram conversations, over the past year)
+are written to its database. The organisation's rota year is the current one, so its
+rotations are in force now.
+
+The bench logs in as a browser does: the console's login form with its CSRF token, the
+person's phone number, then the six-digit code of the login SMS, which sandbox mode keeps
+in the outbox (read from the database). The admin sees all 357 kommuner, the koordinator
+one barnevernvakt's (`--role`). Each page is warmed up, then fetched `--requests` times
+by `--concurrency` clients on that session; the baseline (`bench/baseline.py`, its own
+process) is then fetched as often for an HTML page of the same size. Vaktplan is measured
+when the service has it; where it answers 404 the report says it is not built.
+
+Target: p99 < 100 ms for every page; a missed target is shown, not fatal. Exit status 2
+when a request failed (not 200, or not the page asked for) or the service could not start;
+otherwise 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import sys
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+import aiohttp
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from bench import harness
+from bench.figures import Columns, Figure, figure_table, figures_document, percentile, platform_meta
+from bench.national import NATIONAL, national
+from helpline.db.engine import make_engine
+from helpline.db.models import AttemptRow, ContactRow, OutboxRow
+from helpline.settings import DEFAULT_CATEGORIES, Settings
+from rota.model import Access, Organisation, Person
+from rota.orgfile import dump_org
+from rota.phones import mask_phone
+from rota.wallclock import OSLO, zone
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/11"
+P99_TARGET_MS = 100.0
+WARMUP = 30
+CONTACTS = 10_000
+ROLES = ("admin", "koordinator")
+REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=30.0)  # the first request loads the register
+REPO = Path(__file__).resolve().parent.parent
+COLUMNS = Columns(label=46, value=12, unit=6, decimals=2, whole_units=("", "B"))
+
+_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+_CODE = re.compile(r"\b([0-9]{6})\b")
+_CONTACT_LINK = re.compile(r'href="/console/kontaktlogg/[0-9]+"')
+
+_CHANNELS = (("voice", 5), ("sms", 4), ("telegram", 1))
+_OUTCOMES = {
+    "voice": (("answered", 7), ("voicemail", 2), ("abandoned", 1)),
+    "sms": (("answered", 8), ("closed", 2)),
+    "telegram": (("answered", 8), ("closed", 2)),
+}
+_ROLES = ("primary", "backup", "barnevernvakt")
+_UNKNOWN_SHARE = 0.1  # contacts from numbers of no foster home
+#: The columns only some contacts fill: every row names them all (one executemany).
+_OPTIONAL = dict.fromkeys((
+    "call_sid", "answered_at", "answered_by", "ended_at", "duration_seconds",
+    "first_answer_at", "closed_at", "category", "telegram_chat_id",
+))  # fmt: skip
+
+
+# --- pure parts --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A console page to time: its figure key, name, path with query, and what a 200
+    answer must contain to be the page asked for (not the login page, not an error)."""
+
+    key: str
+    name: str
+    path: str
+    marker: str
+
+
+def console_pages(org: Organisation, today: date) -> list[Page]:
+    """The pages the issue names: Oversikt, Kontaktlogg and Vaktplan's month view of the
+    first kommune (in both roles' scope) for the month of `today`."""
+    plan = urlencode({"plan": f"kommune:{org.kommuner[0].id}", "vis": "maned", "dato": today})
+    return [
+        Page("oversikt", "Oversikt", "/console/", ">Oversikt</h1>"),
+        Page("kontaktlogg", "Kontaktlogg", "/console/kontaktlogg", ">Kontaktlogg</h1>"),
+        Page("vaktplan", "Vaktplan (month)", f"/console/vaktplan?{plan}", ">Vaktplan for "),
+    ]
+
+
+def judge(status: int, body: str, marker: str) -> str:
+    """The kind of an answer: "ok", "HTTP <status>", "login" (sent to log in: the session
+    was lost) or "not the page" (a 200 without `marker`)."""
+    if status in (302, 303) or (status == 200 and ">Logg inn</h1>" in body):
+        return "login"
+    if status != 200:
+        return f"HTTP {status}"
+    return "ok" if marker in body else "not the page"
+
+
+def bench_org(seed: int, year: int) -> tuple[Organisation, dict[str, str]]:
+    """The national organisation of `year` with two console users: the first person an
+    admin, the second a koordinator of the first barnevernvakt's kommuner; and the phone
+    number each role logs in with."""
+    org = national(seed, replace(NATIONAL, year=year))
+    admin, koordinator = org.people[0], org.people[1]
+    block = next(t for t in org.teams if t.kind == "barnevernvakt").kommuner
+    access = (Access(admin.id, "admin"), Access(koordinator.id, "koordinator", block))
+    return replace(org, access=access), {"admin": admin.phone, "koordinator": koordinator.phone}
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedContact:
+    """A finished contact to store: its `ContactRow` columns and its call attempts'
+    `AttemptRow` columns (without the contact's id, which the database gives)."""
+
+    row: dict[str, object]
+    attempts: tuple[dict[str, object], ...] = ()
+
+
+def plan_contacts(
+    org: Organisation,
+    count: int,
+    now: datetime,
+    rng: random.Random,
+    categories: Sequence[str] = tuple(DEFAULT_CATEGORIES.split(",")),
+) -> list[PlannedContact]:
+    """`count` finished contacts started in the year before `now`: calls, SMS and Telegram
+    conversations from the organisation's foster homes (some from unknown numbers),
+    answered, closed, voicemail or abandoned, as the service leaves them."""
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
+    kommuner = {k.id: k for k in org.kommuner}
+    people = org.people
+    planned = []
+    for _ in range(count):
+        home = rng.choice(org.foster_homes)
+        kommune = kommuner[home.kommune]
+        channel = _weighted(rng, _CHANNELS)
+        outcome = _weighted(rng, _OUTCOMES[channel])
+        caller = rng.choice(home.phones)
+        if rng.random() < _UNKNOWN_SHARE:
+            caller = f"+4748{rng.randrange(10**6):06d}"
+            home_id = home_name = None
+        else:
+            home_id, home_name = home.id, home.name
+        started = now - timedelta(seconds=rng.randrange(1, 365 * 24 * 3600))
+        row: dict[str, object] = {
+            **_OPTIONAL,
+            "channel": channel,
+            "kommune_id": kommune.id,
+            "kommune_name": kommune.name,
+            "foster_home_id": home_id,
+            "foster_home_name": home_name,
+            "caller": caller,
+            "caller_masked": mask_phone(caller),
+            "helpline_number": kommune.numbers[0]
+            if kommune.numbers
+            else org.helpline.fallback_phone,
+            "started_at": started,
+            "outcome": outcome,
+            "urgent": rng.random() < 0.05,
+            "plan": "[]",  # finished: nothing reads the frozen plan any more
+        }
+        taker = rng.choice(people)
+        answered = started + timedelta(seconds=rng.randrange(5, 600))
+        attempts: tuple[dict[str, object], ...] = ()
+        if channel == "voice":
+            row["call_sid"] = "CA" + uuid.UUID(int=rng.getrandbits(128), version=4).hex
+            rung = [rng.choice(people) for _ in range(rng.randint(1, 3))]
+            attempts = _attempts(rung, started, outcome == "answered")
+            ended = max(started + timedelta(seconds=rng.randrange(20, 1800)), answered)
+            row["ended_at"] = ended + timedelta(seconds=10)
+            if outcome == "answered":
+                row |= {"answered_at": answered, "answered_by": rung[-1].name}
+                row["duration_seconds"] = int((ended - answered).total_seconds()) + 10
+        else:
+            closed = answered + timedelta(seconds=rng.randrange(60, 6 * 3600))
+            row |= {"closed_at": closed, "category": rng.choice(categories) if categories else None}
+            if channel == "telegram":
+                row["telegram_chat_id"] = rng.randrange(10**8, 10**10)
+            if outcome == "answered":
+                row |= {"answered_at": answered, "answered_by": taker.name}
+                row["first_answer_at"] = answered + timedelta(seconds=rng.randrange(5, 120))
+        planned.append(PlannedContact(row, attempts))
+    return planned
+
+
+def _weighted(rng: random.Random, choices: Sequence[tuple[str, int]]) -> str:
+    return rng.choices([c for c, _ in choices], [w for _, w in choices])[0]
+
+
+def _attempts(
+    rung: Sequence[Person], started: datetime, taken: bool
+) -> tuple[dict[str, object], ...]:
+    """One attempt per person rung, 20 s each; the last accepted when the call was taken."""
+    result = []
+    for step, person in enumerate(rung):
+        at = started + timedelta(seconds=20 * step)
+        last = step == len(rung) - 1
+        result.append({
+            "step": step,
+            "role": _ROLES[min(step, len(_ROLES) - 1)],
+            "person_id": person.id,
+            "name": person.name,
+            "phone": person.phone,
+            "started_at": at,
+            "ended_at": at + timedelta(seconds=20),
+            "outcome": "accepted" if taken and last else "no-answer",
+        })  # fmt: skip
+    return tuple(result)
+
+
+def contacts_listed(html: str) -> int:
+    """How many contacts a Kontaktlogg page links to."""
+    return len(_CONTACT_LINK.findall(html))
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token of a console form."""
+    found = _CSRF.search(html)
+    if not found:
+        raise harness.BenchError("the console page has no CSRF field")
+    return found[1]
+
+
+def code_of(body: str) -> str:
+    """The six-digit code of a login SMS."""
+    found = _CODE.search(body)
+    if not found:
+        raise harness.BenchError("the login SMS has no six-digit code")
+    return found[1]
+
+
+# --- the database ------------------------------------------------------------------------
+
+
+async def store_contacts(database_url: str, planned: Sequence[PlannedContact]) -> int:
+    """Write the planned contacts and their attempts; how many contacts the database has."""
+    engine = make_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            for start in range(0, len(planned), 1000):
+                chunk = planned[start : start + 1000]
+                ids = await connection.scalars(
+                    insert(ContactRow).returning(ContactRow.id, sort_by_parameter_order=True),
+                    [p.row for p in chunk],
+                )
+                attempts = [
+                    {**a, "contact_id": contact_id}
+                    for contact_id, p in zip(ids, chunk, strict=True)
+                    for a in p.attempts
+                ]
+                if attempts:
+                    await connection.execute(insert(AttemptRow), attempts)
+            count = await connection.scalar(select(func.count()).select_from(ContactRow))
+    finally:
+        await engine.dispose()
+    return int(count or 0)
+
+
+async def login_code(database_url: str, phone: str) -> str:
+    """The code of the newest login SMS to `phone` in the sandbox outbox."""
+    engine = make_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            body = await connection.scalar(
+                select(OutboxRow.body)
+                .where(OutboxRow.to == phone, OutboxRow.kind == "login")
+                .order_by(OutboxRow.id.desc())
+                .limit(1)
+            )
+    except (SQLAlchemyError, OSError) as error:
+        raise harness.BenchError(f"could not read the login SMS: {error}") from None
+    finally:
+        await engine.dispose()
+    if body is None:
+        raise harness.BenchError("the service sent no login SMS (see service.log)")
+    return code_of(body)
+
+
+# --- the client --------------------------------------------------------------------------
+
+
+async def log_in(
+    session: aiohttp.ClientSession, base_url: str, phone: str, database_url: str
+) -> None:
+    """Log in as a browser does: the number form, then the code form; the session's
+    cookie is then in `session`'s jar."""
+
+    async def form(path: str, fields: dict[str, str]) -> None:
+        page = await harness.get_timed(session, base_url + path, REQUEST_TIMEOUT)
+        if page.status != 200:
+            raise harness.BenchError(f"GET {path} answered {page.status}: {page.text[:300]}")
+        data = {"csrf": csrf_of(page.text), **fields}
+        async with session.post(
+            base_url + path, data=data, allow_redirects=False, timeout=REQUEST_TIMEOUT
+        ) as response:
+            if response.status != 303:
+                text = (await response.text())[:300]
+                raise harness.BenchError(f"POST {path} answered {response.status}: {text}")
+
+    await form("/console/login", {"phone": phone})
+    code = await login_code(database_url, phone)
+    await form("/console/login/code", {"code": code})
+
+
+@dataclass
+class Run:
+    """Latencies (s, in request order), answer kinds and sizes of fetching one page."""
+
+    latencies: list[float]
+    kinds: Counter[str] = field(default_factory=Counter)
+    first_error: str = ""
+    body_bytes: int = 0  # of the last good answer
+    listed: int = 0  # contacts linked from the last good answer (Kontaktlogg)
+
+    @property
+    def failures(self) -> int:
+        return sum(n for kind, n in self.kinds.items() if kind != "ok")
+
+
+async def fetch(
+    session: aiohttp.ClientSession, url: str, marker: str, count: int, concurrency: int
+) -> Run:
+    """GET `url` `count` times from `concurrency` clients, each request timed alone."""
+    run = Run([0.0] * count)
+
+    async def one(i: int) -> None:
+        answer = await harness.get_timed(session, url, REQUEST_TIMEOUT)
+        run.latencies[i] = answer.seconds
+        kind = answer.error or judge(answer.status, answer.text, marker)
+        run.kinds[kind] += 1
+        if kind == "ok":
+            run.body_bytes = len(answer.body)
+            run.listed = contacts_listed(answer.text)
+        elif not run.first_error:
+            run.first_error = f"{kind}: {answer.text}"[:600]
+
+    await harness.fan_out(count, concurrency, one)
+    return run
+
+
+@dataclass
+class Measured:
+    """Per page: the service's warm-up and run and the baseline's run (None: not built)."""
+
+    service: dict[str, tuple[Run, Run]] = field(default_factory=dict)
+    baseline: dict[str, Run] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+
+
+async def measure(
+    options: Options,
+    service: tuple[str, harness.Server],
+    baseline: tuple[str, harness.Server],
+    pages: Sequence[Page],
+    phone: str,
+    database_url: str,
+) -> Measured:
+    """Log in, then per page: warm up, fetch it, fetch the baseline at its size."""
+    (service_url, service_server), (base_url, base_server) = service, baseline
+    measured = Measured()
+    jar = aiohttp.CookieJar(unsafe=True)  # the service is at 127.0.0.1, an IP address
+    connector = aiohttp.TCPConnector(limit=options.concurrency)
+    async with aiohttp.ClientSession(connector=connector, cookie_jar=jar) as session:
+        await harness.wait_ready(session, service_url + "/healthz", service_server)
+        await harness.wait_ready(session, base_url + "/healthz", base_server)
+        await log_in(session, service_url, phone, database_url)
+        for page in pages:
+            url = service_url + page.path
+            probe = await harness.get_timed(session, url, REQUEST_TIMEOUT)
+            if probe.status == 404:
+                measured.missing.append(page.key)
+                continue
+            warm = await fetch(session, url, page.marker, WARMUP, options.concurrency)
+            run = await fetch(session, url, page.marker, options.requests, options.concurrency)
+            measured.service[page.key] = (warm, run)
+            size = run.body_bytes or warm.body_bytes
+            bare = f"{base_url}/bare/{page.key}?bytes={size}"
+            await fetch(session, bare, "<h1>", WARMUP, options.concurrency)
+            measured.baseline[page.key] = await fetch(
+                session, bare, "<h1>", options.requests, options.concurrency
+            )
+    return measured
+
+
+# --- one benchmark run -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """What to benchmark, from the command line."""
+
+    requests: int
+    concurrency: int
+    contacts: int
+    role: str
+    seed: int
+    stores: harness.Stores
+    reset: bool = True
+    profile: Path | None = None
+    logs: Path | None = None
+
+
+@dataclass
+class Outcome:
+    """Everything one benchmark run reports."""
+
+    figures: list[Figure]
+    failures: int
+    requests: int
+    first_error: str
+    missing: list[str]
+    meta: dict[str, object] = field(default_factory=dict)
+
+
+def run(options: Options) -> Outcome:
+    """Set up the service and the baseline, measure, stop them (whatever happens)."""
+    load_before = os.getloadavg()
+    now = datetime.now(UTC)
+    org, phones = bench_org(options.seed, now.astimezone(zone(OSLO)).year)
+    pages = console_pages(org, now.astimezone(zone(OSLO)).date())
+    with harness.service_setup(
+        "bench-console-", options.logs, options.stores, reset=options.reset
+    ) as setup:
+        settings = Settings.from_mapping(setup.env)  # what the service reads: sandbox mode
+        org_file = setup.work / "national.toml"
+        org_file.write_text(dump_org(org), encoding="utf-8")
+        setup.helpline("load", str(org_file))
+        rng = random.Random(options.seed)
+        planned = plan_contacts(org, options.contacts, now, rng, settings.categories)
+        stored = harness.on_stores(store_contacts(settings.database_url, planned), "store contacts")
+        serve = harness.helpline_argv("serve", "--port", str(setup.port), "--no-jobs")
+        if options.profile is not None:
+            profile = ["-m", "cProfile", "-o", str(options.profile.resolve())]
+            serve = [serve[0], *profile, *serve[1:]]
+        service_server = setup.procs.start(serve, "service")
+        base_port = harness.free_port()
+        baseline = [sys.executable, "-m", "bench.baseline", str(base_port)]
+        base_server = setup.procs.start(baseline, "baseline", dict(os.environ), REPO)
+        measured = asyncio.run(
+            measure(
+                options,
+                (settings.public_url, service_server),
+                (f"http://127.0.0.1:{base_port}", base_server),
+                pages,
+                phones[options.role],
+                settings.database_url,
+            )
+        )
+    meta: dict[str, object] = {
+        "backend": options.stores.backend,
+        "role": options.role,
+        "kommuner": len(org.kommuner),
+        "requests": options.requests,
+        "warmup": WARMUP,
+        "concurrency": options.concurrency,
+        "seed": options.seed,
+        "load_before": [round(x, 2) for x in load_before],
+        "load_after": [round(x, 2) for x in os.getloadavg()],
+        **platform_meta(),
+    }
+    return outcome(options, pages, measured, stored, meta)
+
+
+def outcome(
+    options: Options,
+    pages: Sequence[Page],
+    measured: Measured,
+    stored: int,
+    meta: dict[str, object],
+) -> Outcome:
+    """The figures of one run: per page the service's and the baseline's latencies."""
+    figures: list[Figure] = []
+    for page in pages:
+        if page.key not in measured.service:
+            continue
+        _warm, service = measured.service[page.key]
+        bare = measured.baseline[page.key]
+        figures += _page_figures(page, service, bare)
+        if page.key == "kontaktlogg":
+            figures.append(
+                Figure("kontaktlogg_listed", "  contacts listed on the page", service.listed, "")
+            )
+    figures.append(
+        Figure("contacts_stored", "contacts in the database", stored, "", f"{options.contacts:,}",
+               stored == options.contacts)
+    )  # fmt: skip
+    runs = [r for warm, run in measured.service.values() for r in (warm, run)]
+    runs += list(measured.baseline.values())
+    failures = sum(r.failures for r in runs)
+    figures.append(
+        Figure("failed_requests", "failed requests (incl. warm-up)", failures, "", "0",
+               failures == 0)
+    )  # fmt: skip
+    first = next((r.first_error for r in runs if r.first_error), "")
+    requests = sum(len(r.latencies) for r in runs)
+    return Outcome(figures, failures, requests, first, measured.missing, meta)
+
+
+def _page_figures(page: Page, service: Run, bare: Run) -> list[Figure]:
+    ms = sorted(x * 1e3 for x in service.latencies)
+    bare_ms = sorted(x * 1e3 for x in bare.latencies)
+    p99 = percentile(ms, 0.99)
+    k = page.key
+    return [
+        Figure(f"{k}_p50_ms", f"{page.name} p50", percentile(ms, 0.5), "ms"),
+        Figure(f"{k}_p90_ms", f"{page.name} p90", percentile(ms, 0.9), "ms"),
+        Figure(f"{k}_p99_ms", f"{page.name} p99", p99, "ms", f"< {P99_TARGET_MS:g} ms",
+               p99 < P99_TARGET_MS),
+        Figure(f"{k}_max_ms", f"{page.name} max", ms[-1], "ms"),
+        Figure(f"{k}_bytes", "  page size", service.body_bytes, "B"),
+        Figure(f"{k}_baseline_p50_ms", "  baseline page, same size, p50", percentile(bare_ms, 0.5),
+               "ms"),
+        Figure(f"{k}_baseline_p99_ms", "  baseline page, same size, p99",
+               percentile(bare_ms, 0.99), "ms"),
+    ]  # fmt: skip
+
+
+# --- reporting and the command line ------------------------------------------------------
+
+
+def _table(outcome: Outcome) -> str:
+    m = outcome.meta
+    lines = [
+        f"console page benchmark  backend={m['backend']}  role={m['role']} "
+        f"({m['kommuner']} kommuner)  requests={m['requests']:,} per page  "
+        f"warm-up={m['warmup']}  concurrency={m['concurrency']}",
+        f"python {m['python']} ({m['machine']}, {m['cpus']} cpus)  load average "
+        f"{_load(m['load_before'])} before, {_load(m['load_after'])} after",
+        "",
+        *figure_table(outcome.figures, COLUMNS),
+    ]
+    for key in outcome.missing:
+        lines.append(f"{key}: the service answers 404 there (not built): not measured")
+    return "\n".join(lines)
+
+
+def _load(values: object) -> str:
+    return " ".join(f"{x:.2f}" for x in values) if isinstance(values, list) else "?"
+
+
+def _document(outcome: Outcome) -> dict[str, object]:
+    return {
+        **outcome.meta,
+        "figures": figures_document(outcome.figures),
+        "not_built": outcome.missing,
+        "failures": {
+            "count": outcome.failures,
+            "requests": outcome.requests,
+            "first_error": outcome.first_error or None,
+        },
+    }
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = harness.bench_parser("python -m bench.console", __doc__)
+    add = parser.add_argument
+    add("--requests", type=int, default=300, help="requests to time per page (default 300)")
+    add("--concurrency", type=int, default=1, help="concurrent clients (default 1)")
+    add("--contacts", type=int, default=CONTACTS, help=f"contacts stored (default {CONTACTS:,})")
+    add("--role", choices=ROLES, default="admin", help="who logs in (default admin: all kommuner)")
+    add("--json", action="store_true", help="print JSON instead of a table")
+    harness.add_store_options(parser, DEFAULT_REDIS_URL)
+    add("--no-reset", action="store_true", help="do not wipe the database and Redis db first")
+    add("--seed", type=int, default=2027, help="seed of the organisation and the contacts")
+    add("--profile", type=Path, metavar="FILE", help="run the service under cProfile into FILE")
+    add("--logs", type=Path, metavar="DIR", help="keep setup.log, service.log, baseline.log")
+    return parser
+
+
+def _options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Options:
+    if args.requests < 1 or args.concurrency < 1 or args.contacts < 0:
+        parser.error("--requests and --concurrency must be at least 1, --contacts at least 0")
+    return Options(
+        requests=args.requests,
+        concurrency=args.concurrency,
+        contacts=args.contacts,
+        role=args.role,
+        seed=args.seed,
+        stores=harness.chosen_stores(parser, args, DEFAULT_REDIS_URL),
+        reset=not args.no_reset,
+        profile=args.profile,
+        logs=args.logs,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark: 2 when a request failed or a server did not start, else 0."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    options = _options(parser, args)
+    outcome = harness.guarded(lambda: run(options))
+    if outcome is None:
+        return 2
+    if args.json:
+        print(json.dumps(_document(outcome), indent=2, ensure_ascii=False))
+    else:
+        print(_table(outcome))
+    if outcome.failures:
+        print(
+            f"error: {outcome.failures:,} of {outcome.requests:,} requests failed; "
+            f"first: {outcome.first_error}",
+            file=sys.stderr,
+        )
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
