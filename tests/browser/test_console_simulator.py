@@ -96,6 +96,42 @@ async def test_a_foster_parent_texts_and_the_receipt_appears_on_their_phone(
     await shot(page, tmp_path, "simulator-after-sms")
 
 
+async def test_a_text_from_another_tab_appears_live(
+    page: Page, sandbox: Served, tmp_path: Path
+) -> None:
+    await log_in(page, sandbox, SIRI)
+    await page.goto(sandbox.url + "/console/telefonsimulator")
+    await expect(page.locator("#telefoner")).to_have_attribute("data-live", "on")
+    await page.evaluate("() => { window.notReloaded = true; }")
+    typing = page.locator("#fh-hansen-1")
+    await typing.locator("summary", has_text="Send SMS").click()
+    draft = typing.get_by_label("Melding")
+    await draft.fill("Et utkast som ikke er sendt")
+    await draft.focus()
+    other = await page.context.new_page()  # the same session, in another tab
+    try:
+        await other.goto(sandbox.url + "/console/telefonsimulator")
+        johansen = other.locator("#fh-johansen-1")  # a foster home no other test texts from
+        await johansen.locator("summary", has_text="Send SMS").click()
+        await johansen.get_by_label("Melding").fill("Kan noen ringe meg tilbake?")
+        await johansen.get_by_role("button", name="Send SMS").click()
+        await expect(other.get_by_role("status")).to_contain_text("SMS sendt fra Familien Johansen")
+    finally:
+        await other.close()
+    on_duty = page.locator(".phone").filter(
+        has=page.locator(".phone-screen", has_text="Kan noen ringe meg tilbake?")
+    )
+    await expect(on_duty.first).to_contain_text("Familien Johansen")  # the staff's notification
+    await expect(page.locator("#fh-johansen-1 .phone-log")).to_contain_text(
+        "SMS fra Hjelpetelefonen for Asker"
+    )  # the receipt
+    await expect(page.locator("#telefoner-status")).to_contain_text("Telefonene ble oppdatert")
+    assert await page.evaluate("() => window.notReloaded === true")
+    await expect(draft).to_have_value("Et utkast som ikke er sendt")
+    await expect(draft).to_be_focused()
+    await shot(page, tmp_path, "simulator-live")
+
+
 async def test_a_call_shows_the_whisper(page: Page, sandbox: Served, tmp_path: Path) -> None:
     await log_in(page, sandbox, SIRI)
     await page.goto(sandbox.url + "/console/telefonsimulator")

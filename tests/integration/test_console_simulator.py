@@ -3,6 +3,7 @@ simulator against the service's own webhooks, what each phone shows, scope and C
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from html import unescape
@@ -143,6 +144,62 @@ async def test_bad_input_is_shown_beside_the_field(client: Client, services: Ser
     assert "Ingen meldinger ennå" in phone_card(html, "fh-hansen-1")
 
 
+async def test_the_live_stream_sends_the_receipt_of_a_new_text(
+    client: Client, services: Services
+) -> None:
+    await log_in(client, services, SIRI)
+    html = await (await client.get(PAGE)).text()
+    version = re.search(r'id="telefoner" data-version="([0-9a-f]{16})"', html)
+    assert version and 'src="/static/console/telefonsimulator.js' in html
+    response = await client.get(f"{PAGE}/hendelser?siden={version[1]}")
+    assert response.headers["Content-Type"] == "text/event-stream; charset=utf-8"
+    assert "connect-src 'self'" in response.headers["Content-Security-Policy"]
+    fields = {"csrf": csrf_of(html), "telefon": "fh-hansen-1", "til": ASKER_LINE}
+    assert (
+        await post_form(client, PAGE + "/sms", fields | {"tekst": "Er dere der?"})
+    ).status == 303
+    sent = await asyncio.wait_for(_events_until_receipt(response), 30)  # a guard, not a timing
+    assert all(e["event"] == "telefoner" and re.fullmatch(r"[0-9a-f]{16}", e["id"]) for e in sent)
+    assert version[1] not in [e["id"] for e in sent]  # only what changed is sent
+    assert "<form" not in sent[-1]["data"]  # the forms on the page stay as they are
+    live = [e for e in await access_entries(services) if e[2] == "live:outbox"]
+    assert live == [("console:siri", "console.telefonsimulator", "live:outbox")] * len(sent)
+    # Logged out elsewhere: the stream ends without sending more.
+    await post_form(client, "/console/logout", {"csrf": csrf_of(html)})
+    rest = await asyncio.wait_for(response.content.read(), 30)
+    assert b"event: telefoner" not in rest
+    response.close()
+
+
+async def _events_until_receipt(response: object) -> list[dict[str, str]]:
+    """The stream's events up to the first with the receipt on Familien Hansen's phone (the
+    service may write the staff's notification first)."""
+    sent: list[dict[str, str]] = []
+    while True:
+        sent.append(await _next_event(response))
+        screen = re.search(r'data-phone="fh-hansen-1">(.*?)</div>', sent[-1]["data"], re.S)
+        if screen and "SMS fra Hjelpetelefonen for Asker" in text_of(screen[1]):
+            return sent
+
+
+async def _next_event(response: object) -> dict[str, str]:
+    """The next server-sent event of the stream (comments and `retry:` skipped)."""
+    fields: dict[str, str] = {}
+    data: list[str] = []
+    content = response.content  # type: ignore[attr-defined]  # a ClientResponse
+    while True:
+        line = (await content.readline()).decode().rstrip("\n")
+        if not line:
+            if data or "event" in fields:
+                return {**fields, "data": "\n".join(data)}
+            continue
+        name, _, value = line.partition(": ")
+        if name == "data":
+            data.append(value)
+        elif name in ("event", "id"):
+            fields[name] = value
+
+
 async def test_a_koordinator_plays_only_their_kommuners_phones(
     client: Client, services: Services
 ) -> None:
@@ -160,6 +217,7 @@ async def test_a_vakt_has_no_simulator(client: Client, services: Services) -> No
     await log_in(client, services, NINA)
     assert ">Telefonsimulator</a>" not in await (await client.get("/console/")).text()
     assert (await client.get(PAGE)).status == 404
+    assert (await client.get(PAGE + "/hendelser")).status == 404
     token = await form_token(client, "/console/")
     fields = {"csrf": token, "telefon": "fh-hansen-1", "til": ASKER_LINE, "tekst": "Hei"}
     assert (await post_form(client, PAGE + "/sms", fields)).status == 404
@@ -190,6 +248,7 @@ async def test_there_is_no_simulator_outside_the_sandbox(
                 assert (await send_code(client, code[1])).status == 303
                 assert ">Telefonsimulator</a>" not in await (await client.get("/console/")).text()
                 assert (await client.get(PAGE)).status == 404
+                assert (await client.get(PAGE + "/hendelser")).status == 404
                 token = await form_token(client, "/console/register")
                 fields = {"csrf": token, "telefon": "fh-hansen-1", "til": ASKER_LINE}
                 response = await post_form(client, PAGE + "/sms", fields | {"tekst": "Hei"})

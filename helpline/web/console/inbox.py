@@ -3,38 +3,37 @@ taking, answering and closing them from the browser.
 
 Every page works without script: forms post and redirect back, and «Oppdater» reloads.
 With script (`static/console/innboks.js`, allowed by `script-src 'self'`), the list
-follows `GET /console/innboks/hendelser`, a server-sent event stream: each open stream
-polls the database every `POLL_SECONDS` (simple, and right across processes: an SMS
-taken in by another worker shows as soon as it is committed) and sends the list again
-when its fingerprint (`routing.inbox.version`) changed. Every list sent is a read of
-personal data and is in the access log, like every page.
+follows `GET /console/innboks/hendelser`, a server-sent event stream
+(`helpline.web.console.live`): each open stream polls the database every second (simple,
+and right across processes: an SMS taken in by another worker shows as soon as it is
+committed) and sends the list again when its fingerprint (`routing.inbox.version`)
+changed. Every list sent is a read of personal data and is in the access log, like
+every page.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import secrets
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import aiohttp_jinja2
 from aiohttp import web
+from aiohttp_session import Session
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpline import access_log, inbox
 from helpline.bootstrap import LoadedOrg, Services
 from helpline.contacts import read_contact
 from helpline.staff_messages import ConversationBusy
-from helpline.web.console.guard import HEADERS
-from helpline.web.console.login import STORAGE
+from helpline.web.console import live
 from helpline.web.console.missing import not_found
 from helpline.web.console.pages import USER, ConsoleUser, render
-from helpline.web.console.sessions import PERSON, seen_at
 from helpline.web.keys import SERVICES
 from rota.wallclock import zone
-from routing.access import ADMIN, console_scope
+from routing.access import ADMIN
 from routing.inbox import InboxItem, Viewer, version, waited_text
 from routing.replies import Close, Reply, Take, short_code
 from routing.staff_commands import involved
@@ -44,12 +43,8 @@ log = logging.getLogger(__name__)
 #: A form's command from the conversation's code and the form's fields, or its error.
 Make = Callable[[str, dict[str, str]], Take | Reply | Close | str]
 
-POLL_SECONDS = 1.0  # how often an open stream looks for changes
-PING_SECONDS = 15.0  # a comment line keeps proxies from closing a quiet stream
 MAX_ANSWER = 1600  # characters: Twilio's limit on one message's body
-STOP = web.AppKey("inbox_streams_stop", asyncio.Event)
 _FORM_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
-_VERSION = re.compile(r"[0-9a-f]{16}")
 
 NOTICES = {
     "tatt": "Du har tatt henvendelsen.",
@@ -67,18 +62,13 @@ CHANNEL_NAMES = {"sms": "SMS", "telegram": "Telegram"}
 
 
 def setup(app: web.Application) -> None:
-    app[STOP] = asyncio.Event()
-    app.on_shutdown.append(_stop_streams)
+    live.setup(app)
     app.router.add_get("/console/innboks", inbox_page)
     app.router.add_get("/console/innboks/hendelser", events)
     app.router.add_get(r"/console/innboks/{id:[0-9]{1,10}}", conversation_page)
     app.router.add_post(r"/console/innboks/{id:[0-9]{1,10}}/ta", take)
     app.router.add_post(r"/console/innboks/{id:[0-9]{1,10}}/svar", answer)
     app.router.add_post(r"/console/innboks/{id:[0-9]{1,10}}/lukk", close)
-
-
-async def _stop_streams(app: web.Application) -> None:
-    app[STOP].set()
 
 
 # -- the list ------------------------------------------------------------------------------
@@ -160,45 +150,20 @@ def _local(instant: datetime, loaded: LoadedOrg | None) -> str:
 
 
 async def events(request: web.Request) -> web.StreamResponse:
-    """Server-sent events: `event: innboks` with the list's HTML whenever it changes.
-    The stream ends when the session ends, goes idle or the service stops; the browser
-    reconnects by itself (and then meets the login like any request)."""
+    """Server-sent events (`helpline.web.console.live`): `event: innboks` with the list's
+    HTML whenever its fingerprint changes."""
     user = request[USER]
-    known = request.headers.get("Last-Event-ID") or request.query.get("siden", "")
-    known = known if _VERSION.fullmatch(known) else ""
-    response = web.StreamResponse(
-        headers={
-            **HEADERS,
-            "Content-Type": "text/event-stream; charset=utf-8",
-            "Cache-Control": "no-store",
-            "X-Accel-Buffering": "no",
-        }
-    )
-    await response.prepare(request)
-    stop = request.app[STOP]
-    quiet = 0.0
-    try:
-        await response.write(b"retry: 2000\n\n")
-        while not stop.is_set() and await _still_logged_in(request, user):
-            sent = await _send_if_changed(request, response, user, known)
-            if sent is not None:
-                known, quiet = sent, 0.0
-            elif quiet >= PING_SECONDS:
-                await response.write(b": ping\n\n")
-                quiet = 0.0
-            try:
-                await asyncio.wait_for(stop.wait(), POLL_SECONDS)
-            except TimeoutError:
-                quiet += POLL_SECONDS
-    except ConnectionResetError:
-        return response  # the browser went away
-    return response
+
+    async def changed(_session: Session, known: str) -> live.Event | None:
+        return await _list_if_changed(request, user, known)
+
+    return await live.stream(request, user, changed)
 
 
-async def _send_if_changed(
-    request: web.Request, response: web.StreamResponse, user: ConsoleUser, known: str
-) -> str | None:
-    """Send the list if it changed since `known`; its new version, or None."""
+async def _list_if_changed(
+    request: web.Request, user: ConsoleUser, known: str
+) -> live.Event | None:
+    """The list as an event if it changed since `known` (its read logged), or None."""
     services = request.app[SERVICES]
     loaded = await services.organisation()
     if loaded is None:
@@ -218,22 +183,7 @@ async def _send_if_changed(
     html = aiohttp_jinja2.render_string(
         "console/inbox_list.html", request, _list_context(loaded, found, now)
     )
-    data = "".join(f"data: {line}\n" for line in html.splitlines())
-    await response.write(f"id: {current}\nevent: innboks\n{data}\n".encode())
-    return current
-
-
-async def _still_logged_in(request: web.Request, user: ConsoleUser) -> bool:
-    """Is the stream's session still the user's, not idle, with the same access? (The
-    stream itself is no activity: only pages and forms keep a session alive.)"""
-    services = request.app[SERVICES]
-    session = await request.app[STORAGE].load_session(request)
-    seen = seen_at(session)
-    idle = timedelta(minutes=services.settings.console_idle_minutes)
-    if session.get(PERSON) != user.person or seen is None or services.clock() - seen >= idle:
-        return False
-    loaded = await services.organisation()
-    return loaded is not None and console_scope(loaded.org, user.person) == user.scope
+    return live.Event("innboks", current, html)
 
 
 # -- one conversation and its forms --------------------------------------------------------

@@ -7,7 +7,11 @@ request came in on. Each phone shows what the service sent it (the sandbox outbo
 receipt, the notification, the relayed answer, the escalation, a login code) and what
 it did and heard in the calls this browser made (kept in the session). The page works
 without script: send, and the answer shows the phones as they are now; «Oppdater» shows
-what came since (an escalation after the deadline, an answer from another phone).
+what came since (an escalation after the deadline, an answer from another phone). With
+script (`static/console/telefonsimulator.js`), the screens follow
+`GET /console/telefonsimulator/hendelser`, a server-sent event stream
+(`helpline.web.console.live`) that polls the outbox every second and sends the screens
+again when they changed; every update sent is in the access log, like the page.
 """
 
 from __future__ import annotations
@@ -19,9 +23,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import aiohttp
+import aiohttp_jinja2
 from aiohttp import web
 from aiohttp_session import Session, get_session
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpline import access_log
 from helpline.bootstrap import LoadedOrg
@@ -29,6 +35,7 @@ from helpline.db.models import OutboxRow
 from helpline.simulator import AnswerPolicy, Endpoint, ServiceUnreachable, simulate_call
 from helpline.simulator.outbox import ServiceOutbox
 from helpline.simulator.sms import simulate_sms
+from helpline.web.console import live
 from helpline.web.console.pages import USER, ConsoleUser, render
 from helpline.web.console.simulator_view import Line, Phone, call_events, phones, service_lines
 from helpline.web.keys import SERVICES
@@ -72,7 +79,9 @@ class Shown:
 
 
 def setup(app: web.Application) -> None:
+    live.setup(app)
     app.router.add_get(PATH, simulator_page)
+    app.router.add_get(PATH + "/hendelser", events)
     app.router.add_post(PATH + "/sms", sms_sent)
     app.router.add_post(PATH + "/ring", call_made)
 
@@ -103,34 +112,17 @@ async def _page(
     status: int = 200,
 ) -> web.StreamResponse:
     services = request.app[SERVICES]
-    shown = phones(loaded.org, user.scope)
-    tz = zone(loaded.org.helpline.timezone)
-    lines = service_lines(loaded.org)
-    names = {line.number: line.label for line in lines} | {p.number: p.title for p in shown}
-    screens: dict[str, list[Shown]] = {p.number: [] for p in shown}
+    session = await get_session(request)
     async with services.sessions() as db, db.begin():
         await access_log.record(
             db, user.reader(request), "console.telefonsimulator", "outbox", services.clock()
         )
-        rows = await db.scalars(
-            select(OutboxRow)
-            .where(OutboxRow.channel == "sms", OutboxRow.to.in_(list(screens)))
-            .order_by(OutboxRow.id.desc())
-            .limit(SHOWN_PER_PHONE * len(screens))
-        )
-        for row in rows:
-            sender = names.get(row.sender, readable_phone(row.sender))
-            meta = f"SMS fra {sender}" + (" (venter)" if row.status == "pending" else "")
-            screens[row.to].append(_shown(row.created_at, tz, meta, row.body))
-    session = await get_session(request)
-    for at, number, text in _events(session):
-        if number in screens:
-            screens[number].append(_shown(datetime.fromisoformat(at), tz, "Anrop", text))
-    for number, screen in screens.items():
-        screens[number] = sorted(screen, key=lambda s: s.sort, reverse=True)[:SHOWN_PER_PHONE]
+        shown, screens = await _screens(db, loaded, user, session)
+    lines = service_lines(loaded.org)
     context = {
         "phones": shown,
         "screens": screens,
+        "version": live.fingerprint(_screens_html(request, shown, screens)),
         "lines": lines,
         "lines_for": {p.number: _lines_for(p, loaded, lines) for p in shown},
         "answers": ANSWERS,
@@ -140,6 +132,65 @@ async def _page(
         "readable": readable_phone,
     }
     return await render(request, "console/simulator.html", context, status=status)
+
+
+async def _screens(
+    db: AsyncSession, loaded: LoadedOrg, user: ConsoleUser, session: Session
+) -> tuple[tuple[Phone, ...], dict[str, list[Shown]]]:
+    """The user's phones and what each shows, newest first: its SMS from the sandbox
+    outbox and this browser's calls (kept in its session)."""
+    shown = phones(loaded.org, user.scope)
+    tz = zone(loaded.org.helpline.timezone)
+    names = {line.number: line.label for line in service_lines(loaded.org)}
+    names |= {p.number: p.title for p in shown}
+    screens: dict[str, list[Shown]] = {p.number: [] for p in shown}
+    rows = await db.scalars(
+        select(OutboxRow)
+        .where(OutboxRow.channel == "sms", OutboxRow.to.in_(list(screens)))
+        .order_by(OutboxRow.id.desc())
+        .limit(SHOWN_PER_PHONE * len(screens))
+    )
+    for row in rows:
+        sender = names.get(row.sender, readable_phone(row.sender))
+        meta = f"SMS fra {sender}" + (" (venter)" if row.status == "pending" else "")
+        screens[row.to].append(_shown(row.created_at, tz, meta, row.body))
+    for at, number, text in _events(session):
+        if number in screens:
+            screens[number].append(_shown(datetime.fromisoformat(at), tz, "Anrop", text))
+    for number, screen in screens.items():
+        screens[number] = sorted(screen, key=lambda s: s.sort, reverse=True)[:SHOWN_PER_PHONE]
+    return shown, screens
+
+
+def _screens_html(
+    request: web.Request, shown: Sequence[Phone], screens: Mapping[str, list[Shown]]
+) -> str:
+    context = {"phones": shown, "screens": screens}
+    return aiohttp_jinja2.render_string("console/simulator_screens.html", request, context)
+
+
+async def events(request: web.Request) -> web.StreamResponse:
+    """Server-sent events (`helpline.web.console.live`): `event: telefoner` with every
+    phone's screen whenever one of them changed. Sandbox only, in the page's scope."""
+    user, _ = await _open(request)
+    services = request.app[SERVICES]
+
+    async def changed(session: Session, known: str) -> live.Event | None:
+        loaded = await services.organisation()
+        if loaded is None:
+            return None
+        async with services.sessions() as db:
+            shown, screens = await _screens(db, loaded, user, session)
+        html = _screens_html(request, shown, screens)
+        current = live.fingerprint(html)
+        if current == known:
+            return None
+        async with services.sessions() as db, db.begin():  # the read is logged as it is sent
+            reader, now = user.reader(request), services.clock()
+            await access_log.record(db, reader, "console.telefonsimulator", "live:outbox", now)
+        return live.Event("telefoner", current, html)
+
+    return await live.stream(request, user, changed)
 
 
 def _shown(at: datetime, tz: ZoneInfo, meta: str, body: str) -> Shown:
