@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis.asyncio as aioredis
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
+from tests.conftest import _fresh_schema
 from tests.e2e.served import Served, served
 from tests.fakes.twilio_api import (
     FAKE_ACCOUNT_SID,
@@ -98,6 +100,14 @@ def chromium() -> Path:
     return CHROMIUM
 
 
+async def _flush(url: str) -> None:
+    client = aioredis.from_url(url)
+    try:
+        await client.flushdb()
+    finally:
+        await client.aclose()
+
+
 @pytest.fixture(scope="module")
 def service(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     work = tmp_path_factory.mktemp("console")
@@ -116,6 +126,10 @@ def service(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
                                 ("HELPLINE_TEST_REDIS_URL", "HELPLINE_REDIS_URL")):  # fmt: skip
             if os.environ.get(test_name):
                 extra[name] = os.environ[test_name]
+        if "HELPLINE_DATABASE_URL" in extra:  # each module's service starts on an empty
+            asyncio.run(_fresh_schema(extra["HELPLINE_DATABASE_URL"]))  # register: no
+        if "HELPLINE_REDIS_URL" in extra:  # conversations left open by an earlier module
+            asyncio.run(_flush(extra["HELPLINE_REDIS_URL"]))
         with served(work, extra) as running:
             asyncio.run(running.ready())
             yield Service(running, twilio)
