@@ -98,7 +98,7 @@ async def test_the_statistics_match_the_contact_log_and_a_bar_lists_its_contacts
         .click()
     )
     await expect(page.get_by_role("heading", name="Statistikk", exact=True)).to_be_visible()
-    await page.get_by_label("Kommune").select_option(label="Asker")
+    await page.get_by_label("Kommune", exact=True).select_option(label="Asker")
     await page.get_by_role("button", name="Vis statistikk").click()
     newest = (await helpline(service, "contacts", "--json", "--limit", "1"))["contacts"][0]
     last = datetime.fromisoformat(newest["started_at"]).astimezone(OSLO)  # the call, just now
