@@ -31,32 +31,30 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import re
 import sys
-import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
 import aiohttp
-from sqlalchemy import func, insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bench import harness
+from bench.console_contacts import plan_contacts, store_contacts
 from bench.figures import Columns, Figure, figure_table, figures_document, percentile, platform_meta
 from bench.national import NATIONAL, national
 from helpline.db.engine import make_engine
-from helpline.db.models import AttemptRow, ContactRow, OutboxRow
-from helpline.settings import DEFAULT_CATEGORIES, Settings
-from rota.model import Access, Organisation, Person
+from helpline.db.models import OutboxRow
+from helpline.settings import Settings
+from rota.model import Access, Organisation
 from rota.orgfile import dump_org
-from rota.phones import mask_phone
 from rota.wallclock import OSLO, zone
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/11"
@@ -71,20 +69,6 @@ COLUMNS = Columns(label=46, value=12, unit=6, decimals=2, whole_units=("", "B"))
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 _CODE = re.compile(r"\b([0-9]{6})\b")
 _CONTACT_LINK = re.compile(r'href="/console/kontaktlogg/[0-9]+"')
-
-_CHANNELS = (("voice", 5), ("sms", 4), ("telegram", 1))
-_OUTCOMES = {
-    "voice": (("answered", 7), ("voicemail", 2), ("abandoned", 1)),
-    "sms": (("answered", 8), ("closed", 2)),
-    "telegram": (("answered", 8), ("closed", 2)),
-}
-_ROLES = ("primary", "backup", "barnevernvakt")
-_UNKNOWN_SHARE = 0.1  # contacts from numbers of no foster home
-#: The columns only some contacts fill: every row names them all (one executemany).
-_OPTIONAL = dict.fromkeys((
-    "call_sid", "answered_at", "answered_by", "ended_at", "duration_seconds",
-    "first_answer_at", "closed_at", "category", "telegram_chat_id",
-))  # fmt: skip
 
 
 # --- pure parts --------------------------------------------------------------------------
@@ -133,108 +117,6 @@ def bench_org(seed: int, year: int) -> tuple[Organisation, dict[str, str]]:
     return replace(org, access=access), {"admin": admin.phone, "koordinator": koordinator.phone}
 
 
-@dataclass(frozen=True, slots=True)
-class PlannedContact:
-    """A finished contact to store: its `ContactRow` columns and its call attempts'
-    `AttemptRow` columns (without the contact's id, which the database gives)."""
-
-    row: dict[str, object]
-    attempts: tuple[dict[str, object], ...] = ()
-
-
-def plan_contacts(
-    org: Organisation,
-    count: int,
-    now: datetime,
-    rng: random.Random,
-    categories: Sequence[str] = tuple(DEFAULT_CATEGORIES.split(",")),
-) -> list[PlannedContact]:
-    """`count` finished contacts started in the year before `now`: calls, SMS and Telegram
-    conversations from the organisation's foster homes (some from unknown numbers),
-    answered, closed, voicemail or abandoned, as the service leaves them."""
-    if now.tzinfo is None:
-        raise ValueError("now must be an aware datetime")
-    kommuner = {k.id: k for k in org.kommuner}
-    people = org.people
-    planned = []
-    for _ in range(count):
-        home = rng.choice(org.foster_homes)
-        kommune = kommuner[home.kommune]
-        channel = _weighted(rng, _CHANNELS)
-        outcome = _weighted(rng, _OUTCOMES[channel])
-        caller = rng.choice(home.phones)
-        if rng.random() < _UNKNOWN_SHARE:
-            caller = f"+4748{rng.randrange(10**6):06d}"
-            home_id = home_name = None
-        else:
-            home_id, home_name = home.id, home.name
-        started = now - timedelta(seconds=rng.randrange(1, 365 * 24 * 3600))
-        row: dict[str, object] = {
-            **_OPTIONAL,
-            "channel": channel,
-            "kommune_id": kommune.id,
-            "kommune_name": kommune.name,
-            "foster_home_id": home_id,
-            "foster_home_name": home_name,
-            "caller": caller,
-            "caller_masked": mask_phone(caller),
-            "helpline_number": kommune.numbers[0]
-            if kommune.numbers
-            else org.helpline.fallback_phone,
-            "started_at": started,
-            "outcome": outcome,
-            "urgent": rng.random() < 0.05,
-            "plan": "[]",  # finished: nothing reads the frozen plan any more
-        }
-        taker = rng.choice(people)
-        answered = started + timedelta(seconds=rng.randrange(5, 600))
-        attempts: tuple[dict[str, object], ...] = ()
-        if channel == "voice":
-            row["call_sid"] = "CA" + uuid.UUID(int=rng.getrandbits(128), version=4).hex
-            rung = [rng.choice(people) for _ in range(rng.randint(1, 3))]
-            attempts = _attempts(rung, started, outcome == "answered")
-            ended = max(started + timedelta(seconds=rng.randrange(20, 1800)), answered)
-            row["ended_at"] = ended + timedelta(seconds=10)
-            if outcome == "answered":
-                row |= {"answered_at": answered, "answered_by": rung[-1].name}
-                row["duration_seconds"] = int((ended - answered).total_seconds()) + 10
-        else:
-            closed = answered + timedelta(seconds=rng.randrange(60, 6 * 3600))
-            row |= {"closed_at": closed, "category": rng.choice(categories) if categories else None}
-            if channel == "telegram":
-                row["telegram_chat_id"] = rng.randrange(10**8, 10**10)
-            if outcome == "answered":
-                row |= {"answered_at": answered, "answered_by": taker.name}
-                row["first_answer_at"] = answered + timedelta(seconds=rng.randrange(5, 120))
-        planned.append(PlannedContact(row, attempts))
-    return planned
-
-
-def _weighted(rng: random.Random, choices: Sequence[tuple[str, int]]) -> str:
-    return rng.choices([c for c, _ in choices], [w for _, w in choices])[0]
-
-
-def _attempts(
-    rung: Sequence[Person], started: datetime, taken: bool
-) -> tuple[dict[str, object], ...]:
-    """One attempt per person rung, 20 s each; the last accepted when the call was taken."""
-    result = []
-    for step, person in enumerate(rung):
-        at = started + timedelta(seconds=20 * step)
-        last = step == len(rung) - 1
-        result.append({
-            "step": step,
-            "role": _ROLES[min(step, len(_ROLES) - 1)],
-            "person_id": person.id,
-            "name": person.name,
-            "phone": person.phone,
-            "started_at": at,
-            "ended_at": at + timedelta(seconds=20),
-            "outcome": "accepted" if taken and last else "no-answer",
-        })  # fmt: skip
-    return tuple(result)
-
-
 def contacts_listed(html: str) -> int:
     """How many contacts a Kontaktlogg page links to."""
     return len(_CONTACT_LINK.findall(html))
@@ -257,30 +139,6 @@ def code_of(body: str) -> str:
 
 
 # --- the database ------------------------------------------------------------------------
-
-
-async def store_contacts(database_url: str, planned: Sequence[PlannedContact]) -> int:
-    """Write the planned contacts and their attempts; how many contacts the database has."""
-    engine = make_engine(database_url)
-    try:
-        async with engine.begin() as connection:
-            for start in range(0, len(planned), 1000):
-                chunk = planned[start : start + 1000]
-                ids = await connection.scalars(
-                    insert(ContactRow).returning(ContactRow.id, sort_by_parameter_order=True),
-                    [p.row for p in chunk],
-                )
-                attempts = [
-                    {**a, "contact_id": contact_id}
-                    for contact_id, p in zip(ids, chunk, strict=True)
-                    for a in p.attempts
-                ]
-                if attempts:
-                    await connection.execute(insert(AttemptRow), attempts)
-            count = await connection.scalar(select(func.count()).select_from(ContactRow))
-    finally:
-        await engine.dispose()
-    return int(count or 0)
 
 
 async def login_code(database_url: str, phone: str) -> str:
@@ -618,18 +476,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     outcome = harness.guarded(lambda: run(options))
     if outcome is None:
         return 2
-    if args.json:
-        print(json.dumps(_document(outcome), indent=2, ensure_ascii=False))
-    else:
-        print(_table(outcome))
-    if outcome.failures:
-        print(
-            f"error: {outcome.failures:,} of {outcome.requests:,} requests failed; "
-            f"first: {outcome.first_error}",
-            file=sys.stderr,
-        )
-        return 2
-    return 0
+    return harness.report(outcome, args.json, _document, _table)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -23,7 +24,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, S
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import aiohttp
 import redis.asyncio as aioredis
@@ -383,6 +384,38 @@ def chosen_stores(
     if args.embedded:
         return Stores()
     return Stores(args.database_url or DEFAULT_DATABASE_URL, args.redis_url or redis_url)
+
+
+class Failures(Protocol):
+    """What a run reports of its requests."""
+
+    @property
+    def failures(self) -> int: ...
+    @property
+    def requests(self) -> int: ...
+    @property
+    def first_error(self) -> str: ...
+
+
+R = TypeVar("R", bound=Failures)
+
+
+def report(
+    outcome: R, as_json: bool, document: Callable[[R], object], table: Callable[[R], str]
+) -> int:
+    """Print a run's figures (JSON or the table); 2 when a request failed, else 0."""
+    if as_json:
+        print(json.dumps(document(outcome), indent=2, ensure_ascii=False))
+    else:
+        print(table(outcome))
+    if outcome.failures:
+        print(
+            f"error: {outcome.failures:,} of {outcome.requests:,} requests failed; "
+            f"first: {outcome.first_error}",
+            file=sys.stderr,
+        )
+        return 2
+    return 0
 
 
 def guarded(work: Callable[[], T]) -> T | None:

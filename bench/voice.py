@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import sys
@@ -394,18 +393,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     outcome = harness.guarded(lambda: run(options))
     if outcome is None:
         return 2
-    if args.json:
-        print(json.dumps(_document(outcome), indent=2, ensure_ascii=False))
-    else:
-        print(_table(outcome))
-    if outcome.failures:
-        print(
-            f"error: {outcome.failures:,} of {outcome.requests:,} requests failed; "
-            f"first: {outcome.first_error}",
-            file=sys.stderr,
-        )
-        return 2
-    return 0
+    return harness.report(outcome, args.json, _document, _table)
 
 
 if __name__ == "__main__":
