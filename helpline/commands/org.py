@@ -13,14 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from helpline.bootstrap import Services, open_services
 from helpline.commands.common import CommandError, Subparsers, require_org
 from helpline.db.engine import check_migrated
-from helpline.db.register import (
-    lock_register,
-    read_organisation,
-    replace_organisation,
-    version_origins,
-    version_text,
-    versions_after,
-)
+from helpline.db.register import read_organisation, replace_organisation
+from helpline.db.versions import lock_register, version_origins, version_text, versions_after
 from helpline.settings import Settings
 from helpline.welcomes import welcome_new_members
 from rota.checks import warnings

@@ -15,11 +15,12 @@ from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from helpline.db import models as m
+from helpline.db import versions
 from rota.model import (
     ACCESS_ROLES,
     Access,
@@ -62,10 +63,6 @@ _REGISTER_TABLES: tuple[type[m.Base], ...] = (
 )
 
 
-#: How many of the newest versions keep their rota file text (to list changes since).
-KEPT_TEXTS = 100
-
-
 async def replace_organisation(
     session: AsyncSession,
     org: Organisation,
@@ -78,10 +75,9 @@ async def replace_organisation(
     """Replace the register with `org`; returns the new version number.
 
     The version is recorded with its rota file text, how it was made (`origin`: "file"
-    or "console") and by whom; older versions than the newest `KEPT_TEXTS` lose their
-    text, so removed entries do not linger in the history."""
+    or "console") and by whom (`helpline.db.versions`)."""
     version = (await session.scalar(select(func.max(m.OrgMeta.version)))) or 0
-    version = max(version, (await session.scalar(select(func.max(m.OrgVersionRow.version)))) or 0)
+    version = max(version, await versions.last_recorded(session))
     for table in _REGISTER_TABLES:
         await session.execute(delete(table))
     await session.execute(delete(m.OrgMeta))
@@ -91,47 +87,10 @@ async def replace_organisation(
         session.add_all([row for row in rows if isinstance(row, table)])
         await session.flush()
     await _sync_feeds(session, org, now)
-    text = dump_org(org, version + 1)
-    session.add(m.OrgVersionRow(
-        version=version + 1, made_at=now, origin=origin, person_id=person,
-        summary=summary, text=text,
-    ))  # fmt: skip
-    await session.execute(
-        update(m.OrgVersionRow)
-        .where(m.OrgVersionRow.version <= version + 1 - KEPT_TEXTS)
-        .values(text=None)
+    await versions.record(
+        session, version + 1, dump_org(org, version + 1), now, origin, person, summary
     )
-    await session.flush()
     return version + 1
-
-
-async def lock_register(session: AsyncSession) -> int | None:
-    """The current version, the register locked against other writers until the
-    transaction ends (PostgreSQL; SQLite has one writer anyway)."""
-    return await session.scalar(select(m.OrgMeta.version).with_for_update())
-
-
-async def versions_after(session: AsyncSession, version: int) -> list[m.OrgVersionRow]:
-    """The recorded versions after `version`, oldest first."""
-    rows = await session.scalars(
-        select(m.OrgVersionRow)
-        .where(m.OrgVersionRow.version > version)
-        .order_by(m.OrgVersionRow.version)
-    )
-    return list(rows)
-
-
-async def version_text(session: AsyncSession, version: int) -> str | None:
-    """The rota file of a recorded version, None when it is not kept."""
-    return await session.scalar(
-        select(m.OrgVersionRow.text).where(m.OrgVersionRow.version == version)
-    )
-
-
-async def version_origins(session: AsyncSession) -> dict[int, str]:
-    """`version -> origin` ("file" or "console") of every recorded version."""
-    rows = await session.execute(select(m.OrgVersionRow.version, m.OrgVersionRow.origin))
-    return {version: origin for version, origin in rows}
 
 
 async def current_version(session: AsyncSession) -> int | None:
