@@ -203,7 +203,8 @@ async def _relay_rows(work: MessageWork, writer: Writer, group: Group, body: str
     for recipient in recipients:
         channel, to = recipient.channel, recipient.address
         if channel == "sms" and number is None:
-            log.warning("group %s: no number to send its SMS from", group.id)
+            # No group id: ids may carry a foster home's name (a ressursfamilie's hub).
+            log.warning("a group relay has no number to send its SMS from")
             continue
         decision = decide(
             "group", channel, (channel, to) in stopped, config.quiet_hours, work.now, tz
