@@ -172,7 +172,7 @@ async def show_command(settings: Settings, args: argparse.Namespace) -> int:
     )
     print(
         f"capacity {document['capacity'] or 'unlimited'}; invited {document['invited']}, "
-        f"yes {document['yes']} ({document['people_yes']} people), no {document['no']}, "
+        f"yes {document['yes']} ({_people(document['people_yes'])}), no {document['no']}, "
         f"waitlist {document['waitlist']}, no answer {document['no_answer']}, "
         f"attended {document['attended']}"
     )
@@ -183,6 +183,10 @@ async def show_command(settings: Settings, args: argparse.Namespace) -> int:
             f"by {answer['channel']} at {answer['at']}"
         )
     return 0
+
+
+def _people(count: int) -> str:
+    return "1 person" if count == 1 else f"{count} people"
 
 
 async def list_command(settings: Settings, args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from helpline.commands.events import _people
 from helpline.settings import Settings
 from rota.wallclock import OSLO, zone
 from tests.integration.cli_support import run
@@ -45,6 +46,9 @@ def test_create_invite_show_list_change_cancel(
     assert SHAPE <= set(shown)
     assert (shown["invited"], shown["no_answer"], shown["capacity"]) == (4, 4, 2)
     assert shown["starts"].startswith(f"{day}T18:00:00+0")
+    code, out, _ = run(capsys, "event", "show", str(event_id))
+    assert "yes 0 (0 people), no 0" in out
+    assert (_people(1), _people(3)) == ("1 person", "3 people")
     code, out, _ = run(capsys, "event", "list", "--json")
     assert [e["id"] for e in json.loads(out)["events"]] == [event_id]
     code, out, _ = run(capsys, "event", "change", str(event_id), "--place", "Asker rådhus")
