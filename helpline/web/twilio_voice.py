@@ -13,11 +13,9 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpline import call_steps, delivery_status
 from helpline.bootstrap import Services
-from helpline.db.events import once
 from helpline.effects import enqueue_voicemail_notice
 from helpline.web.keys import MESSAGE_STATUS_GATE, SERVICES, TWIML
 from helpline.web.twilio_auth import TWILIO_PARAMS
@@ -58,12 +56,8 @@ def _step(request: web.Request) -> tuple[TwilioParams, int, int]:
 
 async def _run(request: web.Request, key: str, step: Step, fallback: Callable[[], str]) -> str:
     """Run `step` once for `key`; on any failure log it and answer `fallback()`."""
-    services = request.app[SERVICES]
     try:
-        return await asyncio.wait_for(
-            once(services.sessions, services.clock, key, _with_session(step, request)),
-            STEP_TIMEOUT,
-        )
+        return await asyncio.wait_for(step(_context(request, key)), STEP_TIMEOUT)
     except Exception as error:  # never a dead line: any failure answers the fallback
         log.error(
             "voice step %s failed (%s); answering the fallback",
@@ -189,10 +183,10 @@ async def status(request: web.Request) -> web.Response:
         return ""
 
     key = f"status:{params.get('CallSid')}:{params.get('CallStatus')}"
-    await once(services.sessions, services.clock, key, _with_session(step, request))
+    await step(_context(request, key))
     return _twiml(request.app[TWIML].empty())
 
 
-def _with_session(step: Step, request: web.Request) -> Callable[[AsyncSession], Awaitable[str]]:
+def _context(request: web.Request, key: str) -> call_steps.CallContext:
     services, twiml = request.app[SERVICES], request.app[TWIML]
-    return lambda session: step(call_steps.CallContext(session, twiml, services.clock()))
+    return call_steps.CallContext(services.engine, twiml, services.clock(), key)
