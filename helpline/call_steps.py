@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, Table, and_, func, select
+from sqlalchemy import Row, Select, Table, and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from helpline import intake
@@ -35,6 +35,7 @@ from routing.call_plan import (
     dial_ended,
     ended_outcome,
     first_action,
+    freeze_plan,
     screening,
 )
 
@@ -59,10 +60,14 @@ class CallContext:
     async def once(
         self,
         read: Select[Any] | None,
+        params: Mapping[str, Any],
         decide: Callable[[Row[Any] | None, int | None], Decision],
         new_id: Any = None,
     ) -> str:
-        return await step_once(self.engine, lambda: self.now, self.key, read, decide, new_id)
+        return await step_once(self.engine, self._now, self.key, read, params, decide, new_id)
+
+    def _now(self) -> datetime:
+        return self.now  # the step's one instant
 
 
 def _counted(counter: Any, *labels: str) -> Callable[[], None]:
@@ -76,14 +81,15 @@ async def start_call(
     caller = e164_or_none(form.get("From", ""))
     dialled = e164_or_none(form.get("To", ""))
     routed = intake.route(loaded, caller, dialled, default_kommune, ctx.now)
+    plan = freeze_plan(routed.chain)
     values = intake.call_values(
         routed,
+        plan,
         caller=caller or form.get("From", ""),
         line=dialled or form.get("To", ""),
         call_sid=form["CallSid"],
         now=ctx.now,
     )
-    plan = CallPlan.from_json(str(values["plan"]))
     greeting = texts.greeting(routed.kommune.name if routed.kommune else None)
 
     def decide(_row: Row[Any] | None, contact_id: int | None) -> Decision:
@@ -94,15 +100,23 @@ async def start_call(
         writes = (contact, attempt) if attempt else (contact,)
         return Decision(answer, writes, [_counted(CONTACTS, "voice", "in_progress")])
 
-    return await ctx.once(None, decide, new_id=C.id)
+    return await ctx.once(None, {}, decide, new_id=C.id)
 
 
-def _read(contact_id: int, step: int | None, *columns: Any) -> Select[Any]:
-    """The contact (and its attempt `step`, if any) as one row."""
-    if step is None:
-        return select(*columns).where(C.id == contact_id)
-    joined = CONTACTS_T.outerjoin(ATTEMPTS_T, and_(A.contact_id == C.id, A.step == step))
-    return select(*columns).select_from(joined).where(C.id == contact_id)
+def _read(*columns: Any, attempt: bool = True) -> Select[Any]:
+    """The contact `:contact_id` (and its attempt `:step`) as one row; built once."""
+    if not attempt:
+        return select(*columns).where(C.id == bindparam("contact_id"))
+    on = and_(A.contact_id == C.id, A.step == bindparam("step"))
+    joined = CONTACTS_T.outerjoin(ATTEMPTS_T, on)
+    return select(*columns).select_from(joined).where(C.id == bindparam("contact_id"))
+
+
+_SCREEN = _read(C.foster_home_name, C.kommune_name, A.id.label("attempt_id"))
+_SCREENED = _read(C.answered_at, A.id.label("attempt_id"), A.name)
+_DIALLED = _read(C.plan, C.helpline_number, A.id.label("attempt_id"), A.outcome)
+_RECORDED = _read(C.outcome, attempt=False)
+_STATUS = select(C.id, C.outcome, C.ended_at).where(C.call_sid == bindparam("call_sid"))
 
 
 def _known(row: Row[Any] | None, contact_id: int, step: int | None = None) -> Row[Any]:
@@ -115,44 +129,40 @@ def _known(row: Row[Any] | None, contact_id: int, step: int | None = None) -> Ro
 
 async def screen(ctx: CallContext, contact_id: int, step: int) -> str:
     """The staff member picked up: whisper who is calling and ask for a key press."""
-    read = _read(contact_id, step, C.foster_home_name, C.kommune_name, A.id.label("attempt_id"))
 
     def decide(row: Row[Any] | None, _new: int | None) -> Decision:
         known = _known(row, contact_id, step)
         whisper = texts.whisper(known.foster_home_name, known.kommune_name)
         return Decision(ctx.twiml.screening(whisper, contact_id, step))
 
-    return await ctx.once(read, decide)
+    return await ctx.once(_SCREEN, {"contact_id": contact_id, "step": step}, decide)
 
 
 async def screened(ctx: CallContext, contact_id: int, step: int, digits: str) -> str:
     """The key the staff member pressed: 1 takes the call, anything else passes it on."""
-    read = _read(contact_id, step, C.answered_at, A.id.label("attempt_id"), A.name)
 
     def decide(row: Row[Any] | None, _new: int | None) -> Decision:
         known = _known(row, contact_id, step)
         outcome = screening(digits, taken=known.answered_at is not None)
-        attempt = Write(ATTEMPTS_T, {"outcome": outcome}, A.id == known.attempt_id)
+        attempt = Write(ATTEMPTS_T, {"outcome": outcome}, {"id": known.attempt_id})
         if outcome == "declined":
             return Decision(ctx.twiml.say_and_hang_up(texts.whisper_no_key()), (attempt,))
         taken = {"answered_at": ctx.now, "answered_by": known.name, "outcome": "answered"}
-        contact = Write(CONTACTS_T, taken, C.id == contact_id)
+        contact = Write(CONTACTS_T, taken, {"id": contact_id})
         counted = [_counted(CONTACTS, "voice", "answered")]
         return Decision(ctx.twiml.say(texts.whisper_connecting()), (attempt, contact), counted)
 
-    return await ctx.once(read, decide)
+    return await ctx.once(_SCREENED, {"contact_id": contact_id, "step": step}, decide)
 
 
 async def dialled(ctx: CallContext, contact_id: int, step: int, dial_status: str) -> str:
     """A `<Dial>` ended: connected calls end; otherwise ring the next step or voicemail."""
-    columns = (C.plan, C.helpline_number, A.id.label("attempt_id"), A.outcome)
-    read = _read(contact_id, step, *columns)
 
     def decide(row: Row[Any] | None, _new: int | None) -> Decision:
         known = _known(row, contact_id, step)
         result = dial_ended(CallPlan.from_json(known.plan), step, known.outcome, dial_status)
         ended = {"ended_at": ctx.now, "outcome": result.outcome}
-        writes = [Write(ATTEMPTS_T, ended, A.id == known.attempt_id)]
+        writes = [Write(ATTEMPTS_T, ended, {"id": known.attempt_id})]
         counted = []
         if isinstance(result.next, Dial | TakeVoicemail):
             kind = "next_step" if isinstance(result.next, Dial) else "exhausted"
@@ -163,7 +173,7 @@ async def dialled(ctx: CallContext, contact_id: int, step: int, dial_status: str
             writes.append(attempt)
         return Decision(answer, writes, counted)
 
-    return await ctx.once(read, decide)
+    return await ctx.once(_DIALLED, {"contact_id": contact_id, "step": step}, decide)
 
 
 async def recorded(ctx: CallContext, contact_id: int, form: Mapping[str, str]) -> str:
@@ -179,29 +189,28 @@ async def recorded(ctx: CallContext, contact_id: int, form: Mapping[str, str]) -
             "recording_seconds": int(duration) if duration.isdigit() else None,
         }
         counted = [] if known.outcome == "voicemail" else [_counted(CONTACTS, "voice", "voicemail")]
-        write = Write(CONTACTS_T, values, C.id == contact_id)
+        write = Write(CONTACTS_T, values, {"id": contact_id})
         return Decision(ctx.twiml.say_and_hang_up(texts.voicemail_thanks()), (write,), counted)
 
-    return await ctx.once(_read(contact_id, None, C.outcome), decide)
+    return await ctx.once(_RECORDED, {"contact_id": contact_id}, decide)
 
 
 async def call_status(ctx: CallContext, form: Mapping[str, str]) -> None:
     """Twilio's status callback: the call ended; fill in end time, duration, outcome."""
-    read = select(C.id, C.outcome).where(C.call_sid == form.get("CallSid", ""))
     duration = form.get("CallDuration", "")
 
     def decide(row: Row[Any] | None, _new: int | None) -> Decision:
         outcome = ended_outcome(form.get("CallStatus", ""), row.outcome) if row else None
         if row is None or outcome is None:
             return Decision("")
-        values: dict[str, Any] = {"ended_at": func.coalesce(C.ended_at, ctx.now)}
+        values: dict[str, Any] = {"ended_at": row.ended_at or ctx.now}
         if duration.isdigit():
             values["duration_seconds"] = int(duration)
         values["outcome"] = outcome
         counted = [] if outcome == row.outcome else [_counted(CONTACTS, "voice", outcome)]
-        return Decision("", (Write(CONTACTS_T, values, C.id == row.id),), counted)
+        return Decision("", (Write(CONTACTS_T, values, {"id": row.id}),), counted)
 
-    await ctx.once(read, decide)
+    await ctx.once(_STATUS, {"call_sid": form.get("CallSid", "")}, decide)
 
 
 def _act(

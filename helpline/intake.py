@@ -20,7 +20,7 @@ from helpline.messages import MessageWork
 from rota.model import FosterHome
 from rota.phones import mask_phone
 from routing import lifecycle
-from routing.call_plan import freeze_plan
+from routing.call_plan import CallPlan
 from routing.callers import Routed, conversation_line, route_contact
 from routing.conversations import freeze_message_plan
 
@@ -38,11 +38,12 @@ def route(
 
 
 def call_values(
-    routed: Routed, *, caller: str, line: str, call_sid: str, now: datetime
+    routed: Routed, plan: CallPlan, *, caller: str, line: str, call_sid: str, now: datetime
 ) -> dict[str, object]:
-    """The columns of a new call's contact, with its frozen dial plan."""
+    """The columns of a new call's contact, with its frozen dial plan
+    (`call_plan.freeze_plan` of the routed chain)."""
     values = _contact_values(routed, "voice", caller, line, now)
-    values.update(call_sid=call_sid, plan=freeze_plan(routed.chain).to_json())
+    values.update(call_sid=call_sid, plan=plan.to_json())
     return values
 
 

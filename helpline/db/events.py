@@ -31,17 +31,17 @@ from sqlalchemy import (
     Row,
     Select,
     Table,
+    bindparam,
     exists,
     func,
     insert,
-    literal,
     select,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from helpline.clock import Clock
 from helpline.db.models import WebhookEventRow
@@ -78,11 +78,18 @@ async def once(
 
 @dataclass(frozen=True, slots=True)
 class Write:
-    """One row to write: inserted (`where` None) or the rows `where` selects updated."""
+    """One row to write: inserted (`where` None), or updated where each column of
+    `where` equals its value."""
 
     table: Table
     values: Mapping[str, Any]
-    where: ColumnElement[bool] | None = None
+    where: Mapping[str, Any] | None = None
+
+    @property
+    def shape(self) -> tuple[str, tuple[str, ...], tuple[str, ...] | None]:
+        """What the statement looks like, whatever the values."""
+        where = tuple(self.where) if self.where is not None else None
+        return self.table.name, tuple(self.values), where
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,22 +115,21 @@ async def step_once(
     clock: Clock,
     key: str,
     read: Select[Any] | None,
+    params: Mapping[str, Any],
     decide: Decide,
     new_id: Column[int] | None = None,
 ) -> str:
     """Run a step once for event `key`: read, decide, write; the (stored) answer.
 
-    `new_id` names an integer primary key column for which `decide` gets a fresh id."""
-    stored = _answer_of(key).scalar_subquery().label(STORED)
-    query = select(stored) if read is None else read.add_columns(stored)
+    `read` selects with bound parameters `params` (build it once: statements here are
+    made once per shape and reused, so a step builds no SQL); `new_id` names an integer
+    primary key column for which `decide` gets a fresh id."""
     postgres = engine.dialect.name == "postgresql"
-    if new_id is not None and postgres:
-        sequence = func.pg_get_serial_sequence(new_id.table.name, new_id.name)
-        query = query.add_columns(func.nextval(sequence).label(NEW_ID))
+    query = _read_statement(read, new_id if postgres else None)
     async with _autocommit(engine) as connection:
-        row = (await connection.execute(query)).first()
+        row = (await connection.execute(query, {**params, "event_key": key})).first()
         if row is None:  # nothing `read` selects; a stored answer still stands
-            answer = await connection.scalar(_answer_of(key))
+            answer = await connection.scalar(_ANSWER, {"event_key": key})
             if answer is not None:
                 return str(answer)
         elif row._mapping[STORED] is not None:
@@ -140,8 +146,29 @@ async def step_once(
     return decision.answer
 
 
-def _answer_of(key: str) -> Select[tuple[str]]:
-    return select(EVENTS.c.response).where(EVENTS.c.key == key)
+_ANSWER = select(EVENTS.c.response).where(EVENTS.c.key == bindparam("event_key"))
+_CLAIM: dict[str, Any] = {
+    "key": bindparam("event_key"),
+    "response": bindparam("event_response"),
+    "created_at": bindparam("event_at", type_=EVENTS.c.created_at.type),
+}
+_reads: dict[tuple[int, bool], tuple[Select[Any] | None, Select[Any]]] = {}
+_writes: dict[tuple[object, ...], Executable] = {}
+
+
+def _read_statement(read: Select[Any] | None, new_id: Column[int] | None) -> Select[Any]:
+    """`read` with the stored answer and (given `new_id`) a new id from its sequence."""
+    cache_key = (id(read), new_id is not None)
+    cached = _reads.get(cache_key)
+    if cached is not None and cached[0] is read:
+        return cached[1]
+    stored = _ANSWER.scalar_subquery().label(STORED)
+    query = select(stored) if read is None else read.add_columns(stored)
+    if new_id is not None:
+        sequence = func.pg_get_serial_sequence(new_id.table.name, new_id.name)
+        query = query.add_columns(func.nextval(sequence).label(NEW_ID))
+    _reads[cache_key] = (read, query)  # `read` is kept, so its id is not reused
+    return query
 
 
 def _autocommit(engine: AsyncEngine) -> Any:
@@ -151,22 +178,40 @@ def _autocommit(engine: AsyncEngine) -> Any:
 
 async def _stored_answer(engine: AsyncEngine, key: str) -> str:
     async with _autocommit(engine) as connection:
-        answer = await connection.scalar(_answer_of(key))
+        answer = await connection.scalar(_ANSWER, {"event_key": key})
     if answer is None:
         raise LostRace(f"event {key.split(':')[0]} lost its race and no answer is stored")
     return str(answer)
 
 
-def _statement(write: Write, gate: ColumnElement[bool] | None) -> Executable:
-    """`write` as a statement; with `gate`, one that writes nothing unless it holds."""
+def _params(i: int, write: Write) -> dict[str, Any]:
+    """The bound values of write number `i`, named as `_statement` names them."""
+    values = write.values if write.where is not None else _with_defaults(write)
+    params = {f"w{i}_{name}": value for name, value in values.items()}
+    params.update((f"w{i}_where_{name}", value) for name, value in (write.where or {}).items())
+    return params
+
+
+def _with_defaults(write: Write) -> dict[str, Any]:
+    return {**_scalar_defaults(write.table), **write.values}
+
+
+def _statement(i: int, write: Write, gate: ColumnElement[bool] | None) -> Executable:
+    """Write number `i` as a statement of bound parameters; with `gate`, one that writes
+    nothing unless it holds."""
     table = write.table
+
+    def bound(name: str, prefix: str = "") -> Any:
+        return bindparam(f"w{i}_{prefix}{name}", type_=table.c[name].type)
+
     if write.where is None:
+        names = list(_with_defaults(write))
         if gate is None:
-            return insert(table).values(dict(write.values))
-        values = {**_scalar_defaults(table), **write.values}
-        row = select(*(literal(value, table.c[name].type) for name, value in values.items()))
-        return insert(table).from_select(list(values), row.where(gate), include_defaults=False)
-    statement = update(table).where(write.where).values(dict(write.values))
+            return insert(table).values({name: bound(name) for name in names})
+        row = select(*(bound(name) for name in names)).where(gate)
+        return insert(table).from_select(names, row, include_defaults=False)
+    where = [table.c[name] == bound(name, "where_") for name in write.where]
+    statement = update(table).where(*where).values({name: bound(name) for name in write.values})
     return statement.where(gate) if gate is not None else statement
 
 
@@ -177,27 +222,52 @@ def _scalar_defaults(table: Table) -> dict[str, Any]:
     return {c.name: c.default.arg for c in defaults if c.default.is_scalar}  # type: ignore[union-attr]
 
 
+def _postgres_statement(writes: Sequence[Write]) -> Executable:
+    """One statement: the key (unless stored) and, only then, the writes; it selects
+    how many keys it stored (0 or 1)."""
+    shape = ("postgresql", *(write.shape for write in writes))
+    statement = _writes.get(shape)
+    if statement is None:
+        claim = (
+            pg_insert(EVENTS)
+            .values(_CLAIM)
+            .on_conflict_do_nothing(index_elements=[EVENTS.c.key])
+            .returning(EVENTS.c.key)
+            .cte("claim")
+        )
+        gate = exists(select(claim.c.key))
+        ctes = [
+            _statement(i, write, gate).cte(f"write_{i}")  # type: ignore[attr-defined]
+            for i, write in enumerate(writes)
+        ]
+        statement = _writes[shape] = select(func.count()).select_from(claim).add_cte(*ctes)
+    return statement
+
+
 async def _write_postgres(
     engine: AsyncEngine, key: str, now: datetime, decision: Decision
 ) -> Decision | None:
-    """One statement: the key (unless stored meanwhile) and, only then, the writes.
-    None: the key was stored."""
-    claim = (
-        pg_insert(EVENTS)
-        .values(key=key, response=decision.answer, created_at=now)
-        .on_conflict_do_nothing(index_elements=[EVENTS.c.key])
-        .returning(EVENTS.c.key)
-        .cte("claim")
-    )
-    gate = exists(select(claim.c.key))
-    writes = [
-        _statement(write, gate).cte(f"write_{i}")  # type: ignore[attr-defined]
-        for i, write in enumerate(decision.writes)
-    ]
-    statement = select(func.count()).select_from(claim).add_cte(*writes)
+    """The key, its answer and the writes in one statement. None: the key was stored."""
+    params = {"event_key": key, "event_response": decision.answer, "event_at": now}
+    statement = _postgres_statement(decision.writes)
     async with _autocommit(engine) as connection:
-        won = await connection.scalar(statement)
+        for i, write in enumerate(decision.writes):
+            params.update(_params(i, write))
+        won = await connection.scalar(statement, params)
     return decision if won else None
+
+
+_SQLITE_CLAIM = (
+    sqlite_insert(EVENTS)
+    .values(_CLAIM)
+    .on_conflict_do_nothing(index_elements=[EVENTS.c.key])
+    .returning(EVENTS.c.key)
+)
+_SQLITE_ANSWER = (
+    update(EVENTS)
+    .where(EVENTS.c.key == bindparam("event_key"))
+    .values(response=bindparam("event_response"))
+)
 
 
 async def _write_sqlite(
@@ -211,24 +281,20 @@ async def _write_sqlite(
     """One transaction, led by the key's insert (which takes SQLite's write lock): the
     key, a new id under that lock, the writes, the answer. None: the key was stored."""
     async with engine.connect() as connection, connection.begin() as transaction:
-        claim = sqlite_insert(EVENTS).values(key=key, response="", created_at=now)
-        claimed = await connection.scalar(
-            claim.on_conflict_do_nothing(index_elements=[EVENTS.c.key]).returning(EVENTS.c.key)
-        )
-        if claimed is None:
+        claim = {"event_key": key, "event_response": "", "event_at": now}
+        if await connection.scalar(_SQLITE_CLAIM, claim) is None:
             await transaction.rollback()
             return None
         allotted = None
         if new_id is not None:
             allotted = await connection.scalar(select(func.coalesce(func.max(new_id), 0) + 1))
         decision = decide(row, allotted)
-        await _apply(connection, decision.writes)
-        await connection.execute(
-            update(EVENTS).where(EVENTS.c.key == key).values(response=decision.answer)
-        )
+        for i, write in enumerate(decision.writes):
+            shape = ("sqlite", i, write.shape)
+            statement = _writes.get(shape)
+            if statement is None:
+                statement = _writes[shape] = _statement(i, write, None)
+            await connection.execute(statement, _params(i, write))
+        answer = {"event_key": key, "event_response": decision.answer}
+        await connection.execute(_SQLITE_ANSWER, answer)
     return decision
-
-
-async def _apply(connection: AsyncConnection, writes: Sequence[Write]) -> None:
-    for write in writes:
-        await connection.execute(_statement(write, None))
