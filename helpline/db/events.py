@@ -6,19 +6,21 @@ answers what the winner stored.
 
 Two ways to run an event once:
 - `once(sessions, clock, key, work)`: `work` on an ORM session, in one transaction.
-- `step_once(engine, clock, key, read, decide)`: the lean path of the voice webhooks, at
-  most two round trips to the database. The first is one statement in autocommit: the
-  stored answer of `key` (a retry ends here), the rows `read` selects and, on
-  PostgreSQL, a new id. `decide` (no I/O) turns them into the answer and the rows to
-  write (`Write`); the second round trip stores the key, the answer and those rows in one
-  statement, a data-modifying `WITH` whose writes all hinge on the key's
-  `INSERT … ON CONFLICT DO NOTHING`. SQLite (no data-modifying `WITH`) writes them in one
-  transaction instead, led by the same insert; `_write_sqlite` is the one place the two
-  differ.
+- `step_once(engine, clock, key, read, params, decide)`: the lean path of the voice
+  webhooks, two round trips on PostgreSQL. The first is one statement in autocommit: the
+  stored answer of `key` (a retry ends here), the row `read` selects and a new id from a
+  sequence. `decide` (no I/O) turns them into the answer and the rows to write (`Write`);
+  the second stores the key, the answer and those rows in one statement, a
+  data-modifying `WITH` whose writes all hinge on the key's `INSERT … ON CONFLICT DO
+  NOTHING`. Statements are made once per shape, with bound parameters. SQLite has no
+  data-modifying `WITH`: there the step is one transaction led by the same insert
+  (`_step_sqlite`, the one place the two differ).
 """
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -124,8 +126,12 @@ async def step_once(
     `read` selects with bound parameters `params` (build it once: statements here are
     made once per shape and reused, so a step builds no SQL); `new_id` names an integer
     primary key column for which `decide` gets a fresh id."""
-    postgres = engine.dialect.name == "postgresql"
-    query = _read_statement(read, new_id if postgres else None)
+    if engine.dialect.name != "postgresql":
+        decision = await _step_sqlite(
+            engine, clock, key, _read_statement(read, new_id), params, decide
+        )
+        return await _committed(engine, key, decision)
+    query = _read_statement(read, new_id, nextval=True)
     async with _autocommit(engine) as connection:
         row = (await connection.execute(query, {**params, "event_key": key})).first()
         if row is None:  # nothing `read` selects; a stored answer still stands
@@ -134,11 +140,14 @@ async def step_once(
                 return str(answer)
         elif row._mapping[STORED] is not None:
             return str(row._mapping[STORED])
-    if postgres:
-        allotted = row._mapping[NEW_ID] if new_id is not None and row is not None else None
-        decision = await _write_postgres(engine, key, clock(), decide(row, allotted))
-    else:
-        decision = await _write_sqlite(engine, key, clock(), row, decide, new_id)
+    allotted = row._mapping[NEW_ID] if new_id is not None and row is not None else None
+    decision = await _write_postgres(engine, key, clock(), decide(row, allotted))
+    return await _committed(engine, key, decision)
+
+
+async def _committed(engine: AsyncEngine, key: str, decision: Decision | None) -> str:
+    """The answer of a step that stored `decision` (counted now), or of the duplicate
+    that stored first (`decision` None)."""
     if decision is None:
         return await _stored_answer(engine, key)
     for count in decision.committed:
@@ -152,21 +161,28 @@ _CLAIM: dict[str, Any] = {
     "response": bindparam("event_response"),
     "created_at": bindparam("event_at", type_=EVENTS.c.created_at.type),
 }
-_reads: dict[tuple[int, bool], tuple[Select[Any] | None, Select[Any]]] = {}
+_reads: dict[tuple[int, int, bool], tuple[Select[Any] | None, Select[Any]]] = {}
 _writes: dict[tuple[object, ...], Executable] = {}
 
 
-def _read_statement(read: Select[Any] | None, new_id: Column[int] | None) -> Select[Any]:
-    """`read` with the stored answer and (given `new_id`) a new id from its sequence."""
-    cache_key = (id(read), new_id is not None)
+def _read_statement(
+    read: Select[Any] | None, new_id: Column[int] | None, *, nextval: bool = False
+) -> Select[Any]:
+    """`read` with the stored answer and, given `new_id`, a new id: the next of its
+    sequence (`nextval`, PostgreSQL), else one above the greatest (SQLite, where it is
+    read under the write lock)."""
+    cache_key = (id(read), id(new_id), nextval)
     cached = _reads.get(cache_key)
     if cached is not None and cached[0] is read:
         return cached[1]
     stored = _ANSWER.scalar_subquery().label(STORED)
     query = select(stored) if read is None else read.add_columns(stored)
-    if new_id is not None:
+    if new_id is not None and nextval:
         sequence = func.pg_get_serial_sequence(new_id.table.name, new_id.name)
         query = query.add_columns(func.nextval(sequence).label(NEW_ID))
+    elif new_id is not None:
+        above = select(func.coalesce(func.max(new_id), 0) + 1).scalar_subquery()
+        query = query.add_columns(above.label(NEW_ID))
     _reads[cache_key] = (read, query)  # `read` is kept, so its id is not reused
     return query
 
@@ -270,31 +286,44 @@ _SQLITE_ANSWER = (
 )
 
 
-async def _write_sqlite(
+async def _step_sqlite(
     engine: AsyncEngine,
+    clock: Clock,
     key: str,
-    now: datetime,
-    row: Row[Any] | None,
+    query: Select[Any],
+    params: Mapping[str, Any],
     decide: Decide,
-    new_id: Column[int] | None,
 ) -> Decision | None:
-    """One transaction, led by the key's insert (which takes SQLite's write lock): the
-    key, a new id under that lock, the writes, the answer. None: the key was stored."""
-    async with engine.connect() as connection, connection.begin() as transaction:
-        claim = {"event_key": key, "event_response": "", "event_at": now}
-        if await connection.scalar(_SQLITE_CLAIM, claim) is None:
-            await transaction.rollback()
-            return None
-        allotted = None
-        if new_id is not None:
-            allotted = await connection.scalar(select(func.coalesce(func.max(new_id), 0) + 1))
-        decision = decide(row, allotted)
-        for i, write in enumerate(decision.writes):
-            shape = ("sqlite", i, write.shape)
-            statement = _writes.get(shape)
-            if statement is None:
-                statement = _writes[shape] = _statement(i, write, None)
-            await connection.execute(statement, _params(i, write))
-        answer = {"event_key": key, "event_response": decision.answer}
-        await connection.execute(_SQLITE_ANSWER, answer)
+    """SQLite has no data-modifying `WITH`: one transaction, led by the key's insert
+    (which takes the write lock), then the read, the writes and the answer. This
+    process's writers queue on an asyncio lock rather than in SQLite's busy handler,
+    which sleeps up to 100 ms a turn. None: the key was stored before."""
+    async with _writer(engine), engine.connect() as connection:
+        async with connection.begin() as transaction:
+            claim = {"event_key": key, "event_response": "", "event_at": clock()}
+            if await connection.scalar(_SQLITE_CLAIM, claim) is None:
+                await transaction.rollback()
+                return None
+            row = (await connection.execute(query, {**params, "event_key": key})).first()
+            allotted = row._mapping[NEW_ID] if row is not None and NEW_ID in row._mapping else None
+            decision = decide(row, allotted)
+            for i, write in enumerate(decision.writes):
+                shape = ("sqlite", i, write.shape)
+                statement = _writes.get(shape)
+                if statement is None:
+                    statement = _writes[shape] = _statement(i, write, None)
+                await connection.execute(statement, _params(i, write))
+            answer = {"event_key": key, "event_response": decision.answer}
+            await connection.execute(_SQLITE_ANSWER, answer)
     return decision
+
+
+_writers: weakref.WeakKeyDictionary[object, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _writer(engine: AsyncEngine) -> asyncio.Lock:
+    """The lock this process's SQLite write transactions on `engine` take in turn."""
+    lock = _writers.get(engine.sync_engine)
+    if lock is None:
+        lock = _writers[engine.sync_engine] = asyncio.Lock()
+    return lock

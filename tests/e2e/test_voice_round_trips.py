@@ -2,8 +2,7 @@
 
 On PostgreSQL (asyncpg) every statement is a round trip, and so are a transaction's BEGIN
 and its COMMIT or ROLLBACK: a webhook may cost two. SQLite has no data-modifying `WITH`:
-there a step reads in one statement and writes in one transaction that reads nothing but
-the new contact's id, so its write lock is held for writes alone.
+there a step is one transaction, led by the event key's insert, with one read.
 """
 
 from __future__ import annotations
@@ -95,9 +94,10 @@ def _within_budget(services: Services, trips: Trips) -> bool:
         return trips.round_trips <= ROUND_TRIPS
     outside = [kind for kind, inside in trips.statements if not inside]
     inside = [kind for kind, inside in trips.statements if inside]
-    allotted_id = inside[1:2] == ["SELECT"] and inside[:1] == ["INSERT"]
-    reads_inside = inside.count("SELECT") - allotted_id
-    return len(outside) <= 1 and trips.begins <= 1 and reads_inside == 0
+    claim_then_read = inside[:2] == ["INSERT", "SELECT"] and "SELECT" not in inside[2:]
+    new_step = not outside and trips.begins == 1 and claim_then_read
+    retry = outside == ["SELECT"] and inside == ["INSERT"]  # the claim, rolled back
+    return new_step or retry
 
 
 async def test_every_voice_webhook_costs_at_most_two_round_trips(
@@ -135,4 +135,5 @@ async def test_every_voice_webhook_costs_at_most_two_round_trips(
         await step("status", "/twilio/status", ended)
     over = {name: t for name, t in spent.items() if not _within_budget(services, t)}
     assert over == {}, "\n".join(f"{name}: {t}" for name, t in over.items())
-    assert spent["voice, retried"].round_trips == 1
+    if services.engine.dialect.name == "postgresql":
+        assert spent["voice, retried"].round_trips == 1
