@@ -62,9 +62,9 @@ class CallContext:
         read: Select[Any] | None,
         params: Mapping[str, Any],
         decide: Callable[[Row[Any] | None, int | None], Decision],
-        new_id: Any = None,
+        new: Write | None = None,
     ) -> str:
-        return await step_once(self.engine, self._now, self.key, read, params, decide, new_id)
+        return await step_once(self.engine, self._now, self.key, read, params, decide, new)
 
     def _now(self) -> datetime:
         return self.now  # the step's one instant
@@ -94,13 +94,12 @@ async def start_call(
 
     def decide(_row: Row[Any] | None, contact_id: int | None) -> Decision:
         assert contact_id is not None
-        contact = Write(CONTACTS_T, {"id": contact_id, **values})
         line = str(values["helpline_number"])
         answer, attempt = _act(ctx, contact_id, line, first_action(plan), greeting)
-        writes = (contact, attempt) if attempt else (contact,)
+        writes = (attempt,) if attempt else ()
         return Decision(answer, writes, [_counted(CONTACTS, "voice", "in_progress")])
 
-    return await ctx.once(None, {}, decide, new_id=C.id)
+    return await ctx.once(None, {}, decide, Write(CONTACTS_T, values))
 
 
 def _read(*columns: Any, attempt: bool = True) -> Select[Any]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -119,19 +119,15 @@ async def step_once(
     read: Select[Any] | None,
     params: Mapping[str, Any],
     decide: Decide,
-    new_id: Column[int] | None = None,
+    new: Write | None = None,
 ) -> str:
     """Run a step once for event `key`: read, decide, write; the (stored) answer.
 
     `read` selects with bound parameters `params` (build it once: statements here are
-    made once per shape and reused, so a step builds no SQL); `new_id` names an integer
-    primary key column for which `decide` gets a fresh id."""
-    if engine.dialect.name != "postgresql":
-        decision = await _step_sqlite(
-            engine, clock, key, _read_statement(read, new_id), params, decide
-        )
-        return await _committed(engine, key, decision)
-    query = _read_statement(read, new_id, nextval=True)
+    made once per shape and reused, so a step builds no SQL). `new` is a row to insert
+    first, whose new id (its table's `id`) `decide` is handed."""
+    postgres = engine.dialect.name == "postgresql"
+    query = _read_statement(read, new.table.c.id if new is not None and postgres else None)
     async with _autocommit(engine) as connection:
         row = (await connection.execute(query, {**params, "event_key": key})).first()
         if row is None:  # nothing `read` selects; a stored answer still stands
@@ -140,9 +136,19 @@ async def step_once(
                 return str(answer)
         elif row._mapping[STORED] is not None:
             return str(row._mapping[STORED])
-    allotted = row._mapping[NEW_ID] if new_id is not None and row is not None else None
-    decision = await _write_postgres(engine, key, clock(), decide(row, allotted))
-    return await _committed(engine, key, decision)
+    if not postgres:
+        return await _committed(
+            engine, key, await _step_sqlite(engine, clock, key, row, decide, new)
+        )
+    if new is None:
+        decision = decide(row, None)
+    else:
+        assert row is not None  # the read of a new row is the stored answer, always a row
+        allotted = row._mapping[NEW_ID]
+        decision = decide(row, allotted)
+        first = Write(new.table, {"id": allotted, **new.values})
+        decision = replace(decision, writes=(first, *decision.writes))
+    return await _committed(engine, key, await _write_postgres(engine, key, clock(), decision))
 
 
 async def _committed(engine: AsyncEngine, key: str, decision: Decision | None) -> str:
@@ -161,28 +167,21 @@ _CLAIM: dict[str, Any] = {
     "response": bindparam("event_response"),
     "created_at": bindparam("event_at", type_=EVENTS.c.created_at.type),
 }
-_reads: dict[tuple[int, int, bool], tuple[Select[Any] | None, Select[Any]]] = {}
+_reads: dict[tuple[int, int], tuple[Select[Any] | None, Select[Any]]] = {}
 _writes: dict[tuple[object, ...], Executable] = {}
 
 
-def _read_statement(
-    read: Select[Any] | None, new_id: Column[int] | None, *, nextval: bool = False
-) -> Select[Any]:
-    """`read` with the stored answer and, given `new_id`, a new id: the next of its
-    sequence (`nextval`, PostgreSQL), else one above the greatest (SQLite, where it is
-    read under the write lock)."""
-    cache_key = (id(read), id(new_id), nextval)
+def _read_statement(read: Select[Any] | None, new_id: Column[int] | None) -> Select[Any]:
+    """`read` with the stored answer and, given `new_id`, the next id of its sequence."""
+    cache_key = (id(read), id(new_id))
     cached = _reads.get(cache_key)
     if cached is not None and cached[0] is read:
         return cached[1]
     stored = _ANSWER.scalar_subquery().label(STORED)
     query = select(stored) if read is None else read.add_columns(stored)
-    if new_id is not None and nextval:
+    if new_id is not None:
         sequence = func.pg_get_serial_sequence(new_id.table.name, new_id.name)
         query = query.add_columns(func.nextval(sequence).label(NEW_ID))
-    elif new_id is not None:
-        above = select(func.coalesce(func.max(new_id), 0) + 1).scalar_subquery()
-        query = query.add_columns(above.label(NEW_ID))
     _reads[cache_key] = (read, query)  # `read` is kept, so its id is not reused
     return query
 
@@ -279,43 +278,49 @@ _SQLITE_CLAIM = (
     .on_conflict_do_nothing(index_elements=[EVENTS.c.key])
     .returning(EVENTS.c.key)
 )
-_SQLITE_ANSWER = (
-    update(EVENTS)
-    .where(EVENTS.c.key == bindparam("event_key"))
-    .values(response=bindparam("event_response"))
-)
 
 
 async def _step_sqlite(
     engine: AsyncEngine,
     clock: Clock,
     key: str,
-    query: Select[Any],
-    params: Mapping[str, Any],
+    row: Row[Any] | None,
     decide: Decide,
+    new: Write | None,
 ) -> Decision | None:
-    """SQLite has no data-modifying `WITH`: one transaction, led by the key's insert
-    (which takes the write lock), then the read, the writes and the answer. This
-    process's writers queue on an asyncio lock rather than in SQLite's busy handler,
-    which sleeps up to 100 ms a turn. None: the key was stored before."""
-    async with _writer(engine), engine.connect() as connection:
-        async with connection.begin() as transaction:
-            claim = {"event_key": key, "event_response": "", "event_at": clock()}
-            if await connection.scalar(_SQLITE_CLAIM, claim) is None:
-                await transaction.rollback()
-                return None
-            row = (await connection.execute(query, {**params, "event_key": key})).first()
-            allotted = row._mapping[NEW_ID] if row is not None and NEW_ID in row._mapping else None
-            decision = decide(row, allotted)
-            for i, write in enumerate(decision.writes):
-                shape = ("sqlite", i, write.shape)
-                statement = _writes.get(shape)
-                if statement is None:
-                    statement = _writes[shape] = _statement(i, write, None)
-                await connection.execute(statement, _params(i, write))
-            answer = {"event_key": key, "event_response": decision.answer}
-            await connection.execute(_SQLITE_ANSWER, answer)
+    """SQLite has no data-modifying `WITH`: one transaction, the new row first (its id
+    comes back), then the key with its answer, then the writes. This process's writers
+    queue on an asyncio lock, not in SQLite's busy handler (which sleeps up to 100 ms a
+    turn). None: a duplicate stored the key (or the new row) first."""
+    try:
+        async with _writer(engine), engine.connect() as connection:
+            async with connection.begin() as transaction:
+                allotted = None
+                if new is not None:
+                    allotted = await connection.scalar(
+                        _cached("sqlite-new", 0, new), _params(0, new)
+                    )
+                decision = decide(row, allotted)
+                claim = {"event_key": key, "event_response": decision.answer, "event_at": clock()}
+                if await connection.scalar(_SQLITE_CLAIM, claim) is None:
+                    await transaction.rollback()
+                    return None
+                for i, write in enumerate(decision.writes):
+                    await connection.execute(_cached("sqlite", i, write), _params(i, write))
+    except IntegrityError:  # the new row's unique columns taken by a duplicate
+        return None
     return decision
+
+
+def _cached(kind: str, i: int, write: Write) -> Executable:
+    shape = (kind, i, write.shape)
+    statement = _writes.get(shape)
+    if statement is None:
+        statement = _statement(i, write, None)
+        if kind == "sqlite-new":
+            statement = statement.returning(write.table.c.id)  # type: ignore[attr-defined]
+        _writes[shape] = statement
+    return statement
 
 
 _writers: weakref.WeakKeyDictionary[object, asyncio.Lock] = weakref.WeakKeyDictionary()
