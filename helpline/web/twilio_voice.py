@@ -13,6 +13,8 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from redis.exceptions import RedisError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError
 
 from helpline import call_steps, delivery_status
 from helpline.bootstrap import Services
@@ -63,9 +65,18 @@ async def _run(request: web.Request, key: str, step: Step, fallback: Callable[[]
             "voice step %s failed (%s); answering the fallback",
             key.split(":")[0],
             type(error).__name__,
-            exc_info=not isinstance(error, TimeoutError),
+            exc_info=not _unavailable(error),
         )
         return fallback()
+
+
+def _unavailable(error: Exception) -> bool:
+    """The database or Redis is away (slow, refusing, full): no traceback is logged. When
+    the database is down every call fails so, and formatting and redacting a traceback
+    each time took most of the process (a profile under "too many clients" showed it)."""
+    bugs = (IntegrityError, ProgrammingError, DataError)
+    database = isinstance(error, DBAPIError) and not isinstance(error, bugs)
+    return database or isinstance(error, TimeoutError | OSError | RedisError)
 
 
 def _fallback_dial(request: web.Request) -> Callable[[], str]:
