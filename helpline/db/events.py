@@ -187,7 +187,11 @@ def _read_statement(read: Select[Any] | None, new_id: Column[int] | None) -> Sel
 
 
 def _autocommit(engine: AsyncEngine) -> Any:
-    """A connection whose every statement commits alone: no BEGIN, no COMMIT."""
+    """A connection whose every statement commits alone: no BEGIN, no COMMIT. SQLite's
+    driver begins only before a write, so there its plain connection is one (and setting
+    the isolation level would cost two more calls into its thread)."""
+    if engine.dialect.name == "sqlite":
+        return engine.connect()
     return engine.execution_options(isolation_level="AUTOCOMMIT").connect()
 
 
