@@ -7,6 +7,8 @@ their own settings and clock.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -31,7 +33,10 @@ from rota.engine import Rota
 from rota.model import Organisation
 from routing.callers import Directory
 
+log = logging.getLogger(__name__)
+
 ORG_CHECK_INTERVAL = 1.0  # seconds between reads of the register's version
+ORG_CHECK_TIMEOUT = 5.0  # seconds a background read of the version may take
 
 
 @dataclass
@@ -64,14 +69,50 @@ class Services:
     _loaded: LoadedOrg | None = field(default=None, repr=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
     _checked: float = field(default=-ORG_CHECK_INTERVAL, repr=False)  # monotonic seconds
+    # `refreshing_organisation` runs (not copied by `dataclasses.replace`: a copy's own
+    # organisation is not refreshed)
+    _refreshed: bool = field(default=False, init=False, repr=False)
 
     async def organisation(self) -> LoadedOrg | None:
         """The current organisation, rebuilt only when the register's version changed.
 
         The version is read at most once per `ORG_CHECK_INTERVAL`: a load by another
-        process shows within a second; `forget_organisation` makes this one look now."""
-        if self._loaded is not None and time.monotonic() - self._checked < ORG_CHECK_INTERVAL:
+        process shows within a second; `forget_organisation` makes this one look now.
+        While `refreshing_organisation` runs, a caller never waits on that read."""
+        if self._loaded is not None and (
+            (self._refreshed and self._checked >= 0)
+            or time.monotonic() - self._checked < ORG_CHECK_INTERVAL
+        ):
             return self._loaded
+        return await self._check_organisation()
+
+    @contextlib.asynccontextmanager
+    async def refreshing_organisation(self) -> AsyncIterator[None]:
+        """For a long-running process (serve, worker): read the register's version in
+        the background every `ORG_CHECK_INTERVAL`, so no request or job waits on it."""
+        task = asyncio.create_task(self._refresh_organisation())
+        self._refreshed = True
+        try:
+            yield
+        finally:
+            self._refreshed = False
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _refresh_organisation(self) -> None:
+        failing = False
+        while True:
+            await asyncio.sleep(max(0.0, self._checked + ORG_CHECK_INTERVAL - time.monotonic()))
+            try:
+                await asyncio.wait_for(self._check_organisation(), ORG_CHECK_TIMEOUT)
+                failing = False
+            except Exception as error:  # the database is down: keep the last organisation
+                if not failing:
+                    log.warning("could not read the organisation (%s)", type(error).__name__)
+                failing = True
+
+    async def _check_organisation(self) -> LoadedOrg | None:
         self._checked = time.monotonic()
         async with self.sessions() as session:
             version = await current_version(session)

@@ -20,7 +20,7 @@ from helpline.messages import MessageWork
 from rota.model import FosterHome
 from rota.phones import mask_phone
 from routing import lifecycle
-from routing.call_plan import freeze_plan
+from routing.call_plan import CallPlan
 from routing.callers import Routed, conversation_line, route_contact
 from routing.conversations import freeze_message_plan
 
@@ -37,17 +37,14 @@ def route(
     return route_contact(loaded.directory, loaded.rota, caller, dialled, default_kommune, now, home)
 
 
-async def open_call(
-    session: AsyncSession, routed: Routed, *, caller: str, line: str, call_sid: str, now: datetime
-) -> ContactRow:
-    """Store a new call with its frozen dial plan."""
-    contact = _contact(routed, "voice", caller, line, now)
-    contact.call_sid = call_sid
-    contact.plan = freeze_plan(routed.chain).to_json()
-    session.add(contact)
-    await session.flush()
-    metrics.contact_reached(session, "voice", contact.outcome)
-    return contact
+def call_values(
+    routed: Routed, plan: CallPlan, *, caller: str, line: str, call_sid: str, now: datetime
+) -> dict[str, object]:
+    """The columns of a new call's contact, with its frozen dial plan
+    (`call_plan.freeze_plan` of the routed chain)."""
+    values = _contact_values(routed, "voice", caller, line, now)
+    values.update(call_sid=call_sid, plan=plan.to_json())
+    return values
 
 
 async def open_conversation(
@@ -114,17 +111,23 @@ async def notify_opened(work: MessageWork, contact: ContactRow, body: str) -> No
 
 
 def _contact(routed: Routed, channel: str, caller: str, line: str, now: datetime) -> ContactRow:
+    return ContactRow(**_contact_values(routed, channel, caller, line, now))
+
+
+def _contact_values(
+    routed: Routed, channel: str, caller: str, line: str, now: datetime
+) -> dict[str, object]:
     kommune, home = routed.kommune, routed.foster_home
-    return ContactRow(
-        channel=channel,
-        kommune_id=kommune.id if kommune else None,
-        kommune_name=kommune.name if kommune else None,
-        foster_home_id=home.id if home else None,
-        foster_home_name=home.name if home else None,
-        caller=caller,
-        caller_masked=mask_phone(caller),
-        helpline_number=line,
-        started_at=now,
-        outcome="in_progress",
-        urgent=False,
-    )
+    return {
+        "channel": channel,
+        "kommune_id": kommune.id if kommune else None,
+        "kommune_name": kommune.name if kommune else None,
+        "foster_home_id": home.id if home else None,
+        "foster_home_name": home.name if home else None,
+        "caller": caller,
+        "caller_masked": mask_phone(caller),
+        "helpline_number": line,
+        "started_at": now,
+        "outcome": "in_progress",
+        "urgent": False,
+    }

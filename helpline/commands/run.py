@@ -71,7 +71,10 @@ async def serve_command(settings: Settings, args: argparse.Namespace) -> int:
         await site.start()
         log.info("serving on http://%s:%d (sandbox=%s)", args.host, port, settings.sandbox)
         try:
-            async with serving_metrics(services, settings.metrics_host, settings.metrics_port):
+            async with (
+                services.refreshing_organisation(),  # no call waits on the register's version
+                serving_metrics(services, settings.metrics_host, settings.metrics_port),
+            ):
                 if args.no_jobs:
                     await _until_signalled()
                 else:
@@ -89,7 +92,10 @@ async def worker_command(settings: Settings, _args: argparse.Namespace) -> int:
     async with open_services(settings, freeze_loaded=True) as services:
         await check_migrated(services.engine)
         log.info("worker started")
-        async with serving_metrics(services, settings.metrics_host, settings.worker_metrics_port):
+        async with (
+            services.refreshing_organisation(),
+            serving_metrics(services, settings.metrics_host, settings.worker_metrics_port),
+        ):
             await make_worker(services).start()  # returns on SIGINT/SIGTERM
     return 0
 

@@ -13,11 +13,11 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
+from redis.exceptions import RedisError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError
 
 from helpline import call_steps, delivery_status
 from helpline.bootstrap import Services
-from helpline.db.events import once
 from helpline.effects import enqueue_voicemail_notice
 from helpline.web.keys import MESSAGE_STATUS_GATE, SERVICES, TWIML
 from helpline.web.twilio_auth import TWILIO_PARAMS
@@ -58,20 +58,25 @@ def _step(request: web.Request) -> tuple[TwilioParams, int, int]:
 
 async def _run(request: web.Request, key: str, step: Step, fallback: Callable[[], str]) -> str:
     """Run `step` once for `key`; on any failure log it and answer `fallback()`."""
-    services = request.app[SERVICES]
     try:
-        return await asyncio.wait_for(
-            once(services.sessions, services.clock, key, _with_session(step, request)),
-            STEP_TIMEOUT,
-        )
+        return await asyncio.wait_for(step(_context(request, key)), STEP_TIMEOUT)
     except Exception as error:  # never a dead line: any failure answers the fallback
         log.error(
             "voice step %s failed (%s); answering the fallback",
             key.split(":")[0],
             type(error).__name__,
-            exc_info=not isinstance(error, TimeoutError),
+            exc_info=not _unavailable(error),
         )
         return fallback()
+
+
+def _unavailable(error: Exception) -> bool:
+    """The database or Redis is away (slow, refusing, full): no traceback is logged. When
+    the database is down every call fails so, and formatting and redacting a traceback
+    each time took most of the process (a profile under "too many clients" showed it)."""
+    bugs = (IntegrityError, ProgrammingError, DataError)
+    database = isinstance(error, DBAPIError) and not isinstance(error, bugs)
+    return database or isinstance(error, TimeoutError | OSError | RedisError)
 
 
 def _fallback_dial(request: web.Request) -> Callable[[], str]:
@@ -189,10 +194,10 @@ async def status(request: web.Request) -> web.Response:
         return ""
 
     key = f"status:{params.get('CallSid')}:{params.get('CallStatus')}"
-    await once(services.sessions, services.clock, key, _with_session(step, request))
+    await step(_context(request, key))
     return _twiml(request.app[TWIML].empty())
 
 
-def _with_session(step: Step, request: web.Request) -> Callable[[AsyncSession], Awaitable[str]]:
+def _context(request: web.Request, key: str) -> call_steps.CallContext:
     services, twiml = request.app[SERVICES], request.app[TWIML]
-    return lambda session: step(call_steps.CallContext(session, twiml, services.clock()))
+    return call_steps.CallContext(services.engine, twiml, services.clock(), key)

@@ -17,7 +17,6 @@ from bench.harness import service_env
 from bench.voice import (
     DEFAULT_REDIS_URL,
     DIALLED,
-    Run,
     _options,
     _parser,
     demo_callers,
@@ -25,6 +24,7 @@ from bench.voice import (
     main,
     plan_calls,
 )
+from bench.voice_report import Run
 from helpline.settings import Settings
 from helpline.web.twilio_auth import SANDBOX_AUTH_TOKEN, signing_token
 
