@@ -29,13 +29,13 @@ from sqlalchemy import make_url
 from bench import harness
 from bench.escalation.org import BenchHome, bench_org, check_chains
 from helpline.simulator.forms import incoming_call, incoming_sms, random_sid
-from tests.faults.proxy import ProxyThread
 from tests.fakes.twilio_api import (
     FAKE_ACCOUNT_SID,
     FAKE_AUTH_TOKEN,
     FakeTwilio,
     running_fake_twilio,
 )
+from tests.faults.proxy import ProxyThread
 
 FALLBACK = "+4740000000"  # the demo's fallback_phone
 #: A caller must not wait out a connection timeout: every call is answered within this.
