@@ -177,7 +177,11 @@ async def status(request: web.Request) -> web.Response:
     params = request[TWILIO_PARAMS]
     if params.get("MessageSid") and params.get("MessageStatus") and not params.get("CallSid"):
         async with request.app[MESSAGE_STATUS_GATE]:
-            await delivery_status.on_message_status(services.sessions, services.clock, params.form)
+            applied = delivery_status.on_message_status(
+                services.sessions, services.clock, params.form
+            )
+            if not await _stored("message", applied):
+                return _unavailable()
         return _twiml(request.app[TWIML].empty())
     if not params.get("CallSid"):
         log.warning("refused POST /twilio/status: neither a call's nor a message's status")
@@ -190,8 +194,26 @@ async def status(request: web.Request) -> web.Response:
         return ""
 
     key = f"status:{params.get('CallSid')}:{params.get('CallStatus')}"
-    await once(services.sessions, services.clock, key, _with_session(step, request))
+    if not await _stored(
+        "call", once(services.sessions, services.clock, key, _with_session(step, request))
+    ):
+        return _unavailable()
     return _twiml(request.app[TWIML].empty())
+
+
+async def _stored(what: str, work: Awaitable[object]) -> bool:
+    """Run a status callback's storing within the step timeout; False, logged, when the
+    database fails it (the status is not stored: no 500 and no traceback for that)."""
+    try:
+        await asyncio.wait_for(work, STEP_TIMEOUT)
+    except Exception as error:  # the database is down or slow: answer 503, Twilio may retry
+        log.error("%s status not stored (%s); answering 503", what, type(error).__name__)
+        return False
+    return True
+
+
+def _unavailable() -> web.Response:
+    return web.Response(status=503, text="unavailable: the status was not stored, try again")
 
 
 def _with_session(step: Step, request: web.Request) -> Callable[[AsyncSession], Awaitable[str]]:
