@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 from sqlalchemy import make_url
+from sqlalchemy.exc import DBAPIError
 
 from bench import harness
 from bench.escalation.org import BenchHome, bench_org, check_chains
@@ -202,7 +203,7 @@ async def fault_rig(
 ) -> AsyncIterator[Rig]:
     """The service on these (wiped) stores through fault proxies, for the block; `homes`
     foster homes to write from, `deadline_s` the organisation's message deadline."""
-    await harness.reset_stores(database_url, redis_url)
+    await _reset(database_url, redis_url)
     text, bench_homes = bench_org(homes, deadline_s)
     check_chains(text, datetime.now(UTC), timedelta(minutes=30))
     org_file = work / "org.toml"
@@ -240,6 +241,20 @@ async def fault_rig(
         for _ in range(workers):
             await rig.start_worker()
         yield rig
+
+
+async def _reset(database_url: str, redis_url: str, wait_s: float = 180.0) -> None:
+    """Wipe the stores, waiting while PostgreSQL has no connection to spare (a shared
+    server on a busy machine: "too many clients" is not a fault of the run)."""
+    end = time.monotonic() + wait_s
+    while True:
+        try:
+            await harness.reset_stores(database_url, redis_url)
+            return
+        except DBAPIError as error:
+            if "too many clients" not in str(error) or time.monotonic() > end:
+                raise
+            await asyncio.sleep(2.0)
 
 
 def proxied_redis(url: str, port: int) -> str:
