@@ -17,6 +17,7 @@ pytestmark = pytest.mark.faults
 
 REDIS_CUT_S = 30.0
 BLACKHOLE_S = 10.0
+SLOW_S = 0.02  # each way, per chunk: a far database
 
 
 @pytest.fixture
@@ -35,7 +36,14 @@ async def deadline_rig(stores: tuple[str, str], tmp_path: Path) -> AsyncIterator
 async def test_every_webhook_twice_at_once_gives_one_contact_and_one_notification(
     rig: Rig,
 ) -> None:
-    await rig.traffic(seconds=6, every_s=0.3)
+    await rig.traffic(seconds=2, every_s=0.3)
+    rig.pg.set_mode("slow", latency=SLOW_S)  # a slow database, and Redis's connections reset
+    rig.redis.set_mode("reset")
+    await rig.traffic(seconds=1, every_s=0.3)
+    rig.redis.set_mode("pass")
+    await rig.traffic(seconds=2, every_s=0.3)
+    rig.pg.set_mode("pass")
+    await rig.traffic(seconds=2, every_s=0.3)
     counts = await audit(rig)
     print(counts)
     assert counts.calls_made >= 10 and counts.by_rota == counts.calls_made
