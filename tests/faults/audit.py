@@ -10,7 +10,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from helpline.db.models import ContactRow, OutboxRow
 from routing.conversations import MessagePlan
@@ -69,31 +68,27 @@ class Counts:
 
 async def conversations(rig: Rig) -> list[Conversation]:
     """Every SMS conversation stored, with its notification rows."""
-    engine = create_async_engine(rig.database_url)
-    try:
-        async with engine.connect() as connection:
-            contacts = await connection.execute(
-                select(
-                    ContactRow.id,
-                    ContactRow.caller,
-                    ContactRow.message_plan,
-                    ContactRow.notified_steps,
-                ).where(ContactRow.channel == "sms")
-            )
-            found = {
-                cid: Conversation(cid, caller, _chain(plan), steps)
-                for cid, caller, plan, steps in contacts
-            }
-            rows = await connection.execute(
-                select(
-                    OutboxRow.contact_id, OutboxRow.to, OutboxRow.status, OutboxRow.provider_id
-                ).where(OutboxRow.kind == "notify")
-            )
-            for contact_id, to, status, provider_id in rows:
-                if contact_id in found:
-                    found[contact_id].notices.append((to, status, provider_id))
-    finally:
-        await engine.dispose()
+    async with rig.reader.connect() as connection:
+        contacts = await connection.execute(
+            select(
+                ContactRow.id,
+                ContactRow.caller,
+                ContactRow.message_plan,
+                ContactRow.notified_steps,
+            ).where(ContactRow.channel == "sms")
+        )
+        found = {
+            cid: Conversation(cid, caller, _chain(plan), steps)
+            for cid, caller, plan, steps in contacts
+        }
+        rows = await connection.execute(
+            select(
+                OutboxRow.contact_id, OutboxRow.to, OutboxRow.status, OutboxRow.provider_id
+            ).where(OutboxRow.kind == "notify")
+        )
+        for contact_id, to, status, provider_id in rows:
+            if contact_id in found:
+                found[contact_id].notices.append((to, status, provider_id))
     return list(found.values())
 
 

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from sqlalchemy import make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bench import harness
 from bench.escalation.org import BenchHome, bench_org, check_chains
@@ -71,6 +72,7 @@ class Rig:
     database_url: str  # straight to PostgreSQL, for the audit
     homes: list[BenchHome]
     http: aiohttp.ClientSession
+    reader: AsyncEngine  # straight to PostgreSQL, one connection, for the audit
     twice: bool = False
     tally: Tally = field(default_factory=Tally)
     serve: harness.Server | None = None
@@ -236,7 +238,13 @@ async def fault_rig(
         await asyncio.to_thread(harness.run_command, load, env, work, log)
         procs = stack.enter_context(harness.Processes(env, work, work))
         http = await stack.enter_async_context(aiohttp.ClientSession())
-        rig = Rig(work, env, port, pg, rds, twilio, procs, database_url, bench_homes, http, twice)
+        # Held for the whole run: on a shared server a fresh connection per poll may
+        # find none to spare.
+        reader = create_async_engine(database_url, pool_size=1, max_overflow=0)
+        stack.push_async_callback(reader.dispose)
+        rig = Rig(
+            work, env, port, pg, rds, twilio, procs, database_url, bench_homes, http, reader, twice
+        )
         await rig.start_serve()
         for _ in range(workers):
             await rig.start_worker()

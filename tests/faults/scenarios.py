@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from helpline.db.models import ContactRow, OutboxRow
 from helpline.simulator.forms import call_params, random_sid
@@ -151,14 +150,10 @@ def dial_of(twiml: str) -> tuple[str, str]:
 
 async def frozen_chain(rig: Rig, call_sid: str) -> list[str]:
     """The phones of the call's frozen dial plan, as stored when it came in."""
-    engine = create_async_engine(rig.database_url)
-    try:
-        async with engine.connect() as connection:
-            plan = await connection.scalar(
-                select(ContactRow.plan).where(ContactRow.call_sid == call_sid)
-            )
-    finally:
-        await engine.dispose()
+    async with rig.reader.connect() as connection:
+        plan = await connection.scalar(
+            select(ContactRow.plan).where(ContactRow.call_sid == call_sid)
+        )
     return [step.phone for step in CallPlan.from_json(plan).steps] if plan else []
 
 
@@ -194,16 +189,12 @@ async def holding(rig: Rig, count: int) -> bool:
 
 async def age_sending(rig: Rig, age: timedelta) -> int:
     """Make every row left `sending` look claimed `age` ago; how many there were."""
-    engine = create_async_engine(rig.database_url)
-    try:
-        async with engine.begin() as connection:
-            result = await connection.execute(
-                update(OutboxRow)
-                .where(OutboxRow.status == "sending")
-                .values(claimed_at=datetime.now(UTC) - age)
-            )
-    finally:
-        await engine.dispose()
+    async with rig.reader.begin() as connection:
+        result = await connection.execute(
+            update(OutboxRow)
+            .where(OutboxRow.status == "sending")
+            .values(claimed_at=datetime.now(UTC) - age)
+        )
     return int(result.rowcount)
 
 
