@@ -148,6 +148,10 @@ class Rig:
 
     async def message(self) -> bool:
         """A help SMS from the next foster home, opening its own conversation (tallied)."""
+        if self._next_home >= len(self.homes):
+            raise harness.BenchError(
+                f"all {len(self.homes)} foster homes have written: ask for more"
+            )
         home = self.homes[self._next_home]
         self._next_home += 1
         form = incoming_sms(random_sid("SM"), home.phone, home.line, BODY, FAKE_ACCOUNT_SID)
