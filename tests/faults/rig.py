@@ -16,7 +16,7 @@ import os
 import signal
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -43,6 +43,7 @@ FALLBACK = "+4740000000"  # the demo's fallback_phone
 #: A caller must not wait out a connection timeout: every call is answered within this.
 CALL_ANSWER_S = 3.0
 WEBHOOK_TIMEOUT = aiohttp.ClientTimeout(total=15.0)  # Twilio's own webhook timeout
+SUPERVISED_STARTS = 10
 BODY = "Hei, kan noen ringe oss? Det er litt vanskelig her i kveld."
 
 
@@ -88,10 +89,15 @@ class Rig:
 
     async def start_serve(self) -> None:
         """Start `helpline serve` on the rig's port and wait until it answers /healthz."""
-        self._started += 1
         argv = harness.helpline_argv("serve", "--no-jobs", "--port", str(self.port))
-        self.serve = self.procs.start(argv, f"serve-{self._started}")
-        await harness.wait_ready(self.http, self.url + "/healthz", self.serve)
+
+        async def start() -> harness.Server:
+            self._started += 1
+            serve = self.procs.start(argv, f"serve-{self._started}")
+            await harness.wait_ready(self.http, self.url + "/healthz", serve)
+            return serve
+
+        self.serve = await _supervised(start)
 
     async def kill_serve(self) -> None:
         """SIGKILL the web process."""
@@ -100,10 +106,13 @@ class Rig:
         await asyncio.to_thread(self.serve.proc.wait, harness.STOP_TIMEOUT_S)
 
     async def start_worker(self) -> None:
-        self._started += 1
-        worker = self.procs.start(harness.helpline_argv("worker"), f"worker-{self._started}")
-        await harness.wait_logged(worker, "worker started", "the worker")
-        self.workers.append(worker)
+        async def start() -> harness.Server:
+            self._started += 1
+            worker = self.procs.start(harness.helpline_argv("worker"), f"worker-{self._started}")
+            await harness.wait_logged(worker, "worker started", "the worker")
+            return worker
+
+        self.workers.append(await _supervised(start))
 
     async def kill_worker(self) -> None:
         """SIGKILL the oldest worker."""
@@ -170,6 +179,19 @@ class Rig:
             started = time.monotonic()
             await asyncio.gather(self.call(), self.message())
             await asyncio.sleep(max(0.0, every_s - (time.monotonic() - started)))
+
+
+async def _supervised(start: Callable[[], Awaitable[harness.Server]]) -> harness.Server:
+    """Start a process again, as a supervisor would, while it exits at start-up for want
+    of a PostgreSQL connection (a shared server on a busy machine: not the run's fault)."""
+    for _ in range(SUPERVISED_STARTS - 1):
+        try:
+            return await start()
+        except harness.BenchError as error:
+            if "too many clients" not in str(error):
+                raise
+            await asyncio.sleep(2.0)
+    return await start()
 
 
 def dialled(answer: harness.Answer) -> str:
