@@ -24,7 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import aiohttp
-from sqlalchemy import make_url
+from sqlalchemy import make_url, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -231,7 +231,7 @@ async def fault_rig(
 ) -> AsyncIterator[Rig]:
     """The service on these (wiped) stores through fault proxies, for the block; `homes`
     foster homes to write from, `deadline_s` the organisation's message deadline."""
-    await _reset(database_url, redis_url)
+    await _spare_connection(lambda: harness.reset_stores(database_url, redis_url))
     text, bench_homes = bench_org(homes, deadline_s)
     check_chains(text, datetime.now(UTC), timedelta(minutes=30))
     org_file = work / "org.toml"
@@ -268,6 +268,7 @@ async def fault_rig(
         # find none to spare.
         reader = create_async_engine(database_url, pool_size=1, max_overflow=0)
         stack.push_async_callback(reader.dispose)
+        await _spare_connection(lambda: _ping(reader))
         rig = Rig(
             work, env, port, pg, rds, twilio, procs, database_url, bench_homes, http, reader, twice
         )
@@ -277,18 +278,23 @@ async def fault_rig(
         yield rig
 
 
-async def _reset(database_url: str, redis_url: str, wait_s: float = 180.0) -> None:
-    """Wipe the stores, waiting while PostgreSQL has no connection to spare (a shared
-    server on a busy machine: "too many clients" is not a fault of the run)."""
+async def _spare_connection(work: Callable[[], Awaitable[None]], wait_s: float = 180.0) -> None:
+    """Run `work`, again while PostgreSQL has no connection to spare (a shared server on
+    a busy machine: "too many clients" is not a fault of the run)."""
     end = time.monotonic() + wait_s
     while True:
         try:
-            await harness.reset_stores(database_url, redis_url)
+            await work()
             return
         except DBAPIError as error:
             if "too many clients" not in str(error) or time.monotonic() > end:
                 raise
             await asyncio.sleep(2.0)
+
+
+async def _ping(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
 
 
 def proxied_redis(url: str, port: int) -> str:
