@@ -40,6 +40,7 @@ class Counts:
     calls_made: int = 0
     by_rota: int = 0
     by_fallback: int = 0
+    split: int = 0  # a call delivered twice at once, one copy by the rota, one by the fallback
     messages_in: int = 0
     notifications_out: int = 0
     escalations: int = 0
@@ -54,6 +55,7 @@ class Counts:
             "calls made": self.calls_made,
             "answered by rota": self.by_rota,
             "answered by fallback": self.by_fallback,
+            "answered split (twice: one each)": self.split,
             "messages in": self.messages_in,
             "notifications out": self.notifications_out,
             "escalations": self.escalations,
@@ -102,7 +104,7 @@ async def audit(rig: Rig, *, at_least_once: bool = False) -> Counts:
     stored twice, or a step is recorded twice, or (unless `at_least_once`) Twilio got
     the same notification twice."""
     tally = rig.tally
-    counts = Counts(tally.calls, tally.by_rota, tally.by_fallback, len(tally.messages))
+    counts = Counts(tally.calls, tally.by_rota, tally.by_fallback, tally.split, len(tally.messages))
     counts.lost += len(tally.unanswered) + len(tally.refused)
     counts.problems += [f"call not answered: {why}" for why in tally.unanswered]
     counts.problems += [f"message refused: {why}" for why in tally.refused]

@@ -85,7 +85,9 @@ async def test_database_blackholed_calls_dial_the_fallback_at_once_then_the_rota
     assert seen.back, "no call routed by the rota within 30 s of the database's return"
     assert seen.ready_after == 200
     assert counts.by_fallback == len(seen.calls_during)
-    assert counts.by_rota == counts.calls_made - counts.by_fallback
+    # Just after the outage, under load, the twin of a call may time out waiting for the
+    # first copy's transaction and answer the fallback: answered, counted apart.
+    assert counts.by_rota + counts.split == counts.calls_made - counts.by_fallback
     assert counts.notifications_out == counts.messages_in
     assert (counts.lost, counts.doubled) == (0, 0), counts
 
