@@ -98,7 +98,18 @@ def _chain(plan: str | None) -> list[str]:
     return [step.phone for step in MessagePlan.from_json(plan).steps] if plan else []
 
 
-async def audit(rig: Rig, *, at_least_once: bool = False) -> Counts:
+async def audit(rig: Rig, *, at_least_once: bool = False, settle_s: float = 15.0) -> Counts:
+    """Count the run (see `count`), again for up to `settle_s` while something looks
+    lost: escalations go on during the audit, and a notice just written is not yet sent."""
+    end = time.monotonic() + settle_s
+    while True:
+        counts = await count(rig, at_least_once=at_least_once)
+        if counts.lost == 0 or time.monotonic() > end:
+            return counts
+        await asyncio.sleep(1.0)
+
+
+async def count(rig: Rig, *, at_least_once: bool = False) -> Counts:
     """Count the run. A message is lost when it is not stored once, or its first staff
     member was not notified (a row sent and received by the fake); doubled when it is
     stored twice, or a step is recorded twice, or (unless `at_least_once`) Twilio got
