@@ -16,15 +16,17 @@ from saq import CronJob, Worker
 from saq.types import Context as SaqContext
 from sqlalchemy import select
 
-from helpline import deadlines, event_jobs, flood, metrics, paced_rows, retention, sender
+from helpline import deadlines, event_jobs, flood, metrics, paced_rows, retention, sender, timers
 from helpline.bootstrap import Services
 from helpline.db.models import ContactRow, MessageRow
 from helpline.effects import (
     DEADLINE_JOB,
+    DEADLINE_KIND,
     FOLLOWUP_BATCH_JOB,
     VOICEMAIL_NOTICE_JOB,
     Effects,
     apply_effects,
+    deadline_contact,
 )
 from helpline.messages import MessageWork
 from rota.wallclock import OSLO, zone
@@ -37,6 +39,8 @@ COVERAGE_HORIZON = timedelta(days=14)
 VOICEMAIL_SWEEP_WINDOW = timedelta(hours=48)
 FOLLOWUP_SWEEP_WINDOW = timedelta(hours=48)
 KIND = "voicemail"
+#: Deadlines one worker runs at once: with saq's 20 jobs, within the database pool (30).
+TIMER_SLOTS = 10
 
 
 class Context(SaqContext, total=False):
@@ -122,8 +126,13 @@ async def deliver_outbox(ctx: Context) -> int:
 async def message_deadline(ctx: Context, *, contact_id: int) -> None:
     """A conversation's deadline passed: escalate or alert, unless it was taken meanwhile.
 
-    Late or repeated runs re-check the stored state and do nothing wrong."""
-    services = ctx["services"]
+    Late or repeated runs re-check the stored state and do nothing wrong. (Run from the
+    timer, `run_deadline`; saq still runs deadline jobs it held from before the timer.)"""
+    await run_deadline(ctx["services"], contact_id)
+
+
+async def run_deadline(services: Services, contact_id: int) -> None:
+    """`message_deadline` for one conversation."""
     loaded = await services.organisation()
     if loaded is None:
         return
@@ -270,14 +279,34 @@ async def sweep_events(ctx: Context) -> int:
     )
 
 
+def make_timer(services: Services) -> timers.Timer:
+    """The deadline timer (`helpline.timers`) on the services' Redis, database and clock."""
+
+    async def fire(member: str) -> None:
+        await run_deadline(services, deadline_contact(member))
+
+    async def resync() -> int:
+        return await deadlines.resync(services)
+
+    return timers.Timer(
+        services.redis,
+        {DEADLINE_KIND: timers.Route(DEADLINE_JOB, fire)},
+        resync=resync,
+        clock=lambda: services.clock().timestamp(),
+        slots=TIMER_SLOTS,
+    )
+
+
 def make_worker(services: Services) -> Worker[Context]:
-    """A saq worker with our jobs; `services` reach them through the job context."""
+    """A saq worker with our jobs and the deadline timer beside it; `services` reach the
+    jobs through the job context."""
 
     watches: list[asyncio.Task[None]] = []
 
     async def startup(ctx: Context) -> None:
         ctx["services"] = services
         watches.append(asyncio.create_task(sender.watch(services), name="sending-watch"))
+        watches.append(asyncio.create_task(make_timer(services).run(), name="deadline-timer"))
 
     async def shutdown(ctx: Context) -> None:
         for watch in watches:

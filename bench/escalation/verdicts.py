@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,11 +21,6 @@ class Verdict:
     @property
     def lateness(self) -> float | None:
         return None if self.escalated_at is None else self.escalated_at - self.due
-
-    @property
-    def ceil_slack(self) -> float:
-        """What rounding the job's `scheduled` up to whole seconds adds."""
-        return math.ceil(self.due) - self.due
 
 
 def judge_conversation(
@@ -60,18 +54,11 @@ class Summary:
     p90: float
     p99: float
     max: float
-    ceil_p50: float
-    ceil_max: float
-    after_p50: float
-    after_p99: float
-    after_max: float
 
 
 def summarise(verdicts: Sequence[Verdict]) -> Summary:
     """Quantiles over the conversations that escalated, and how many did not once."""
     late = sorted(v.lateness for v in verdicts if v.lateness is not None)
-    slack = sorted(v.ceil_slack for v in verdicts if v.lateness is not None)
-    after = sorted(v.lateness - v.ceil_slack for v in verdicts if v.lateness is not None)
     nan = float("nan")
 
     def q(values: Sequence[float], at: float) -> float:
@@ -87,11 +74,6 @@ def summarise(verdicts: Sequence[Verdict]) -> Summary:
         p90=q(late, 0.9),
         p99=q(late, 0.99),
         max=late[-1] if late else nan,
-        ceil_p50=q(slack, 0.5),
-        ceil_max=slack[-1] if slack else nan,
-        after_p50=q(after, 0.5),
-        after_p99=q(after, 0.99),
-        after_max=after[-1] if after else nan,
     )
 
 
