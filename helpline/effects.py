@@ -116,17 +116,20 @@ async def enqueue_voicemail_notice(services: Services, contact_id: int) -> None:
 
 
 async def apply_effects(services: Services, effects: Effects) -> None:
-    """Deliver, schedule and cancel; Redis trouble is logged, the sweep job catches up."""
-    await services.outbox.deliver([row.id for row in effects.rows])
+    """Schedule, deliver and cancel; Redis trouble is logged, the sweep job catches up.
+
+    Deadlines go on the timer first: delivering waits for the vendors (or, under load,
+    for a database connection), and a deadline must not fall due before it is set."""
     for deadline in _of(effects, ScheduleDeadline):
         try:
             await schedule_deadline(services, deadline)
-        except Exception as error:  # the every-minute sweep escalates without the job
+        except Exception as error:  # the timer's resync or the every-minute sweep catch up
             log.error(
                 "deadline of conversation %d not scheduled: %s",
                 deadline.contact_id,
                 type(error).__name__,
             )
+    await services.outbox.deliver([row.id for row in effects.rows])
     for batch in _of(effects, ScheduleFollowupBatch):
         try:
             await schedule_followup_batch(services, batch)

@@ -48,7 +48,11 @@ def outcome(options: Options, observed: Observed) -> Outcome:
     n = f"{total:,}"
     target = f"<= {P99_TARGET_S:g} s"
     kill_note = " (a worker SIGKILLed)" if options.kill_at else ""
-    st = stages(judged, observed.firings)
+    home_of = stored.homes
+    answered = {
+        c: opening.answered[home_of[c]] for c in stored.contacts if home_of[c] in opening.answered
+    }
+    st = stages(judged, observed.firings, answered)
     figures = [
         Figure("conversations", "conversations opened", total, ""),
         Figure("open_s", "time to open them all", open_s, "s"),
@@ -73,8 +77,14 @@ def outcome(options: Options, observed: Observed) -> Outcome:
         Figure("lateness_max_s", "lateness max", s.max, "s"),
         Figure("timer_runs", "where it goes: first deadlines on the timer", st.runs, ""),
         Figure("margin_s", "  schedule margin", SCHEDULE_MARGIN, "s"),
-        Figure("poll_p50_s", "  poll (due -> taken) p50", st.poll_p50, "s"),
-        Figure("poll_p99_s", "  poll (due -> taken) p99", st.poll_p99, "s"),
+        Figure(
+            "scheduling_p50_s", "  due before the webhook scheduled it p50", st.scheduling_p50, "s"
+        ),
+        Figure(
+            "scheduling_p99_s", "  due before the webhook scheduled it p99", st.scheduling_p99, "s"
+        ),
+        Figure("poll_p50_s", "  poll (due or scheduled -> taken) p50", st.poll_p50, "s"),
+        Figure("poll_p99_s", "  poll (due or scheduled -> taken) p99", st.poll_p99, "s"),
         Figure("queue_p50_s", "  queue (taken -> started) p50", st.queue_p50, "s"),
         Figure("queue_p99_s", "  queue (taken -> started) p99", st.queue_p99, "s"),
         Figure("job_p50_s", "  job (started -> escalation stored) p50", st.job_p50, "s"),

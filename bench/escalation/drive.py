@@ -60,6 +60,7 @@ class Opening:
     """The webhook side: latencies (s) and failures."""
 
     latencies: list[float] = field(default_factory=list)
+    answered: dict[str, float] = field(default_factory=dict)  # home id -> epoch of the answer
     failures: int = 0
     first_error: str = ""
     done: int = 0
@@ -95,6 +96,7 @@ async def open_conversations(
             form = incoming_sms(random_sid("SM"), home.phone, home.line, BODY)
             answer = await harness.post_signed(session, url, form, SANDBOX_TOKEN, REQUEST_TIMEOUT)
             opening.latencies[i] = answer.seconds
+            opening.answered[home.id] = time.time()  # its deadline was on the timer by then
             opening.done += 1
             if answer.status != 200:
                 opening.failures += 1

@@ -2,19 +2,22 @@
 (`helpline.timers.journal`), set beside the escalation the database stored.
 
 For a deadline due at `due` (its timer score: the conversation's deadline plus
-`SCHEDULE_MARGIN`), taken by a worker's poll at `claimed`, started at `started` and
-done at `done`, with its escalation row stored at `escalated_at`:
+`SCHEDULE_MARGIN`), put on the timer by the webhook that answered at `answered`, taken by
+a worker's poll at `claimed`, started at `started`, with its escalation row stored at
+`escalated_at`:
 
-* margin: `SCHEDULE_MARGIN`, the score's distance from the deadline;
-* poll: claimed - due, the timer's poll (and, for a deadline whose worker died, the
-  lease that had to run out, counted apart as "rescued");
+* scheduling: max(0, answered - due), the part of the deadline that had passed before
+  the webhook put it on the timer (a webhook slower than the deadline);
+* poll: claimed - max(due, answered), the timer's poll (an upper bound: the answer
+  comes a moment after the timer has the deadline). A deadline whose worker died, taken
+  again once its lease ran out, is counted apart as "rescued";
 * queue: started - claimed, the wait for a free slot;
 * job: escalated_at - started, the deadline job up to the stored escalation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bench.escalation.verdicts import Verdict
@@ -28,6 +31,8 @@ class Stages:
     """Quantiles (s) of each stage over the first deadlines that ran on the timer."""
 
     runs: int  # first deadlines with a journal entry and an escalation
+    scheduling_p50: float
+    scheduling_p99: float
     poll_p50: float
     poll_p99: float
     queue_p50: float
@@ -48,9 +53,13 @@ def first_deadlines(firings: Sequence[Firing]) -> dict[int, Firing]:
     return found
 
 
-def stages(verdicts: Sequence[Verdict], firings: Sequence[Firing]) -> Stages:
-    """Each stage's share of the lateness, over the conversations that escalated."""
+def stages(
+    verdicts: Sequence[Verdict], firings: Sequence[Firing], answered: Mapping[int, float]
+) -> Stages:
+    """Each stage's share of the lateness, over the conversations that escalated;
+    `answered`: when the webhook that opened each conversation answered (epoch s)."""
     runs = first_deadlines(firings)
+    scheduling: list[float] = []
     poll: list[float] = []
     queue: list[float] = []
     job: list[float] = []
@@ -62,7 +71,9 @@ def stages(verdicts: Sequence[Verdict], firings: Sequence[Firing]) -> Stages:
         if firing.attempt > 1:
             rescued.append(verdict.lateness)
             continue
-        poll.append(firing.claimed - firing.due)
+        on_timer = max(firing.due, answered.get(verdict.contact_id, firing.due))
+        scheduling.append(on_timer - firing.due)
+        poll.append(firing.claimed - on_timer)
         queue.append(firing.started - firing.claimed)
         job.append(verdict.escalated_at - firing.started)
     nan = float("nan")
@@ -72,6 +83,8 @@ def stages(verdicts: Sequence[Verdict], firings: Sequence[Firing]) -> Stages:
 
     return Stages(
         runs=len(poll) + len(rescued),
+        scheduling_p50=q(scheduling, 0.5),
+        scheduling_p99=q(scheduling, 0.99),
         poll_p50=q(poll, 0.5),
         poll_p99=q(poll, 0.99),
         queue_p50=q(queue, 0.5),

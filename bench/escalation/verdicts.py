@@ -93,6 +93,7 @@ class Stored:
     """What the service stored for the benchmark's conversations."""
 
     contacts: dict[int, tuple[float, str]]  # id -> (started_at epoch, second phone)
+    homes: dict[int, str]  # id -> the foster home that wrote
     notifications: dict[int, list[tuple[float, str]]]  # id -> [(created_at, to)]
     moved: int  # "moved" notices: a shift change reassigned conversations mid-run
 
@@ -130,9 +131,12 @@ class Reader:
         async with self.engine.connect() as connection:
             rows = (
                 await connection.execute(
-                    select(ContactRow.id, ContactRow.started_at, ContactRow.message_plan).where(
-                        ContactRow.foster_home_id.like(f"{BENCH_HOME_PREFIX}%")
-                    )
+                    select(
+                        ContactRow.id,
+                        ContactRow.started_at,
+                        ContactRow.message_plan,
+                        ContactRow.foster_home_id,
+                    ).where(ContactRow.foster_home_id.like(f"{BENCH_HOME_PREFIX}%"))
                 )
             ).all()
             notify = (
@@ -146,7 +150,9 @@ class Reader:
                 select(func.count()).select_from(OutboxRow).where(OutboxRow.kind == "moved")
             )
         contacts: dict[int, tuple[float, str]] = {}
-        for contact_id, started_at, plan in rows:
+        homes: dict[int, str] = {}
+        for contact_id, started_at, plan, home in rows:
+            homes[contact_id] = home or ""
             steps = MessagePlan.from_json(plan).steps if plan else ()
             contacts[contact_id] = (
                 started_at.timestamp(),
@@ -156,7 +162,7 @@ class Reader:
         for owner, created_at, to in notify:
             if owner is not None and owner in notifications:
                 notifications[owner].append((created_at.timestamp(), to))
-        return Stored(contacts, notifications, int(moved or 0))
+        return Stored(contacts, homes, notifications, int(moved or 0))
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -136,12 +136,15 @@ def test_the_stages_split_each_first_deadlines_lateness() -> None:
         Firing("deadline:1:1:106", 105.4, 105.5, 105.5, 105.6, 1, "w1"),  # step 1: not counted
         Firing("deadline:2:0:100", 102.0, 102.1, 102.1, 103.2, 2, "w2"),  # its worker died
     ]
-    s = stages(verdicts, firings)
+    s = stages(verdicts, firings, {1: 99.0})
     assert (s.runs, s.rescued) == (2, 1)
+    assert s.scheduling_p99 == 0.0
     assert s.poll_p50 == pytest.approx(0.1) and s.queue_p99 == pytest.approx(0.1)
+    late = stages(verdicts, firings, {1: 100.1})  # the webhook was slower than the deadline
+    assert late.scheduling_p50 == pytest.approx(0.05) and late.poll_p50 == pytest.approx(0.05)
     assert s.job_p50 == pytest.approx(0.15)
     assert s.rescued_max == pytest.approx(3.0)
-    assert math.isnan(stages([], []).poll_p99)
+    assert math.isnan(stages([], [], {}).poll_p99)
 
 
 def test_summary_counts_and_quantiles() -> None:
