@@ -4,13 +4,18 @@ renewed one is not, a failing run is given back and given up."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 import redis.asyncio as aioredis
 
 from helpline import timers
+from helpline.bootstrap import Services
+from helpline.effects import SCHEDULE_MARGIN, Effects, apply_effects, deadline_key
 from helpline.timers import ATTEMPTS_KEY, JOURNAL_KEY, TIMER_KEY, Route, Timer
+from routing.effects import ScheduleDeadline
 
 pytestmark = pytest.mark.integration
 
@@ -145,3 +150,23 @@ async def test_a_cancelled_member_is_not_run(redis: aioredis.Redis) -> None:
     await worker.tick()
     await worker.drain()
     assert runs.ran == []
+
+
+class FailingOutbox:
+    """An outbox whose delivery fails, as under a database pool timeout."""
+
+    async def deliver(self, ids: Sequence[int]) -> int:
+        raise ConnectionError("no database connection within the pool timeout")
+
+
+async def test_a_deadline_is_on_the_timer_even_when_delivering_its_notice_fails(
+    services: Services,
+) -> None:
+    """Regression: the deadline was scheduled after the delivery, so a delivery that raised
+    left it off the timer (until the minute sweep), and a slow one made it late."""
+    due = datetime(2026, 11, 23, 9, 10, tzinfo=UTC)
+    effects = Effects(after=[ScheduleDeadline(7, 0, due)])
+    with pytest.raises(ConnectionError):
+        await apply_effects(replace(services, outbox=FailingOutbox()), effects)  # type: ignore[arg-type]  # a fake outbox
+    score = await services.redis.zscore(TIMER_KEY, deadline_key(7, 0, due))
+    assert score == due.timestamp() + SCHEDULE_MARGIN
