@@ -18,15 +18,16 @@ from datetime import datetime
 from sqlalchemy import select
 
 from helpline import metrics, timers
-from helpline.bootstrap import Services
+from helpline.bootstrap import LoadedOrg, Services
 from helpline.db.models import ContactRow
 from helpline.effects import SCHEDULE_MARGIN, deadline_key
-from helpline.messages import MessageWork
+from helpline.messages import MessageWork, plan_of, state_of
 from routing import lifecycle
 from routing.conversations import (
     Escalate,
     Exhausted,
     MessagePlan,
+    Nothing,
     Reassign,
     on_deadline,
     on_shift_change,
@@ -56,6 +57,19 @@ async def deadline(work: MessageWork, contact: ContactRow) -> bool:
     kind = "next_step" if isinstance(decision, Escalate) else "exhausted"
     metrics.escalated(work.session, contact.channel, kind)
     return True
+
+
+def has_work(loaded: LoadedOrg, contact: ContactRow, now: datetime) -> bool:
+    """Whether the sweep has anything to do for this conversation, as read: a deadline
+    that passed, or a shift change that moves it (`deadline`, `shift_change` decide again
+    on the locked row)."""
+    plan, state = plan_of(contact), state_of(contact)
+    if not isinstance(on_deadline(plan, state, now), Nothing):
+        return True
+    if contact.kommune_id is None:
+        return False
+    chain = loaded.rota.on_duty(contact.kommune_id, now)
+    return not isinstance(on_shift_change(plan, state, chain, now), Nothing)
 
 
 async def shift_change(work: MessageWork, contact: ContactRow) -> bool:

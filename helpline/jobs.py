@@ -155,10 +155,11 @@ async def sweep_conversations(ctx: Context) -> int:
     loaded = await services.organisation()
     if loaded is None:
         return 0
+    now = services.clock()
     async with services.sessions() as session:
-        ids = list(
+        rows = list(
             await session.scalars(
-                select(ContactRow.id).where(
+                select(ContactRow).where(
                     ContactRow.message_plan.is_not(None),
                     ContactRow.closed_at.is_(None),
                     ContactRow.answered_at.is_(None),
@@ -166,7 +167,10 @@ async def sweep_conversations(ctx: Context) -> int:
                 )
             )
         )
-    for contact_id in ids:
+    # Decided on the rows read once; only those with something due are locked and acted
+    # on, each in its own transaction (10,000 open conversations were 10,000 a minute).
+    due = [row.id for row in rows if deadlines.has_work(loaded, row, now)]
+    for contact_id in due:
         effects = Effects()
         async with services.sessions() as session, session.begin():
             contact = await session.scalar(
@@ -178,7 +182,7 @@ async def sweep_conversations(ctx: Context) -> int:
             await deadlines.shift_change(work, contact)
             await deadlines.deadline(work, contact)
         await apply_effects(services, effects)
-    return len(ids)
+    return len(rows)
 
 
 async def followup_batch(ctx: Context, *, contact_id: int) -> int:
