@@ -166,6 +166,7 @@ class Timer:
     renew_s: float = 0.5
     retry_s: float = 2.0
     attempts: int = 5
+    command_timeout_s: float = 5.0
     worker: str = field(default_factory=lambda: str(os.getpid()))
     _running: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _freed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -180,9 +181,11 @@ class Timer:
         now = self.clock()
         if self._script is None:
             self._script = self.redis.register_script(CLAIM)
-        taken, following = await self._script(
+        call = self._script(
             keys=[TIMER_KEY, ATTEMPTS_KEY], args=[repr(now), repr(now + self.lease_s), limit]
         )
+        # A blackholed Redis answers nothing and resets nothing: give up, poll again.
+        taken, following = await asyncio.wait_for(call, self.command_timeout_s)
         claimed = [
             Claimed(taken[i].decode(), float(taken[i + 1]), int(taken[i + 2]))
             for i in range(0, len(taken), 3)
@@ -286,7 +289,8 @@ class Timer:
         running = list(self._running if members is None else members)
         if running:
             until = self.clock() + self.lease_s
-            await self.redis.zadd(TIMER_KEY, dict.fromkeys(running, until), xx=True)
+            renewal = self.redis.zadd(TIMER_KEY, dict.fromkeys(running, until), xx=True)
+            await asyncio.wait_for(renewal, self.command_timeout_s)
 
     async def run(self) -> None:
         """Poll until cancelled; Redis trouble is logged once and waited out."""
@@ -324,5 +328,5 @@ class Timer:
             await asyncio.sleep(self.renew_s)
             try:
                 await self.renew()
-            except RedisError:
+            except (RedisError, TimeoutError):
                 pass  # the leases run out; another worker's run finds nothing left to do
