@@ -115,15 +115,21 @@ async def cancel(redis: aioredis.Redis, member: str) -> None:
         await pipe.execute()
 
 
-async def journal(redis: aioredis.Redis, after: str = "-") -> tuple[list[Firing], str]:
-    """The firings recorded after stream id `after` ("-": all kept), and the last id."""
-    entries = cast(
-        "list[tuple[bytes, dict[bytes, bytes]]]",
-        await redis.xrange(JOURNAL_KEY, min=after if after == "-" else f"({after}"),
-    )  # redis-py types a reply of a bytes client loosely
-    firings = [_firing(fields) for _, fields in entries]
-    last = entries[-1][0].decode() if entries else after
-    return firings, last
+async def journal(
+    redis: aioredis.Redis, after: str = "-", page: int = 1000
+) -> tuple[list[Firing], str]:
+    """The firings recorded after stream id `after` ("-": all kept), and the last id;
+    read `page` entries at a time, so a full journal is no one huge reply."""
+    firings: list[Firing] = []
+    while True:
+        entries = cast(
+            "list[tuple[bytes, dict[bytes, bytes]]]",
+            await redis.xrange(JOURNAL_KEY, min=after if after == "-" else f"({after}", count=page),
+        )  # redis-py types a reply of a bytes client loosely
+        firings += [_firing(fields) for _, fields in entries]
+        if not entries:
+            return firings, after
+        after = entries[-1][0].decode()
 
 
 def _firing(fields: Mapping[bytes, bytes]) -> Firing:
