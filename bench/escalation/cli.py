@@ -83,8 +83,8 @@ def outcome(options: Options, observed: Observed) -> Outcome:
         Figure(
             "scheduling_p99_s", "  due before the webhook scheduled it p99", st.scheduling_p99, "s"
         ),
-        Figure("poll_p50_s", "  poll (due or scheduled -> taken) p50", st.poll_p50, "s"),
-        Figure("poll_p99_s", "  poll (due or scheduled -> taken) p99", st.poll_p99, "s"),
+        Figure("poll_p50_s", "  on the timer, due -> taken (poll, backlog) p50", st.poll_p50, "s"),
+        Figure("poll_p99_s", "  on the timer, due -> taken (poll, backlog) p99", st.poll_p99, "s"),
         Figure("queue_p50_s", "  queue (taken -> started) p50", st.queue_p50, "s"),
         Figure("queue_p99_s", "  queue (taken -> started) p99", st.queue_p99, "s"),
         Figure("job_p50_s", "  job (started -> escalation stored) p50", st.job_p50, "s"),
