@@ -22,7 +22,7 @@ from helpline.web.twilio_auth import SANDBOX_AUTH_TOKEN
 
 SMS_PATH = "/twilio/sms"
 SANDBOX_TOKEN = SANDBOX_AUTH_TOKEN
-RESCUE_S = 130.0  # saq's sweep (60 s job timeout, 60 s period) or the minute sweep
+RESCUE_S = 130.0  # the minute sweep, twice over
 POLL_S = 0.25
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=30.0)
 KILL_POINTS = ("half-opened", "before-deadline", "escalating")
