@@ -39,8 +39,10 @@ COVERAGE_HORIZON = timedelta(days=14)
 VOICEMAIL_SWEEP_WINDOW = timedelta(hours=48)
 FOLLOWUP_SWEEP_WINDOW = timedelta(hours=48)
 KIND = "voicemail"
-#: Deadlines one worker runs at once: with saq's 20 jobs, within the database pool (30).
-TIMER_SLOTS = 10
+#: Deadlines one worker runs at once. Beside saq's 20 jobs (mostly idle sweeps) this can
+#: outgrow the database pool (30): a run that waits out its pool timeout is given back to
+#: the timer and retried, and 10 slots held deadlines back under load.
+TIMER_SLOTS = 20
 
 
 class Context(SaqContext, total=False):
