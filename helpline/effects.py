@@ -3,7 +3,8 @@ queued messages, schedule and cancel the durable jobs, answer Telegram buttons.
 
 The effects are `routing.effects` values; the jobs they start are named here once
 (`DEADLINE_JOB`, ...), for the enqueuers below and the worker's registration in
-`helpline.jobs`.
+`helpline.jobs`. Deadlines go on our own timer (`helpline.timers`), not on saq's
+schedule: its 1 s poll and 60 s sweep are what made escalations late.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TypeVar
 
 from saq import Job
 
-from helpline import event_jobs, sender
+from helpline import event_jobs, sender, timers
 from helpline.bootstrap import Services
 from helpline.db.models import OutboxRow
 from routing.effects import (
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 
 #: A conversation's deadline passed: escalate or alert (`helpline.jobs.message_deadline`).
 DEADLINE_JOB = "message_deadline"
+#: The kind of the timer's deadline members (`deadline_key`).
+DEADLINE_KIND = "deadline"
 #: A follow-up window ended: its batch notice (`helpline.jobs.followup_batch`).
 FOLLOWUP_BATCH_JOB = "followup_batch"
 #: A voicemail was left: SMS the chain how to call back (`helpline.jobs.notify_voicemail`).
@@ -55,25 +58,24 @@ class Effects:
 
 
 def deadline_key(contact_id: int, step: int, due: datetime) -> str:
-    """One job per (conversation, step, deadline): a reassigned plan gets new keys."""
-    return f"deadline:{contact_id}:{step}:{math.ceil(due.timestamp())}"
+    """One timer member per (conversation, step, deadline): a reassigned plan gets new
+    keys. (Deadline jobs that saq still holds from before the timer used the same keys.)"""
+    return f"{DEADLINE_KIND}:{contact_id}:{step}:{math.ceil(due.timestamp())}"
+
+
+def deadline_contact(key: str) -> int:
+    """The conversation of a `deadline_key`."""
+    kind, contact_id, _step, _due = key.split(":")
+    if kind != DEADLINE_KIND:
+        raise ValueError(f"not a deadline key: {key!r}")
+    return int(contact_id)
 
 
 async def schedule_deadline(services: Services, deadline: ScheduleDeadline) -> None:
-    """A durable job that runs `message_deadline` for the conversation at `due`."""
-    await services.queue.enqueue(
-        Job(
-            function=DEADLINE_JOB,
-            kwargs={"contact_id": deadline.contact_id},
-            key=deadline_key(deadline.contact_id, deadline.step, deadline.due),
-            # saq keeps `scheduled` as a float score in Redis (typed int); a whole-second
-            # value would add up to a second. The margin covers clock skew between workers.
-            scheduled=deadline.due.timestamp() + SCHEDULE_MARGIN,  # type: ignore[arg-type]  # a float score
-            retries=5,  # would find nothing to do
-            retry_delay=2.0,
-            timeout=60,
-        )
-    )
+    """Put the conversation's deadline on the timer: `message_deadline` runs at `due`.
+    The margin covers clock skew between the web process and the workers."""
+    key = deadline_key(deadline.contact_id, deadline.step, deadline.due)
+    await timers.add(services.redis, key, deadline.due.timestamp() + SCHEDULE_MARGIN)
 
 
 def followup_key(contact_id: int, window: int) -> str:
@@ -88,7 +90,9 @@ async def schedule_followup_batch(services: Services, batch: ScheduleFollowupBat
             function=FOLLOWUP_BATCH_JOB,
             kwargs={"contact_id": batch.contact_id},
             key=followup_key(batch.contact_id, batch.window),
-            scheduled=batch.due.timestamp() + SCHEDULE_MARGIN,  # type: ignore[arg-type]  # a float, as above
+            # saq keeps `scheduled` as a float score in Redis (typed int); a whole-second
+            # value would add up to a second.
+            scheduled=batch.due.timestamp() + SCHEDULE_MARGIN,  # type: ignore[arg-type]  # a float score
             retries=5,  # a repeated run finds nothing left to tell
             retry_delay=2.0,
             timeout=60,
@@ -112,17 +116,20 @@ async def enqueue_voicemail_notice(services: Services, contact_id: int) -> None:
 
 
 async def apply_effects(services: Services, effects: Effects) -> None:
-    """Deliver, schedule and cancel; Redis trouble is logged, the sweep job catches up."""
-    await services.outbox.deliver([row.id for row in effects.rows])
+    """Schedule, deliver and cancel; Redis trouble is logged, the sweep job catches up.
+
+    Deadlines go on the timer first: delivering waits for the vendors (or, under load,
+    for a database connection), and a deadline must not fall due before it is set."""
     for deadline in _of(effects, ScheduleDeadline):
         try:
             await schedule_deadline(services, deadline)
-        except Exception as error:  # the every-minute sweep escalates without the job
+        except Exception as error:  # the timer's resync or the every-minute sweep catch up
             log.error(
                 "deadline of conversation %d not scheduled: %s",
                 deadline.contact_id,
                 type(error).__name__,
             )
+    await services.outbox.deliver([row.id for row in effects.rows])
     for batch in _of(effects, ScheduleFollowupBatch):
         try:
             await schedule_followup_batch(services, batch)
@@ -139,10 +146,9 @@ async def apply_effects(services: Services, effects: Effects) -> None:
         await event_jobs.after_change(services, event_id)
     for cancel in _of(effects, CancelDeadline):
         try:
-            job = await services.queue.job(deadline_key(cancel.contact_id, cancel.step, cancel.due))
-            if job is not None:
-                await services.queue.abort(job, "taken")
-        except Exception as error:  # a job that still runs re-checks and does nothing
+            key = deadline_key(cancel.contact_id, cancel.step, cancel.due)
+            await timers.cancel(services.redis, key)
+        except Exception as error:  # a deadline that still runs re-checks and does nothing
             log.warning(
                 "deadline of conversation %d not cancelled: %s",
                 cancel.contact_id,

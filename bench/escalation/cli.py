@@ -11,11 +11,14 @@ from pathlib import Path
 
 from bench import harness
 from bench.escalation.drive import KILL_POINTS, Observed, Opening, Options, run
+from bench.escalation.stages import stages
 from bench.escalation.verdicts import Summary, Verdict, summarise, verdicts
 from bench.figures import Columns, Figure, figure_table, figures_document, percentile, platform_meta
+from helpline.effects import SCHEDULE_MARGIN
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
-P99_TARGET_S = 2.0
+P99_TARGET_S = 1.0  # with and without a worker SIGKILLed
+RESCUED_TARGET_S = 30.0  # a deadline whose worker died
 COLUMNS = Columns(label=46, value=10, unit=5)
 
 
@@ -43,8 +46,13 @@ def outcome(options: Options, observed: Observed) -> Outcome:
     ms = sorted(x * 1e3 for x in opening.latencies)
     open_s = timeline.last_post - timeline.first_post
     n = f"{total:,}"
-    target = f"< {P99_TARGET_S:g} s"
-    after = "  after scheduled (poll+queue+job)"
+    target = f"<= {P99_TARGET_S:g} s"
+    kill_note = " (a worker SIGKILLed)" if options.kill_at else ""
+    home_of = stored.homes
+    answered = {
+        c: opening.answered[home_of[c]] for c in stored.contacts if home_of[c] in opening.answered
+    }
+    st = stages(judged, observed.firings, answered)
     figures = [
         Figure("conversations", "conversations opened", total, ""),
         Figure("open_s", "time to open them all", open_s, "s"),
@@ -63,14 +71,38 @@ def outcome(options: Options, observed: Observed) -> Outcome:
         Figure("early", "  escalated before the deadline", s.early, "", "0", s.early == 0),
         Figure("lateness_p50_s", "lateness p50", s.p50, "s"),
         Figure("lateness_p90_s", "lateness p90", s.p90, "s"),
-        Figure("lateness_p99_s", "lateness p99", s.p99, "s", target, s.p99 < P99_TARGET_S),
+        Figure(
+            "lateness_p99_s", f"lateness p99{kill_note}", s.p99, "s", target, s.p99 <= P99_TARGET_S
+        ),
         Figure("lateness_max_s", "lateness max", s.max, "s"),
-        Figure("ceil_slack_p50_s", "  of which ceil(due) slack p50", s.ceil_p50, "s"),
-        Figure("ceil_slack_max_s", "  of which ceil(due) slack max", s.ceil_max, "s"),
-        Figure("after_scheduled_p50_s", f"{after} p50", s.after_p50, "s"),
-        Figure("after_scheduled_p99_s", f"{after} p99", s.after_p99, "s"),
-        Figure("after_scheduled_max_s", f"{after} max", s.after_max, "s"),
+        Figure("timer_runs", "where it goes: first deadlines on the timer", st.runs, ""),
+        Figure("margin_s", "  schedule margin", SCHEDULE_MARGIN, "s"),
+        Figure(
+            "scheduling_p50_s", "  due before the webhook scheduled it p50", st.scheduling_p50, "s"
+        ),
+        Figure(
+            "scheduling_p99_s", "  due before the webhook scheduled it p99", st.scheduling_p99, "s"
+        ),
+        Figure("poll_p50_s", "  on the timer, due -> taken (poll, backlog) p50", st.poll_p50, "s"),
+        Figure("poll_p99_s", "  on the timer, due -> taken (poll, backlog) p99", st.poll_p99, "s"),
+        Figure("queue_p50_s", "  queue (taken -> started) p50", st.queue_p50, "s"),
+        Figure("queue_p99_s", "  queue (taken -> started) p99", st.queue_p99, "s"),
+        Figure("job_p50_s", "  job (started -> escalation stored) p50", st.job_p50, "s"),
+        Figure("job_p99_s", "  job (started -> escalation stored) p99", st.job_p99, "s"),
     ]
+    if st.rescued or options.kill_at:
+        rescued_ok = not st.rescued or st.rescued_max < RESCUED_TARGET_S
+        figures += [
+            Figure("rescued", "  taken again after their worker died", st.rescued, ""),
+            Figure(
+                "rescued_max_s",
+                "  their lateness max",
+                st.rescued_max,
+                "s",
+                f"< {RESCUED_TARGET_S:g} s",
+                rescued_ok,
+            ),
+        ]
     if timeline.killed is not None and timeline.worker_back is not None:
         killed, back = timeline.killed, timeline.worker_back
         first_due = timeline.first_post + options.deadline_s

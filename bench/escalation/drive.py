@@ -17,11 +17,12 @@ from bench import harness
 from bench.escalation.org import BenchHome, bench_org, check_chains
 from bench.escalation.verdicts import Reader, Stored, verdicts
 from helpline.simulator.forms import incoming_sms, random_sid
+from helpline.timers import Firing
 from helpline.web.twilio_auth import SANDBOX_AUTH_TOKEN
 
 SMS_PATH = "/twilio/sms"
 SANDBOX_TOKEN = SANDBOX_AUTH_TOKEN
-RESCUE_S = 130.0  # saq's sweep (60 s job timeout, 60 s period) or the minute sweep
+RESCUE_S = 130.0  # the minute sweep, twice over
 POLL_S = 0.25
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=30.0)
 KILL_POINTS = ("half-opened", "before-deadline", "escalating")
@@ -59,6 +60,7 @@ class Opening:
     """The webhook side: latencies (s) and failures."""
 
     latencies: list[float] = field(default_factory=list)
+    answered: dict[str, float] = field(default_factory=dict)  # home id -> epoch of the answer
     failures: int = 0
     first_error: str = ""
     done: int = 0
@@ -73,6 +75,7 @@ class Observed:
     opening: Opening
     stored: Stored
     timeline: Timeline
+    firings: list[Firing] = field(default_factory=list)  # the timer's journal
 
 
 async def open_conversations(
@@ -93,6 +96,7 @@ async def open_conversations(
             form = incoming_sms(random_sid("SM"), home.phone, home.line, BODY)
             answer = await harness.post_signed(session, url, form, SANDBOX_TOKEN, REQUEST_TIMEOUT)
             opening.latencies[i] = answer.seconds
+            opening.answered[home.id] = time.time()  # its deadline was on the timer by then
             opening.done += 1
             if answer.status != 200:
                 opening.failures += 1
@@ -166,6 +170,19 @@ async def observe(reader: Reader, options: Options, timeline: Timeline, total: i
     return stored
 
 
+async def read_journal(redis_url: str) -> list[Firing]:
+    """Every run the timer recorded (`helpline.timers.journal`)."""
+    import redis.asyncio as aioredis
+
+    from helpline import timers
+
+    client = aioredis.from_url(redis_url)
+    try:
+        return (await timers.journal(client))[0]
+    finally:
+        await client.aclose()
+
+
 async def drive(
     options: Options,
     setup: harness.Setup,
@@ -210,6 +227,7 @@ def run(options: Options) -> Observed:
 
 
 def _run(options: Options) -> Observed:
+    from helpline.embedded_redis import EmbeddedRedis
     from helpline.settings import Settings
 
     give_up = time.monotonic() + options.timeout_s
@@ -228,9 +246,11 @@ def _run(options: Options) -> Observed:
         org_file = setup.work / "org.toml"
         org_file.write_text(text, encoding="utf-8")
         setup.helpline("load", str(org_file))
-        database_url = Settings.from_mapping(setup.env).database_url
+        settings = Settings.from_mapping(setup.env)
         timeline = Timeline()
         opening, stored = asyncio.run(
-            asyncio.wait_for(drive(options, setup, homes, database_url, timeline), left())
+            asyncio.wait_for(drive(options, setup, homes, settings.database_url, timeline), left())
         )
-    return Observed(len(homes), opening, stored, timeline)
+        redis_url = settings.redis_url or EmbeddedRedis(settings.data_dir).url
+        firings = asyncio.run(asyncio.wait_for(read_journal(redis_url), left()))
+    return Observed(len(homes), opening, stored, timeline, firings)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,11 +21,6 @@ class Verdict:
     @property
     def lateness(self) -> float | None:
         return None if self.escalated_at is None else self.escalated_at - self.due
-
-    @property
-    def ceil_slack(self) -> float:
-        """What rounding the job's `scheduled` up to whole seconds adds."""
-        return math.ceil(self.due) - self.due
 
 
 def judge_conversation(
@@ -60,18 +54,11 @@ class Summary:
     p90: float
     p99: float
     max: float
-    ceil_p50: float
-    ceil_max: float
-    after_p50: float
-    after_p99: float
-    after_max: float
 
 
 def summarise(verdicts: Sequence[Verdict]) -> Summary:
     """Quantiles over the conversations that escalated, and how many did not once."""
     late = sorted(v.lateness for v in verdicts if v.lateness is not None)
-    slack = sorted(v.ceil_slack for v in verdicts if v.lateness is not None)
-    after = sorted(v.lateness - v.ceil_slack for v in verdicts if v.lateness is not None)
     nan = float("nan")
 
     def q(values: Sequence[float], at: float) -> float:
@@ -87,11 +74,6 @@ def summarise(verdicts: Sequence[Verdict]) -> Summary:
         p90=q(late, 0.9),
         p99=q(late, 0.99),
         max=late[-1] if late else nan,
-        ceil_p50=q(slack, 0.5),
-        ceil_max=slack[-1] if slack else nan,
-        after_p50=q(after, 0.5),
-        after_p99=q(after, 0.99),
-        after_max=after[-1] if after else nan,
     )
 
 
@@ -111,6 +93,7 @@ class Stored:
     """What the service stored for the benchmark's conversations."""
 
     contacts: dict[int, tuple[float, str]]  # id -> (started_at epoch, second phone)
+    homes: dict[int, str]  # id -> the foster home that wrote
     notifications: dict[int, list[tuple[float, str]]]  # id -> [(created_at, to)]
     moved: int  # "moved" notices: a shift change reassigned conversations mid-run
 
@@ -148,9 +131,12 @@ class Reader:
         async with self.engine.connect() as connection:
             rows = (
                 await connection.execute(
-                    select(ContactRow.id, ContactRow.started_at, ContactRow.message_plan).where(
-                        ContactRow.foster_home_id.like(f"{BENCH_HOME_PREFIX}%")
-                    )
+                    select(
+                        ContactRow.id,
+                        ContactRow.started_at,
+                        ContactRow.message_plan,
+                        ContactRow.foster_home_id,
+                    ).where(ContactRow.foster_home_id.like(f"{BENCH_HOME_PREFIX}%"))
                 )
             ).all()
             notify = (
@@ -164,7 +150,9 @@ class Reader:
                 select(func.count()).select_from(OutboxRow).where(OutboxRow.kind == "moved")
             )
         contacts: dict[int, tuple[float, str]] = {}
-        for contact_id, started_at, plan in rows:
+        homes: dict[int, str] = {}
+        for contact_id, started_at, plan, home in rows:
+            homes[contact_id] = home or ""
             steps = MessagePlan.from_json(plan).steps if plan else ()
             contacts[contact_id] = (
                 started_at.timestamp(),
@@ -174,7 +162,7 @@ class Reader:
         for owner, created_at, to in notify:
             if owner is not None and owner in notifications:
                 notifications[owner].append((created_at.timestamp(), to))
-        return Stored(contacts, notifications, int(moved or 0))
+        return Stored(contacts, homes, notifications, int(moved or 0))
 
     async def close(self) -> None:
         await self.engine.dispose()

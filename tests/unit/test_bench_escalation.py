@@ -20,8 +20,10 @@ from bench.escalation import (
     summarise,
     with_deadline,
 )
+from bench.escalation.stages import stages
 from bench.harness import BenchError
 from helpline.commands.org import demo_text
+from helpline.timers import Firing
 from helpline.web.twilio_auth import SANDBOX_AUTH_TOKEN
 from rota.orgfile import parse_org
 from rota.phones import normalise_phone
@@ -116,7 +118,6 @@ def test_an_escalation_is_a_notification_to_the_second_person() -> None:
     verdict = judge_conversation(7, 100.0, 5.0, BACKUP, notes)
     assert verdict == Verdict(7, 105.0, 1, 106.4)
     assert verdict.lateness == pytest.approx(1.4)
-    assert verdict.ceil_slack == 0.0
 
 
 def test_a_doubled_and_a_missing_escalation_are_counted() -> None:
@@ -128,10 +129,22 @@ def test_a_doubled_and_a_missing_escalation_are_counted() -> None:
     assert (missing.escalations, missing.lateness) == (0, None)
 
 
-def test_ceil_slack_is_what_rounding_the_due_time_up_adds() -> None:
-    verdict = Verdict(1, 1000.25, 1, 1001.5)
-    assert verdict.ceil_slack == pytest.approx(0.75)
-    assert verdict.lateness == pytest.approx(1.25)
+def test_the_stages_split_each_first_deadlines_lateness() -> None:
+    verdicts = [Verdict(1, 100.0, 1, 100.4), Verdict(2, 100.0, 1, 103.0), Verdict(3, 0, 0, None)]
+    firings = [
+        Firing("deadline:1:0:100", 100.05, 100.15, 100.25, 100.5, 1, "w1"),
+        Firing("deadline:1:1:106", 105.4, 105.5, 105.5, 105.6, 1, "w1"),  # step 1: not counted
+        Firing("deadline:2:0:100", 102.0, 102.1, 102.1, 103.2, 2, "w2"),  # its worker died
+    ]
+    s = stages(verdicts, firings, {1: 99.0})
+    assert (s.runs, s.rescued) == (2, 1)
+    assert s.scheduling_p99 == 0.0
+    assert s.poll_p50 == pytest.approx(0.1) and s.queue_p99 == pytest.approx(0.1)
+    late = stages(verdicts, firings, {1: 100.1})  # the webhook was slower than the deadline
+    assert late.scheduling_p50 == pytest.approx(0.05) and late.poll_p50 == pytest.approx(0.05)
+    assert s.job_p50 == pytest.approx(0.15)
+    assert s.rescued_max == pytest.approx(3.0)
+    assert math.isnan(stages([], [], {}).poll_p99)
 
 
 def test_summary_counts_and_quantiles() -> None:
@@ -142,7 +155,6 @@ def test_summary_counts_and_quantiles() -> None:
     assert (s.conversations, s.once, s.missing, s.doubled, s.early) == (103, 101, 1, 1, 1)
     assert s.max == pytest.approx(3.0)
     assert s.p50 == pytest.approx(0.49)
-    assert s.ceil_max <= 1.0
     empty = summarise([Verdict(1, 0.0, 0, None)])
     assert empty.missing == 1 and math.isnan(empty.p99)
 
