@@ -42,14 +42,16 @@ def make_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    # A pool sized for the webhooks' concurrency. Connecting and waiting for a pooled
+    # A pool sized for the webhooks' concurrency, all of it kept: overflow connections are
+    # closed as soon as they are returned, and at 64 concurrent callers the voice bench saw
+    # them opened and closed all the time. Connecting and waiting for a pooled
     # connection both give up before a voice step's own timeout, so an overloaded or
     # unreachable database (a blackhole answers nothing, not even RST) still yields the
     # fallback TwiML at once, instead of after asyncpg's default minute.
     engine = create_async_engine(
         url,
-        pool_size=20,
-        max_overflow=10,
+        pool_size=30,
+        max_overflow=0,
         pool_timeout=POOL_TIMEOUT,
         pool_recycle=300,
         hide_parameters=True,
