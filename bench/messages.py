@@ -232,7 +232,8 @@ def run(options: Options) -> Outcome:
     text, homes = bench_org(total, DEADLINE_S)
     writers = writers_of(homes)
     warm, timed = writers[:WARMUP], writers[WARMUP:]
-    with harness.service_setup("bench-messages-", options.logs, options.stores) as setup:
+    stores = options.stores  # the bench starts an embedded Redis itself: serve and worker share it
+    with harness.service_setup("bench-messages-", options.logs, stores, own_redis=True) as setup:
         org_file = setup.work / "org.toml"
         org_file.write_text(text, encoding="utf-8")
         setup.helpline("load", str(org_file))
