@@ -18,12 +18,15 @@ from tests.e2e.twilio_driver import TwilioDriver
 
 pytestmark = pytest.mark.e2e
 
-#: The statements of an SMS that opens a conversation, in sandbox mode: the event key's
-#: lookup and insert, the open conversation's lookup, the contact, the message, the staff's
-#: Telegram chats, the claim of the first notice, the two outbox rows.
+#: The most statements an SMS that opens a conversation runs, in sandbox mode: the event
+#: key's lookup and insert, the open conversation's lookup, the contact, the message, the
+#: staff's Telegram chats, the claim of the first notice, the two outbox rows (one INSERT
+#: of both on PostgreSQL). Before: 12, with a claim of each sandbox row for delivery and
+#: the follow-up mark written in an UPDATE of its own.
 OPENING = 9
 #: A follow-up told at once: the event key twice, the conversation, the message, the
-#: pending follow-ups, the mark moved, the staff's Telegram chats, the notice.
+#: pending follow-ups, the mark moved, the staff's Telegram chats, the notice. Before: 10,
+#: with the moved mark read back and the sandbox row claimed.
 FOLLOW_UP = 8
 
 
@@ -52,17 +55,17 @@ def statements(services: Services) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", before)
 
 
-async def test_an_sms_opening_a_conversation_runs_nine_statements(
+async def test_an_sms_opening_a_conversation_runs_at_most_nine_statements(
     services: Services, sms: Sms
 ) -> None:
     await sms.send(JOHANSEN, "Hei")  # the organisation loaded, the caches warm
     with statements(services) as seen:
         await sms.send(HANSEN, "Kan noen ringe oss?")
-    assert len(seen) == OPENING, "\n".join(seen)
+    assert len(seen) <= OPENING, "\n".join(seen)
 
 
-async def test_a_follow_up_runs_eight_statements(services: Services, sms: Sms) -> None:
+async def test_a_follow_up_runs_at_most_eight_statements(services: Services, sms: Sms) -> None:
     await sms.send(HANSEN, "Kan noen ringe oss?")
     with statements(services) as seen:
         await sms.send(HANSEN, "Det haster litt.")
-    assert len(seen) == FOLLOW_UP, "\n".join(seen)
+    assert len(seen) <= FOLLOW_UP, "\n".join(seen)
