@@ -30,6 +30,9 @@ from routing.ports import Button, ChannelError, Sent, SmsSender, TelegramSender
 
 log = logging.getLogger(__name__)
 
+#: A single statement that commits alone: no BEGIN and COMMIT round trips around it.
+AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
+
 
 class Outbox:
     """Queues messages inside a transaction and delivers them after it commits."""
@@ -152,16 +155,19 @@ class Outbox:
         return moved["pending"]
 
     async def _deliver_one(self, row_id: int) -> int:
-        async with self._sessions() as session, session.begin():
-            claimed = await session.execute(
+        # One statement, committed alone: the claim (of two deliverers only one matches)
+        # returns the row it claimed, with no transaction around it.
+        async with self._sessions() as session:
+            await session.connection(execution_options=AUTOCOMMIT)
+            row = await session.scalar(
                 update(OutboxRow)
                 .where(OutboxRow.id == row_id, OutboxRow.status == "pending")
                 .values(status="sending", attempts=OutboxRow.attempts + 1, claimed_at=self._clock())
+                .returning(OutboxRow)
+                .execution_options(synchronize_session=False)
             )
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]  # CursorResult
-                return 0
-            row = await session.get(OutboxRow, row_id)
-        assert row is not None
+        if row is None:
+            return 0
         try:
             result = await self._send(row)
         except ChannelError as error:
@@ -192,7 +198,8 @@ class Outbox:
         )
 
     async def _finish(self, row_id: int, status: str, provider_id: str | None) -> None:
-        async with self._sessions() as session, session.begin():
+        async with self._sessions() as session:
+            await session.connection(execution_options=AUTOCOMMIT)
             await session.execute(
                 update(OutboxRow)
                 .where(OutboxRow.id == row_id)
