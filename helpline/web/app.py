@@ -50,6 +50,7 @@ def create_app(
         ]
     )
     app[TWIML] = VoiceTwiml(settings)
+    app.on_shutdown.append(_drain_outbox)
     if services is not None:
         _use(app, services)
     else:
@@ -93,6 +94,13 @@ def _use(app: web.Application, services: Services) -> None:
     app[SERVICES] = services
     if services.telegram is not None:
         services.telegram.set_handler(messaging.update_handler(services))
+
+
+async def _drain_outbox(app: web.Application) -> None:
+    """The webhooks' messages still going out: sent before the services close."""
+    services = app.get(SERVICES)
+    if services is not None:
+        await services.outbox.drain()
 
 
 def _services_ctx(
