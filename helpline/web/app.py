@@ -50,7 +50,10 @@ def create_app(
         ]
     )
     app[TWIML] = VoiceTwiml(settings)
+    # Before and after aiohttp waits for the requests still running: a webhook answered
+    # while the server shut down has its messages sent too.
     app.on_shutdown.append(_drain_outbox)
+    app.on_cleanup.append(_drain_outbox)
     if services is not None:
         _use(app, services)
     else:
@@ -111,6 +114,7 @@ def _services_ctx(
             await check_migrated(services.engine)
             _use(app, services)
             yield
+            await services.outbox.drain()  # before the services close (on_cleanup is later)
 
     return ctx
 
