@@ -8,9 +8,9 @@ The service runs as a deployment runs it: `helpline serve --no-jobs` for the web
 one `helpline worker` for the jobs, in sandbox mode for SMS (no Twilio credentials: the
 outbox is the delivery) and with Telegram live against the fake Bot API
 (`tests/fakes/telegram_api.py`, in this process), so the web process sends the Telegram
-receipts, as in production (right after each webhook has answered, in the background). Stores: PostgreSQL and Redis (default: database
-`test` and Redis db 10 on 127.0.0.1, both WIPED first) or, with `--embedded`, SQLite and
-the embedded Redis in a temporary directory.
+receipts, as in production (right after each webhook has answered, in the background).
+Stores: PostgreSQL and Redis (default: database `test` and Redis db 10 on 127.0.0.1, both
+WIPED first) or, with `--embedded`, SQLite and the embedded Redis in a temporary directory.
 
 The organisation is the demo one with one generated foster home per conversation (as
 `bench.escalation` makes them); every second home is linked on Telegram. Each home opens
