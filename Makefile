@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench bench-broadcast bench-console lock assets clean
+.PHONY: run test lint typecheck unit bench bench-broadcast bench-console bench-messages lock assets clean
 
 # The application's dependencies come pinned, with hashes, from requirements.lock
 # (`make lock` regenerates it from pyproject.toml); the dev tools on top, unpinned.
@@ -57,6 +57,12 @@ bench-broadcast: $(STAMP)
 ## (WIPED; BENCH_ARGS="--database-url URL --redis-url URL")
 bench-console: $(STAMP)
 	$(BIN)/python -m bench.console $(BENCH_ARGS)
+
+## bench-messages: SMS and Telegram webhook p50/p99 while 1,000 conversations open at 50
+## concurrent, web + worker, against a bare aiohttp app, on PostgreSQL + Redis
+## (WIPED; BENCH_ARGS="--database-url URL --redis-url URL")
+bench-messages: $(STAMP)
+	$(BIN)/python -m bench.messages $(BENCH_ARGS)
 
 ## lock: pin the application's dependencies with hashes (pip-tools)
 lock: $(STAMP)

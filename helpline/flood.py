@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from helpline import intake
 from helpline.db.models import ContactRow, MessageRow, OutboxRow
@@ -86,8 +87,8 @@ def _span(conv: MessageWork) -> timedelta:
 
 async def opened(conv: MessageWork, contact: ContactRow) -> None:
     """A new conversation's first notice opens its follow-up window: follow-ups in the
-    same window come in one batch notice."""
-    contact.followup_notified_at = conv.now
+    same window come in one batch notice. (Its mark was stored with it, at `conv.now`:
+    `intake.open_conversation`.)"""
     await _gate(conv).claim_followup_window(contact.id, decide.window_at(conv.now, _span(conv)))
 
 
@@ -152,7 +153,7 @@ async def _move_mark(conv: MessageWork, contact: ContactRow, to: datetime) -> bo
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult
         return False
-    await conv.session.refresh(contact, ["followup_notified_at"])
+    set_committed_value(contact, "followup_notified_at", to)  # what is stored now
     return True
 
 

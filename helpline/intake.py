@@ -60,12 +60,14 @@ async def open_conversation(
     flood: bool,
 ) -> ContactRow:
     """Store a new message conversation with its frozen escalation plan; nobody is
-    notified yet (`routing.lifecycle.opened` does that)."""
+    notified yet (`routing.lifecycle.opened` does that). Its follow-up mark starts at
+    `now`: the first notice tells staff of every message so far (`helpline.flood`)."""
     plan = freeze_message_plan(routed.chain, loaded.org.helpline.message_deadline)
     contact = _contact(routed, channel, caller, line, now)
     contact.plan = "[]"
     contact.message_plan = plan.to_json()
     contact.notified_steps, contact.last_notified_at = 0, now
+    contact.followup_notified_at = now
     contact.telegram_chat_id = chat_id
     contact.flood = flood
     session.add(contact)

@@ -173,7 +173,8 @@ class MessageWork:
             kind=message.kind,
             buttons=message.buttons,
         )
-        self.effects.rows.append(row)
+        if row.status == "pending":  # a sandbox row is stored as delivered: nothing to claim
+            self.effects.rows.append(row)
 
     def default_sender(self) -> str:
         """The first helpline number: the sender of texts about no conversation."""

@@ -7,10 +7,16 @@ deliverers only one sends — and hands it to Twilio or Telegram. Without creden
 channel (sandbox mode) the row is stored as `sandbox` and nothing is sent. A job sweeps
 rows left pending (a vendor outage) every minute, and rows a crashed deliverer left
 `sending` for `routing.delivery.SENDING_TIMEOUT` (5 minutes): at-least-once delivery.
+
+A webhook does not wait for the vendor: `deliver_soon` starts the delivery of its rows at
+once, in a task this outbox tracks, after the webhook's transaction committed; `drain`
+awaits those tasks (the web app's shutdown). A row a task did not get to stays pending
+for the sweep.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections import Counter
@@ -30,6 +36,9 @@ from routing.ports import Button, ChannelError, Sent, SmsSender, TelegramSender
 
 log = logging.getLogger(__name__)
 
+#: A single statement that commits alone: no BEGIN and COMMIT round trips around it.
+AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
+
 
 class Outbox:
     """Queues messages inside a transaction and delivers them after it commits."""
@@ -45,6 +54,7 @@ class Outbox:
         self._clock = clock
         self._sms = sms
         self.telegram = telegram
+        self._background: set[asyncio.Task[int]] = set()
 
     @property
     def sms(self) -> SmsSender | None:
@@ -102,6 +112,28 @@ class Outbox:
             sent += await self._deliver_one(row_id)
         return sent
 
+    def deliver_soon(self, ids: Sequence[int]) -> None:
+        """Start sending these committed pending rows now, without waiting for the vendor:
+        in a background task that `drain` awaits. The claim keeps a row from going twice,
+        the sweep sends what the task could not."""
+        if not ids:
+            return
+        task = asyncio.create_task(self._deliver_in_background(list(ids)))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def drain(self) -> None:
+        """Wait for every delivery `deliver_soon` started (and those they start)."""
+        while self._background:
+            await asyncio.gather(*self._background)
+
+    async def _deliver_in_background(self, ids: list[int]) -> int:
+        try:
+            return await self.deliver(ids)
+        except Exception as error:  # the database went away: the rows stay for the sweep
+            log.error("outbox: %d messages left to the sweep: %s", len(ids), type(error).__name__)
+            return 0
+
     async def deliver_pending(self) -> int:
         """Send every pending row: the sweep after crashes and vendor outages."""
         await self.recover_sending()
@@ -152,16 +184,19 @@ class Outbox:
         return moved["pending"]
 
     async def _deliver_one(self, row_id: int) -> int:
-        async with self._sessions() as session, session.begin():
-            claimed = await session.execute(
+        # One statement, committed alone: the claim (of two deliverers only one matches)
+        # returns the row it claimed, with no transaction around it.
+        async with self._sessions() as session:
+            await session.connection(execution_options=AUTOCOMMIT)
+            row = await session.scalar(
                 update(OutboxRow)
                 .where(OutboxRow.id == row_id, OutboxRow.status == "pending")
                 .values(status="sending", attempts=OutboxRow.attempts + 1, claimed_at=self._clock())
+                .returning(OutboxRow)
+                .execution_options(synchronize_session=False)
             )
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]  # CursorResult
-                return 0
-            row = await session.get(OutboxRow, row_id)
-        assert row is not None
+        if row is None:
+            return 0
         try:
             result = await self._send(row)
         except ChannelError as error:
@@ -192,7 +227,8 @@ class Outbox:
         )
 
     async def _finish(self, row_id: int, status: str, provider_id: str | None) -> None:
-        async with self._sessions() as session, session.begin():
+        async with self._sessions() as session:
+            await session.connection(execution_options=AUTOCOMMIT)
             await session.execute(
                 update(OutboxRow)
                 .where(OutboxRow.id == row_id)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.typedefs import Middleware
 from sqlalchemy import text
 
 from helpline.bootstrap import Services, open_services
@@ -24,7 +25,7 @@ from helpline.db.models import Base
 from helpline.embedded_redis import EmbeddedRedis
 from helpline.logs import MaskingAccessLogger
 from helpline.settings import Settings
-from helpline.web.app import create_app
+from helpline.web.app import Handler, create_app
 
 
 class FrozenClock:
@@ -109,12 +110,33 @@ async def services(settings: Settings, clock: FrozenClock) -> AsyncIterator[Serv
         yield opened
 
 
-async def app_client(services: Services) -> TestClient[web.Request, web.Application]:
+async def app_client(
+    services: Services, *, settle: bool = True
+) -> TestClient[web.Request, web.Application]:
     """A started test client of the web app over `services`, served with the masking
     access logger as `serve` does; the caller closes it. (aiohttp's `TestServer(app,
-    **kwargs)` drops runner options: they go to `start_server`.)"""
-    server = TestServer(create_app(services.settings, services=services))
+    **kwargs)` drops runner options: they go to `start_server`.)
+
+    A message webhook answers before its messages reach Twilio or Telegram (they go out
+    in the background); with `settle` an answer arrives once the fakes have received
+    them, so a test reads what a webhook sent right after it. `settle=False` shows the
+    answer as the service gives it."""
+    app = create_app(services.settings, services=services)
+    if settle:
+        app.middlewares.append(_settled(services))
+    server = TestServer(app)
     await server.start_server(access_log_class=MaskingAccessLogger)
     client: TestClient[web.Request, web.Application] = TestClient(server)
     await client.start_server()
     return client
+
+
+def _settled(services: Services) -> Middleware:
+    @web.middleware
+    async def settled(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        finally:
+            await services.outbox.drain()
+
+    return settled

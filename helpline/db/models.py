@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from helpline.db.base import Base as Base
@@ -247,6 +247,24 @@ class ContactRow(Base):
     """One henvendelse: a call (or, later, a message thread) from a foster home."""
 
     __tablename__ = "contacts"
+    # The open conversation of a foster home, or of an unknown number: the lookup of every
+    # inbound message reads only open contacts (migration 0010).
+    __table_args__ = (
+        Index(
+            "ix_contacts_open_by_home",
+            "foster_home_id",
+            "id",
+            postgresql_where=text("closed_at IS NULL"),
+            sqlite_where=text("closed_at IS NULL"),
+        ),
+        Index(
+            "ix_contacts_open_by_caller",
+            "caller",
+            "id",
+            postgresql_where=text("closed_at IS NULL AND foster_home_id IS NULL"),
+            sqlite_where=text("closed_at IS NULL AND foster_home_id IS NULL"),
+        ),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     channel: Mapped[str] = mapped_column(String(10))  # "voice", "sms", "telegram"
     kommune_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)

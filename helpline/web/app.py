@@ -50,6 +50,10 @@ def create_app(
         ]
     )
     app[TWIML] = VoiceTwiml(settings)
+    # Before and after aiohttp waits for the requests still running: a webhook answered
+    # while the server shut down has its messages sent too.
+    app.on_shutdown.append(_drain_outbox)
+    app.on_cleanup.append(_drain_outbox)
     if services is not None:
         _use(app, services)
     else:
@@ -95,6 +99,13 @@ def _use(app: web.Application, services: Services) -> None:
         services.telegram.set_handler(messaging.update_handler(services))
 
 
+async def _drain_outbox(app: web.Application) -> None:
+    """The webhooks' messages still going out: sent before the services close."""
+    services = app.get(SERVICES)
+    if services is not None:
+        await services.outbox.drain()
+
+
 def _services_ctx(
     settings: Settings, clock: Clock
 ) -> Callable[[web.Application], AsyncIterator[None]]:
@@ -103,6 +114,7 @@ def _services_ctx(
             await check_migrated(services.engine)
             _use(app, services)
             yield
+            await services.outbox.drain()  # before the services close (on_cleanup is later)
 
     return ctx
 

@@ -100,7 +100,7 @@ async def sms(request: web.Request) -> web.Response:
         return EMPTY_TWIML
 
     answer = await once(services.sessions, services.clock, f"sms:{form['MessageSid']}", work)
-    await apply_effects(services, effects)
+    await after_commit(services, effects)
     return web.Response(text=answer, content_type="application/xml")
 
 
@@ -153,9 +153,16 @@ def update_handler(services: Services) -> Callable[[Update], Awaitable[None]]:
             return ""
 
         await once(services.sessions, services.clock, f"tg:{update.update_id}", work)
-        await apply_effects(services, effects)
+        await after_commit(services, effects)
 
     return handle
+
+
+async def after_commit(services: Services, effects: Effects) -> None:
+    """Carry out a webhook's effects: its messages start going out at once, in the
+    background (the webhook does not wait for Twilio or Telegram), then the jobs."""
+    services.outbox.deliver_soon([row.id for row in effects.rows])
+    await apply_effects(services, Effects(after=effects.after))
 
 
 def from_private_chat(update: Update) -> bool:

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import cast
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bots.twilio_sms import TwilioSms
 from helpline.bootstrap import Services
@@ -194,3 +194,22 @@ async def test_a_refused_message_is_not_retried(live: Services, fake: FakeTwilio
     assert await sweep(live) == 0
     assert ((await row(live, bad.id)).status, len(fake.messages)) == ("failed", 1)
     assert await sweep(live) == 0 and len(fake.messages) == 1
+
+
+async def test_a_delivery_costs_two_statements(live: Services) -> None:
+    """The claim returns the row it claimed and the outcome is one update, each committed
+    alone (before: a transaction of an update and a read, then one of an update)."""
+    row_id = await queued(live)
+    seen: list[str] = []
+
+    def statement(_conn: object, _cursor: object, text: str, *_args: object) -> None:
+        seen.append(text.split(maxsplit=1)[0])
+
+    engine = live.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", statement)
+    try:
+        assert await live.outbox.deliver([row_id]) == 1
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+    assert seen == ["UPDATE", "UPDATE"]
+    assert (await row(live, row_id)).status == "sent"
