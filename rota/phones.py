@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 
 #: Digits left visible at the end of a masked number.
@@ -28,9 +30,11 @@ def normalise_phone(text: str, region: str = "NO") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=8192)
 def e164_or_none(text: str, region: str = "NO") -> str | None:
     """`normalise_phone(text)`, or None when `text` is no valid number (e.g. an anonymous
-    caller): for inbound events, which are helped whatever their number."""
+    caller): for inbound events, which are helped whatever their number. Remembered for
+    the numbers seen most (every webhook parses two, the helpline's own among them)."""
     try:
         return normalise_phone(text, region)
     except InvalidPhone:

@@ -18,6 +18,8 @@ from sqlalchemy import event
 
 from helpline.bootstrap import Services
 from helpline.commands.org import demo_text, load_text
+from helpline.db.engine import make_engine
+from helpline.db.events import _autocommit_engine
 from tests.conftest import FrozenClock, app_client
 from tests.e2e.demo_duty import MONDAY_10
 from tests.e2e.twilio_driver import TwilioDriver, dialled_number, incoming
@@ -141,3 +143,13 @@ async def test_every_voice_webhook_costs_at_most_two_round_trips(
     assert len(retried.statements) == 1 and retried.commits == 0
     if services.engine.dialect.name == "postgresql":
         assert retried.round_trips == 1
+
+
+def test_the_autocommit_engine_is_made_once() -> None:
+    """Making it registers an event listener on the engine: once per process, not per
+    step (it was a tenth of a voice webhook's time)."""
+    engine = make_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")  # never connects
+    made = _autocommit_engine(engine)
+    assert made is _autocommit_engine(engine)
+    assert made.get_execution_options()["isolation_level"] == "AUTOCOMMIT"
+    assert _autocommit_engine(make_engine("postgresql+asyncpg://x@127.0.0.1:1/y")) is not made
