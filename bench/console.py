@@ -48,7 +48,15 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bench import harness
 from bench.console_contacts import plan_contacts, store_contacts
-from bench.figures import Columns, Figure, figure_table, figures_document, percentile, platform_meta
+from bench.figures import (
+    Columns,
+    Figure,
+    Outcome,
+    figure_table,
+    outcome_document,
+    percentile,
+    platform_meta,
+)
 from bench.national import NATIONAL, national
 from helpline.db.engine import make_engine
 from helpline.db.models import OutboxRow
@@ -285,18 +293,6 @@ class Options:
     logs: Path | None = None
 
 
-@dataclass
-class Outcome:
-    """Everything one benchmark run reports."""
-
-    figures: list[Figure]
-    failures: int
-    requests: int
-    first_error: str
-    missing: list[str]
-    meta: dict[str, object] = field(default_factory=dict)
-
-
 def run(options: Options) -> Outcome:
     """Set up the service and the baseline, measure, stop them (whatever happens)."""
     load_before = os.getloadavg()
@@ -378,7 +374,7 @@ def outcome(
     )  # fmt: skip
     first = next((r.first_error for r in runs if r.first_error), "")
     requests = sum(len(r.latencies) for r in runs)
-    return Outcome(figures, failures, requests, first, measured.missing, meta)
+    return Outcome(figures, failures, requests, first, missing=measured.missing, meta=meta)
 
 
 def _page_figures(page: Page, service: Run, bare: Run) -> list[Figure]:
@@ -424,16 +420,7 @@ def _load(values: object) -> str:
 
 
 def _document(outcome: Outcome) -> dict[str, object]:
-    return {
-        **outcome.meta,
-        "figures": figures_document(outcome.figures),
-        "not_built": outcome.missing,
-        "failures": {
-            "count": outcome.failures,
-            "requests": outcome.requests,
-            "first_error": outcome.first_error or None,
-        },
-    }
+    return outcome_document(outcome, not_built=outcome.missing)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -10,7 +10,7 @@ import math
 import os
 import platform
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,4 +72,33 @@ def platform_meta() -> dict[str, object]:
         "python": platform.python_version(),
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
+    }
+
+
+@dataclass
+class Outcome:
+    """Everything one service benchmark run reports: its figures, how many of how many
+    requests failed and the first error, what each target answered (answer kind -> count),
+    what could not be measured, and the run's facts."""
+
+    figures: list[Figure]
+    failures: int
+    requests: int
+    first_error: str
+    answers: dict[str, dict[str, int]] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+    meta: dict[str, object] = field(default_factory=dict)
+
+
+def outcome_document(outcome: Outcome, **extra: object) -> dict[str, object]:
+    """`outcome` as JSON: the facts, the figures, `extra`, and the failures."""
+    return {
+        **outcome.meta,
+        "figures": figures_document(outcome.figures),
+        **extra,
+        "failures": {
+            "count": outcome.failures,
+            "requests": outcome.requests,
+            "first_error": outcome.first_error or None,
+        },
     }

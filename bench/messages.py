@@ -42,7 +42,15 @@ from sqlalchemy import func, insert, select
 
 from bench import harness
 from bench.escalation.org import BENCH_HOME_PREFIX, BenchHome, bench_org
-from bench.figures import Columns, Figure, figure_table, figures_document, percentile, platform_meta
+from bench.figures import (
+    Columns,
+    Figure,
+    Outcome,
+    figure_table,
+    outcome_document,
+    percentile,
+    platform_meta,
+)
 from helpline.db.engine import make_engine
 from helpline.db.models import ContactRow, MessageRow, TelegramLinkRow
 from helpline.settings import Settings
@@ -105,18 +113,6 @@ class Run:
     def of(self, channel: str, phase: str | None = None) -> list[float]:
         phases = PHASES if phase is None else (phase,)
         return sorted(x for p in phases for x in self.latencies.get((channel, p), []))
-
-
-@dataclass
-class Outcome:
-    """Everything one run reports."""
-
-    figures: list[Figure]
-    failures: int
-    requests: int
-    first_error: str
-    answers: dict[str, dict[str, int]]
-    meta: dict[str, object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,7 +340,7 @@ def _outcome(options: Options, runs: dict[str, Run], counts: tuple[int, int], lo
     }
     answers = {name: dict(r.kinds.most_common()) for name, r in runs.items()}
     requests = sum(r.requests for r in runs.values())
-    return Outcome(figures, failures, requests, next(errors, ""), answers, meta)
+    return Outcome(figures, failures, requests, next(errors, ""), answers=answers, meta=meta)
 
 
 def _table(outcome: Outcome) -> str:
@@ -365,12 +361,7 @@ def _table(outcome: Outcome) -> str:
 
 
 def _document(outcome: Outcome) -> dict[str, object]:
-    return {
-        **outcome.meta,
-        "figures": figures_document(outcome.figures),
-        "answers": outcome.answers,
-        "failures": {"count": outcome.failures, "first_error": outcome.first_error or None},
-    }
+    return outcome_document(outcome, answers=outcome.answers)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -40,8 +40,8 @@ from sqlalchemy import func, select
 
 from bench import harness
 from bench.baseline import serve_baseline
-from bench.figures import platform_meta
-from bench.voice_report import Measured, Outcome, Run, document, outcome_of, table
+from bench.figures import Outcome, platform_meta
+from bench.voice_report import Measured, Run, document, outcome_of, table
 from helpline.commands.org import demo_text
 from helpline.db.engine import make_engine
 from helpline.db.models import ContactRow

@@ -6,7 +6,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from bench.figures import Columns, Figure, figure_table, figures_document, percentile
+from bench.figures import (
+    Columns,
+    Figure,
+    Outcome,
+    figure_table,
+    outcome_document,
+    percentile,
+)
 
 RATIO_TARGET = 0.40
 RATIO_GOAL = 0.50
@@ -41,18 +48,6 @@ class Run:
             self.answer_bytes += size
         elif not self.first_error:
             self.first_error = f"{kind}: {detail}"[:600]
-
-
-@dataclass
-class Outcome:
-    """Everything one benchmark run reports."""
-
-    figures: list[Figure]
-    failures: int
-    requests: int
-    first_error: str
-    answers: dict[str, dict[str, int]]  # per target: answer kind -> count
-    meta: dict[str, object] = field(default_factory=dict)
 
 
 Measured = dict[int, dict[str, Run]]  # concurrency -> target name -> run
@@ -149,7 +144,7 @@ def outcome_of(
     errors = (f"{name}: {r.first_error}" for name, r in _named(warm, runs))
     first = next((error for error in errors if not error.endswith(": ")), "")
     requests = sum(len(r.latencies) for r in every)
-    return Outcome(figures, failures, requests, first, answers, meta)
+    return Outcome(figures, failures, requests, first, answers=answers, meta=meta)
 
 
 def _pair(level: dict[str, Run]) -> tuple[Run, Run]:
@@ -179,13 +174,4 @@ def table(outcome: Outcome) -> str:
 
 
 def document(outcome: Outcome) -> dict[str, object]:
-    return {
-        **outcome.meta,
-        "figures": figures_document(outcome.figures),
-        "answers": outcome.answers,
-        "failures": {
-            "count": outcome.failures,
-            "requests": outcome.requests,
-            "first_error": outcome.first_error or None,
-        },
-    }
+    return outcome_document(outcome, answers=outcome.answers)
