@@ -3,7 +3,7 @@ with SQLAlchemy's engine events (the latency itself is `bench/messages.py`'s).""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -11,11 +11,10 @@ import pytest
 from sqlalchemy import event
 
 from helpline.bootstrap import Services
-from helpline.commands.org import demo_text, load_text
-from tests.conftest import FrozenClock, app_client
-from tests.e2e.test_messages import HANSEN, JOHANSEN, MONDAY_10, Sms
-from tests.e2e.twilio_driver import TwilioDriver
+from tests.e2e.test_deadline_timer import sms
+from tests.e2e.test_messages import HANSEN, JOHANSEN, Sms
 
+__all__ = ["sms"]  # the fixture
 pytestmark = pytest.mark.e2e
 
 #: The most statements an SMS that opens a conversation runs, in sandbox mode: the event
@@ -28,15 +27,6 @@ OPENING = 9
 #: pending follow-ups, the mark moved, the staff's Telegram chats, the notice. Before: 10,
 #: with the moved mark read back and the sandbox row claimed.
 FOLLOW_UP = 8
-
-
-@pytest.fixture
-async def sms(services: Services, clock: FrozenClock) -> AsyncIterator[Sms]:
-    clock.now = MONDAY_10
-    await load_text(services, demo_text())
-    client = await app_client(services)
-    yield Sms(TwilioDriver(client, services.settings))
-    await client.close()
 
 
 @contextmanager
