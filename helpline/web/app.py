@@ -127,10 +127,10 @@ async def healthz(_request: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     """Ready: the database and Redis both answer; 503 naming what does not."""
     services = request.app[SERVICES]
-    checks = {
-        "database": await _check(_ping_database(services)),
-        "redis": await _check(_ping_redis(services)),
-    }
+    database, redis = await asyncio.gather(  # at once: both stalled take one timeout
+        _check(_ping_database(services)), _check(_ping_redis(services))
+    )
+    checks = {"database": database, "redis": redis}
     ok = all(value == "ok" for value in checks.values())
     return web.json_response(
         {"status": "ok" if ok else "unavailable", **checks}, status=200 if ok else 503
