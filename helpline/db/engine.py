@@ -82,10 +82,16 @@ def private_directory(path: Path) -> None:
 
 def private_sqlite_file(path: Path) -> None:
     """Make the SQLite file 0600 before SQLite opens it, whatever the umask; SQLite gives
-    its -wal and -shm files the database file's mode. A directory created here is 0700."""
+    its -wal and -shm files the database file's mode. A directory created here is 0700.
+
+    An existing file is not opened: closing any descriptor of it would drop every POSIX
+    lock this process holds on it, SQLite's included, and another process's last
+    connection would then delete the -wal and -shm files under our open ones."""
     if not path.parent.exists():
         private_directory(path.parent)
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
     for name in (path.name, f"{path.name}-wal", f"{path.name}-shm", f"{path.name}-journal"):
         with contextlib.suppress(FileNotFoundError):
             (path.parent / name).chmod(0o600)
