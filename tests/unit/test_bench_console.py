@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bench.baseline import baseline_page
-from bench.console import bench_org, code_of, console_pages, contacts_listed, judge
 from bench.console_contacts import plan_contacts
+from bench.console_pages import bench_org, code_of, console_pages, contacts_listed, judge
 from bench.harness import BenchError
 from bench.national import SMALL, national
 from helpline.contacts import CHANNELS, OUTCOMES
