@@ -72,6 +72,8 @@ class Services:
     # `refreshing_organisation` runs (not copied by `dataclasses.replace`: a copy's own
     # organisation is not refreshed)
     _refreshed: bool = field(default=False, init=False, repr=False)
+    # the read under way, which a caller giving up leaves running for the next one
+    _checking: asyncio.Future[LoadedOrg | None] | None = field(default=None, init=False, repr=False)
 
     async def organisation(self) -> LoadedOrg | None:
         """The current organisation, rebuilt only when the register's version changed.
@@ -113,6 +115,16 @@ class Services:
                 failing = True
 
     async def _check_organisation(self) -> LoadedOrg | None:
+        """Join the read under way or start one. A caller that gives up (a voice step's
+        timeout) does not cancel it: a cold process's first read, slower than that
+        timeout under load, would otherwise be started over by every call and finished
+        by none."""
+        if self._checking is None or self._checking.done():
+            self._checking = asyncio.ensure_future(self._read_organisation())
+            self._checking.add_done_callback(_retrieve)
+        return await asyncio.shield(self._checking)
+
+    async def _read_organisation(self) -> LoadedOrg | None:
         self._checked = time.monotonic()
         async with self.sessions() as session:
             version = await current_version(session)
@@ -139,6 +151,7 @@ class Services:
     def forget_organisation(self) -> None:
         """Look at the register's version on the next `organisation()` call."""
         self._checked = -ORG_CHECK_INTERVAL
+        self._checking = None  # a read begun before now may miss what changed
 
     def fallback_phone(self) -> str | None:
         """The number to ring when nothing can be looked up: from settings, else the
@@ -146,6 +159,13 @@ class Services:
         if self.settings.fallback_phone:
             return self.settings.fallback_phone
         return self._loaded.org.helpline.fallback_phone if self._loaded else None
+
+
+def _retrieve(read: asyncio.Future[LoadedOrg | None]) -> None:
+    """Mark a read's failure seen: its callers may all have given up; the next call
+    reads again."""
+    if not read.cancelled():
+        read.exception()
 
 
 QUEUE_NAME = "helpline"

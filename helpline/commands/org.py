@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 from importlib.resources import files
 from pathlib import Path
@@ -84,6 +85,10 @@ async def load_text(
             session, org, services.clock(), origin=origin, person=person, summary=summary
         )
     services.forget_organisation()
+    # Read now, so that the next call does not wait on the build (a cold read under load
+    # can outlast a voice step's timeout); the load stands even if this read fails.
+    with contextlib.suppress(Exception):
+        await services.organisation()
     return version
 
 

@@ -61,3 +61,27 @@ async def test_a_load_by_another_process_shows_and_forgetting_looks_at_once(
         services.forget_organisation()
         now = await services.organisation()
         assert now is not None and now.version == first.version + 2
+
+
+async def test_a_caller_that_gives_up_leaves_the_load_running_for_the_next(
+    services: Services,
+) -> None:
+    """Under load a cold process's first read of the register can outlast a voice step's
+    timeout; were it cancelled with the caller, every call would start it over and none
+    would finish it."""
+    await load_text(services, demo_text())
+    cold = replace(services, _loaded=None)  # a process that has not read it yet
+    cold.forget_organisation()
+    reading = asyncio.Event()
+    event.listen(cold.engine.sync_engine, "before_cursor_execute", lambda *_: reading.set())
+    with statements(cold) as sent:
+        first = asyncio.ensure_future(cold.organisation())
+        await reading.wait()  # the read is under way
+        first.cancel()
+        loaded = await cold.organisation()
+    assert loaded is not None and first.cancelled()
+    version_reads = [sql for sql in sent if sql.split() == VERSION_READ]
+    assert len(version_reads) == 1, sent
+
+
+VERSION_READ = ["SELECT", "org_meta.version", "FROM", "org_meta"]
