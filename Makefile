@@ -30,9 +30,11 @@ run: $(STAMP)
 	@echo "See README.md for the rest."
 	$(BIN)/helpline serve
 
-## test: lint, type checks and the whole test suite
+## test: lint, type checks and the whole test suite, on TEST_WORKERS processes
+# (a test file stays on one: the browser tests share one served console per file)
+TEST_WORKERS ?= 2
 test: lint typecheck
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
