@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import phonenumbers
 import pytest
 
 from rota.phones import InvalidPhone, e164_or_none, mask_phone, normalise_phone, readable_phone
@@ -63,6 +64,28 @@ def test_invalid_phone_is_a_value_error_and_does_not_echo_the_number() -> None:
 )
 def test_mask_phone_keeps_country_code_and_last_three_digits(e164: str, masked: str) -> None:
     assert mask_phone(e164) == masked
+
+
+KINDS = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE)
+
+
+@pytest.mark.parametrize(
+    "e164",
+    sorted(
+        {
+            phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            for region in phonenumbers.SUPPORTED_REGIONS
+            for kind in KINDS
+            if (number := phonenumbers.example_number_for_type(region, kind)) is not None
+        }
+    ),
+)  # fmt: skip
+def test_mask_phone_splits_e164_where_phonenumbers_does(e164: str) -> None:
+    """The unparsed split of every region's example numbers is the parsed one's."""
+    number = phonenumbers.parse(e164, None)
+    national = phonenumbers.national_significant_number(number)
+    hidden = max(len(national) - 3, 0)
+    assert mask_phone(e164) == f"+{number.country_code}{'•' * hidden}{national[hidden:]}"
 
 
 @pytest.mark.parametrize(
