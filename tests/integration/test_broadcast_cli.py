@@ -52,6 +52,11 @@ def next_evening() -> str:
     return f"{day.isoformat()}T23:00"
 
 
+def next_noon() -> str:
+    """12:00 Oslo time a week from now: outside quiet hours, whenever the tests run."""
+    return next_evening().replace("T23:00", "T12:00")
+
+
 def test_a_dry_run_counts_and_stores_nothing(
     cli: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -64,6 +69,8 @@ def test_a_dry_run_counts_and_stores_nothing(
         "kommune:asker,team:asker-bvt",
         "--text",
         TEXT,
+        "--at",  # not now: after 21:00 in Oslo, now is in quiet hours and 8 are held
+        next_noon(),
         "--dry-run",
     )
     assert (code, err) == (0, "")
