@@ -15,8 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from saq import Job
 
 from bench.harness import free_port
-from helpline.bootstrap import open_services
-from helpline.settings import Settings
+from helpline.bootstrap import Services
 from tests.e2e.test_escalation_restart import worker_env
 
 pytestmark = pytest.mark.e2e
@@ -36,8 +35,11 @@ async def scrape(url: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float
 
 
 async def test_the_worker_reports_job_lateness_and_health_on_its_own_port(
-    settings: Settings, tmp_path: Path
+    services: Services, tmp_path: Path
 ) -> None:
+    """On an emptied database and Redis (the `services` fixture): a job an earlier test
+    left queued would be run and counted too."""
+    settings = services.settings
     port = free_port()
     env = worker_env(settings) | {"HELPLINE_WORKER_METRICS_PORT": str(port)}
     log = tmp_path / "worker.log"
@@ -48,10 +50,9 @@ async def test_the_worker_reports_job_lateness_and_health_on_its_own_port(
     late = ("helpline_job_lateness_seconds_count", frozenset({("job", "notify_voicemail")}))
     samples = None
     try:
-        async with open_services(settings) as services:
-            due = int(time.time()) - 30
-            job = Job(function="notify_voicemail", kwargs={"contact_id": 0}, scheduled=due)
-            await services.queue.enqueue(job)
+        due = int(time.time()) - 30
+        job = Job(function="notify_voicemail", kwargs={"contact_id": 0}, scheduled=due)
+        await services.queue.enqueue(job)
         for _ in range(600):  # until the worker ran it (bounded; no time is asserted)
             samples = await scrape(f"http://127.0.0.1:{port}/metrics")
             if samples is not None and samples.get(late):
