@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, Table, and_, bindparam, select
+from sqlalchemy import Select, Table, and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from helpline import intake
 from helpline.bootstrap import LoadedOrg
-from helpline.db.events import Decision, Write, step_once
+from helpline.db.events import Decision, StepRow, Write, step_once
 from helpline.db.models import AttemptRow, ContactRow
 from helpline.metrics import CONTACTS, ESCALATIONS
 from helpline.twiml import VoiceTwiml
@@ -61,7 +61,7 @@ class CallContext:
         self,
         read: Select[Any] | None,
         params: Mapping[str, Any],
-        decide: Callable[[Row[Any] | None, int | None], Decision],
+        decide: Callable[[StepRow | None, int | None], Decision],
         new: Write | None = None,
     ) -> str:
         return await step_once(self.engine, self._now, self.key, read, params, decide, new)
@@ -92,7 +92,7 @@ async def start_call(
     )
     greeting = texts.greeting(routed.kommune.name if routed.kommune else None)
 
-    def decide(_row: Row[Any] | None, contact_id: int | None) -> Decision:
+    def decide(_row: StepRow | None, contact_id: int | None) -> Decision:
         assert contact_id is not None
         line = str(values["helpline_number"])
         answer, attempt = _act(ctx, contact_id, line, first_action(plan), greeting)
@@ -118,7 +118,7 @@ _RECORDED = _read(C.outcome, attempt=False)
 _STATUS = select(C.id, C.outcome, C.ended_at).where(C.call_sid == bindparam("call_sid"))
 
 
-def _known(row: Row[Any] | None, contact_id: int, step: int | None = None) -> Row[Any]:
+def _known(row: StepRow | None, contact_id: int, step: int | None = None) -> StepRow:
     if row is None:
         raise UnknownCall(f"no contact {contact_id}")
     if step is not None and row.attempt_id is None:
@@ -129,7 +129,7 @@ def _known(row: Row[Any] | None, contact_id: int, step: int | None = None) -> Ro
 async def screen(ctx: CallContext, contact_id: int, step: int) -> str:
     """The staff member picked up: whisper who is calling and ask for a key press."""
 
-    def decide(row: Row[Any] | None, _new: int | None) -> Decision:
+    def decide(row: StepRow | None, _new: int | None) -> Decision:
         known = _known(row, contact_id, step)
         whisper = texts.whisper(known.foster_home_name, known.kommune_name)
         return Decision(ctx.twiml.screening(whisper, contact_id, step))
@@ -140,7 +140,7 @@ async def screen(ctx: CallContext, contact_id: int, step: int) -> str:
 async def screened(ctx: CallContext, contact_id: int, step: int, digits: str) -> str:
     """The key the staff member pressed: 1 takes the call, anything else passes it on."""
 
-    def decide(row: Row[Any] | None, _new: int | None) -> Decision:
+    def decide(row: StepRow | None, _new: int | None) -> Decision:
         known = _known(row, contact_id, step)
         outcome = screening(digits, taken=known.answered_at is not None)
         attempt = Write(ATTEMPTS_T, {"outcome": outcome}, {"id": known.attempt_id})
@@ -157,7 +157,7 @@ async def screened(ctx: CallContext, contact_id: int, step: int, digits: str) ->
 async def dialled(ctx: CallContext, contact_id: int, step: int, dial_status: str) -> str:
     """A `<Dial>` ended: connected calls end; otherwise ring the next step or voicemail."""
 
-    def decide(row: Row[Any] | None, _new: int | None) -> Decision:
+    def decide(row: StepRow | None, _new: int | None) -> Decision:
         known = _known(row, contact_id, step)
         result = dial_ended(CallPlan.from_json(known.plan), step, known.outcome, dial_status)
         ended = {"ended_at": ctx.now, "outcome": result.outcome}
@@ -179,7 +179,7 @@ async def recorded(ctx: CallContext, contact_id: int, form: Mapping[str, str]) -
     """The caller left a voicemail: an urgent contact; the chain is told by SMS (a job)."""
     duration = form.get("RecordingDuration", "")
 
-    def decide(row: Row[Any] | None, _new: int | None) -> Decision:
+    def decide(row: StepRow | None, _new: int | None) -> Decision:
         known = _known(row, contact_id)
         values = {
             "outcome": "voicemail",
@@ -198,7 +198,7 @@ async def call_status(ctx: CallContext, form: Mapping[str, str]) -> None:
     """Twilio's status callback: the call ended; fill in end time, duration, outcome."""
     duration = form.get("CallDuration", "")
 
-    def decide(row: Row[Any] | None, _new: int | None) -> Decision:
+    def decide(row: StepRow | None, _new: int | None) -> Decision:
         outcome = ended_outcome(form.get("CallStatus", ""), row.outcome) if row else None
         if row is None or outcome is None:
             return Decision("")

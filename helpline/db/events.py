@@ -12,7 +12,8 @@ Two ways to run an event once:
   sequence. `decide` (no I/O) turns them into the answer and the rows to write (`Write`);
   the second stores the key, the answer and those rows in one statement, a
   data-modifying `WITH` whose writes all hinge on the key's `INSERT … ON CONFLICT DO
-  NOTHING`. Statements are made once per shape, with bound parameters. SQLite has no
+  NOTHING`. Statements are made once per shape, with bound parameters, and on PostgreSQL
+  run on asyncpg's own connection (`helpline.db.driver`). SQLite has no
   data-modifying `WITH`: there the step is one transaction led by the same insert
   (`_step_sqlite`, the one place the two differ).
 """
@@ -30,7 +31,6 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     Executable,
-    Row,
     Select,
     Table,
     bindparam,
@@ -46,6 +46,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from helpline.clock import Clock
+from helpline.db import driver
 from helpline.db.models import WebhookEventRow
 
 Work = Callable[[AsyncSession], Awaitable[str]]
@@ -103,9 +104,12 @@ class Decision:
     committed: Sequence[Callable[[], None]] = field(default=())
 
 
+#: A row `read` selected, its columns as attributes: SQLAlchemy's `Row` on SQLite, a
+#: named tuple on PostgreSQL (`helpline.db.driver`).
+StepRow = Any
 #: Decides from the row `read` selected (None: no such row) and a new id (None unless
 #: asked for); raises to answer nothing (the caller's fallback).
-Decide = Callable[[Row[Any] | None, int | None], Decision]
+Decide = Callable[[StepRow | None, int | None], Decision]
 
 
 class LostRace(RuntimeError):
@@ -128,14 +132,13 @@ async def step_once(
     first, whose new id (its table's `id`) `decide` is handed."""
     postgres = engine.dialect.name == "postgresql"
     query = _read_statement(read, new.table.c.id if new is not None and postgres else None)
-    async with _autocommit(engine) as connection:
-        row = (await connection.execute(query, {**params, "event_key": key})).first()
-        if row is None:  # nothing `read` selects; a stored answer still stands
-            answer = await connection.scalar(_ANSWER, {"event_key": key})
-            if answer is not None:
-                return str(answer)
-        elif row._mapping[STORED] is not None:
-            return str(row._mapping[STORED])
+    row = await _read(engine, query, {**params, "event_key": key})
+    if row is None:  # nothing `read` selects; a stored answer still stands
+        answer = await _value(engine, _ANSWER, {"event_key": key})
+        if answer is not None:
+            return str(answer)
+    elif getattr(row, STORED) is not None:
+        return str(getattr(row, STORED))
     if not postgres:
         return await _committed(
             engine, key, await _step_sqlite(engine, clock, key, row, decide, new)
@@ -144,7 +147,7 @@ async def step_once(
         decision = decide(row, None)
     else:
         assert row is not None  # the read of a new row is the stored answer, always a row
-        allotted = row._mapping[NEW_ID]
+        allotted = getattr(row, NEW_ID)
         decision = decide(row, allotted)
         first = Write(new.table, {"id": allotted, **new.values})
         decision = replace(decision, writes=(first, *decision.writes))
@@ -186,29 +189,26 @@ def _read_statement(read: Select[Any] | None, new_id: Column[int] | None) -> Sel
     return query
 
 
-def _autocommit(engine: AsyncEngine) -> Any:
-    """A connection whose every statement commits alone: no BEGIN, no COMMIT. SQLite's
-    driver begins only before a write, so there its plain connection is one (and setting
-    the isolation level would cost two more calls into its thread)."""
-    if engine.dialect.name == "sqlite":
-        return engine.connect()
-    return _autocommit_engine(engine).connect()
+async def _read(engine: AsyncEngine, statement: Select[Any], params: Mapping[str, Any]) -> Any:
+    """The first row `statement` selects, or None: on asyncpg itself on PostgreSQL
+    (`helpline.db.driver`); on SQLite a plain connection, which begins nothing before a
+    write."""
+    if engine.dialect.driver == "asyncpg":
+        return await driver.fetch_row(engine, statement, params)
+    async with engine.connect() as connection:
+        return (await connection.execute(statement, params)).first()
 
 
-def _autocommit_engine(engine: AsyncEngine) -> AsyncEngine:
-    """`engine` in autocommit, made once: making it registers an event listener, and
-    doing so on every step was a tenth of the voice webhook's time (py-spy)."""
-    sync = engine.sync_engine
-    made: AsyncEngine | None = getattr(sync, "_helpline_autocommit", None)
-    if made is None:
-        made = engine.execution_options(isolation_level="AUTOCOMMIT")
-        sync._helpline_autocommit = made  # type: ignore[attr-defined]  # lives with the engine
-    return made
+async def _value(engine: AsyncEngine, statement: Executable, params: Mapping[str, Any]) -> Any:
+    """The first column of the first row `statement` selects, or None; as `_read`."""
+    if engine.dialect.driver == "asyncpg":
+        return await driver.fetch_value(engine, statement, params)
+    async with engine.connect() as connection:
+        return await connection.scalar(statement, params)
 
 
 async def _stored_answer(engine: AsyncEngine, key: str) -> str:
-    async with _autocommit(engine) as connection:
-        answer = await connection.scalar(_ANSWER, {"event_key": key})
+    answer = await _value(engine, _ANSWER, {"event_key": key})
     if answer is None:
         raise LostRace(f"event {key.split(':')[0]} lost its race and no answer is stored")
     return str(answer)
@@ -279,11 +279,9 @@ async def _write_postgres(
 ) -> Decision | None:
     """The key, its answer and the writes in one statement. None: the key was stored."""
     params = {"event_key": key, "event_response": decision.answer, "event_at": now}
-    statement = _postgres_statement(decision.writes)
-    async with _autocommit(engine) as connection:
-        for i, write in enumerate(decision.writes):
-            params.update(_params(i, write))
-        won = await connection.scalar(statement, params)
+    for i, write in enumerate(decision.writes):
+        params.update(_params(i, write))
+    won = await _value(engine, _postgres_statement(decision.writes), params)
     return decision if won else None
 
 
@@ -299,7 +297,7 @@ async def _step_sqlite(
     engine: AsyncEngine,
     clock: Clock,
     key: str,
-    row: Row[Any] | None,
+    row: StepRow | None,
     decide: Decide,
     new: Write | None,
 ) -> Decision | None:

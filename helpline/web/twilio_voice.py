@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
 
 from aiohttp import web
 from redis.exceptions import RedisError
@@ -19,6 +18,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingErr
 
 from helpline import call_steps, delivery_status
 from helpline.bootstrap import Services
+from helpline.db import driver
 from helpline.effects import enqueue_voicemail_notice
 from helpline.web.keys import MESSAGE_STATUS_GATE, SERVICES, TWIML
 from helpline.web.twilio_auth import TWILIO_PARAMS
@@ -26,8 +26,6 @@ from helpline.web.twilio_params import TwilioParams
 from routing import texts
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 #: A step gives up and answers the fallback after this: a caller must hear it within
 #: 3 s when the database is unreachable (the fault run), well inside Twilio's 15 s.
@@ -63,7 +61,7 @@ def _step(request: web.Request) -> tuple[TwilioParams, int, int]:
 async def _run(request: web.Request, key: str, step: Step, fallback: Callable[[], str]) -> str:
     """Run `step` once for `key`; on any failure log it and answer `fallback()`."""
     try:
-        return await _within(step(_context(request, key)), STEP_TIMEOUT)
+        return await asyncio.wait_for(step(_context(request, key)), STEP_TIMEOUT)
     except Exception as error:  # never a dead line: any failure answers the fallback
         log.error(
             "voice step %s failed (%s); answering the fallback",
@@ -74,20 +72,13 @@ async def _run(request: web.Request, key: str, step: Step, fallback: Callable[[]
         return fallback()
 
 
-async def _within(work: Awaitable[T], seconds: float) -> T:
-    """`await work`, cancelled with `TimeoutError` after `seconds`, in this task: on
-    Python 3.11 `asyncio.wait_for` makes a task of its own for every step."""
-    async with asyncio.timeout(seconds):
-        return await work
-
-
 def _unavailable(error: Exception) -> bool:
     """The database or Redis is away (slow, refusing, full): no traceback is logged. When
     the database is down every call fails so, and formatting and redacting a traceback
     each time took most of the process (a profile under "too many clients" showed it)."""
     bugs = (IntegrityError, ProgrammingError, DataError)
     database = isinstance(error, DBAPIError) and not isinstance(error, bugs)
-    return database or isinstance(error, TimeoutError | OSError | RedisError)
+    return database or isinstance(error, (TimeoutError, OSError, RedisError, *driver.GONE))
 
 
 def _fallback_dial(request: web.Request) -> Callable[[], str]:
@@ -103,7 +94,7 @@ async def voice(request: web.Request) -> web.Response:
     try:
         # Before the step's transaction, never inside it: a step holding one pooled
         # connection while waiting for a second deadlocks the pool under load.
-        loaded = await _within(services.organisation(), STEP_TIMEOUT)
+        loaded = await asyncio.wait_for(services.organisation(), STEP_TIMEOUT)
     except Exception as error:  # never a dead line
         log.error("no organisation for a call (%s); answering the fallback", type(error).__name__)
         return _twiml(_fallback_dial(request)())
@@ -218,7 +209,7 @@ async def _stored(what: str, work: Awaitable[object]) -> bool:
     """Run a status callback's storing within the step timeout; False, logged, when the
     database fails it (the status is not stored: no 500 and no traceback for that)."""
     try:
-        await _within(work, STEP_TIMEOUT)
+        await asyncio.wait_for(work, STEP_TIMEOUT)
     except Exception as error:  # the database is down or slow: answer 503, Twilio may retry
         log.error("%s status not stored (%s); answering 503", what, type(error).__name__)
         return False
