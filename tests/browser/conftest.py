@@ -108,6 +108,23 @@ async def _flush(url: str) -> None:
         await client.aclose()
 
 
+def emptied_test_stores(extra: dict[str, str]) -> dict[str, str]:
+    """`extra` with the PostgreSQL/Redis pass's stores, emptied: each module's service
+    starts on an empty register, with no conversation left open and no flood window or
+    follow-up mark left in Redis by an earlier module or test (an SMS then went into an
+    old conversation and the Telefonsimulator's phones showed no change)."""
+    stores = dict(extra)
+    for test_name, name in (("HELPLINE_TEST_DATABASE_URL", "HELPLINE_DATABASE_URL"),
+                            ("HELPLINE_TEST_REDIS_URL", "HELPLINE_REDIS_URL")):  # fmt: skip
+        if os.environ.get(test_name):
+            stores[name] = os.environ[test_name]
+    if "HELPLINE_DATABASE_URL" in stores:
+        asyncio.run(_fresh_schema(stores["HELPLINE_DATABASE_URL"]))
+    if "HELPLINE_REDIS_URL" in stores:
+        asyncio.run(_flush(stores["HELPLINE_REDIS_URL"]))
+    return stores
+
+
 @pytest.fixture(scope="module")
 def service(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     work = tmp_path_factory.mktemp("console")
@@ -121,16 +138,7 @@ def service(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             "HELPLINE_LOGIN_PER_IP": "1000",
             "HELPLINE_LOGIN_PER_NUMBER": "100",
         }
-        # The PostgreSQL/Redis pass serves on those stores too.
-        for test_name, name in (("HELPLINE_TEST_DATABASE_URL", "HELPLINE_DATABASE_URL"),
-                                ("HELPLINE_TEST_REDIS_URL", "HELPLINE_REDIS_URL")):  # fmt: skip
-            if os.environ.get(test_name):
-                extra[name] = os.environ[test_name]
-        if "HELPLINE_DATABASE_URL" in extra:  # each module's service starts on an empty
-            asyncio.run(_fresh_schema(extra["HELPLINE_DATABASE_URL"]))  # register: no
-        if "HELPLINE_REDIS_URL" in extra:  # conversations left open by an earlier module
-            asyncio.run(_flush(extra["HELPLINE_REDIS_URL"]))
-        with served(work, extra) as running:
+        with served(work, emptied_test_stores(extra)) as running:
             asyncio.run(running.ready())
             yield Service(running, twilio)
 

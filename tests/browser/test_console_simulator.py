@@ -6,7 +6,6 @@ phone shows the notification; axe-core, and a phone-sized viewport."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +16,7 @@ from sqlalchemy import select
 
 from helpline.bootstrap import open_services
 from helpline.db.models import OutboxRow
-from tests.browser.conftest import PHONE_VIEWPORT, axe_violations, new_page
+from tests.browser.conftest import PHONE_VIEWPORT, axe_violations, emptied_test_stores, new_page
 from tests.e2e.served import Served, served
 
 pytestmark = pytest.mark.browser
@@ -30,11 +29,7 @@ _CODE = re.compile(r"\b([0-9]{6})\b")
 def sandbox(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """The demo served in sandbox mode (the e2e default: no Twilio credentials)."""
     extra = {"HELPLINE_LOGIN_PER_IP": "1000", "HELPLINE_LOGIN_PER_NUMBER": "100"}
-    for test_name, name in (("HELPLINE_TEST_DATABASE_URL", "HELPLINE_DATABASE_URL"),
-                            ("HELPLINE_TEST_REDIS_URL", "HELPLINE_REDIS_URL")):  # fmt: skip
-        if os.environ.get(test_name):
-            extra[name] = os.environ[test_name]
-    with served(tmp_path_factory.mktemp("simulator"), extra) as running:
+    with served(tmp_path_factory.mktemp("simulator"), emptied_test_stores(extra)) as running:
         asyncio.run(running.ready())
         yield running
 
