@@ -3,6 +3,7 @@ database (sandbox: the code lands in the outbox), the clock in the test's hands.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -12,6 +13,7 @@ import pytest
 
 from helpline.bootstrap import Services, open_services
 from helpline.commands.org import demo_text, load_text
+from helpline.web.console.sessions import COOKIE_NAME
 from tests.conftest import FrozenClock, app_client
 from tests.e2e.api_setup import MONDAY_10, snapshot
 from tests.integration.console_support import (
@@ -229,6 +231,30 @@ async def test_logout_ends_the_session(client: Client, services: Services) -> No
     page = await (await client.get("/console/login?ut=1")).text()
     assert "Du er logget ut." in page
     assert ("console:kari", "console.logout", "logout") in await access_entries(services)
+
+
+async def test_a_live_stream_open_at_logout_does_not_bring_the_session_back(
+    client: Client, services: Services
+) -> None:
+    """The Innboks' live stream, opened before the logout, ends when it sees the session
+    gone, and must not save its own copy of the session on the way out: the guard marks
+    every console request's session seen, streams too, and a save at the stream's end
+    would write the logged-in session back under the old cookie. (aiohttp-session saves
+    nothing for a streamed answer; this holds it to that.)"""
+    await log_in(client, services)
+    old = {
+        COOKIE_NAME: client.session.cookie_jar.filter_cookies(client.make_url("/"))[
+            COOKIE_NAME
+        ].value
+    }
+    stream = await client.get("/console/innboks/hendelser")
+    assert stream.status == 200
+    token = await form_token(client, "/console/")
+    response = await post_form(client, "/console/logout", {"csrf": token})
+    assert response.status == 303
+    await asyncio.wait_for(stream.read(), 10)  # it ends by itself at its next look
+    again = await client.get("/console/", allow_redirects=False, cookies=old)
+    assert again.status == 303, "the old cookie is logged in again"
 
 
 async def test_an_idle_session_is_logged_out(

@@ -50,6 +50,7 @@ async def test_bind_and_result_processors_apply(postgres: Services) -> None:
             engine, INSERT, {**params, "key": "k2", "at": at.replace(tzinfo=None)}
         )
     assert await driver.fetch_row(engine, READ, {"key": "k2"}) is None
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]  # every one returned
 
 
 async def test_a_statement_given_up_takes_its_connection_out_of_the_pool(
