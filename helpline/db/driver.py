@@ -50,21 +50,17 @@ class Prepared:
     def arguments(self, params: Mapping[str, Any]) -> list[Any]:
         """The positional arguments, with the statement's own bound values filled in."""
         values = self.compiled.construct_params(dict(params))
-        return [
-            value if process is None or value is None else process(value)
-            for name, process in self.binds
-            for value in (values[name],)
-        ]
+        return [_processed(process, values[name]) for name, process in self.binds]
 
     def read(self, record: Any) -> Any:
         """A selected row as a named tuple (attributes like SQLAlchemy's `Row`)."""
         assert self.row is not None and len(record) == len(self.columns)
-        return self.row(
-            *(
-                value if process is None or value is None else process(value)
-                for process, value in zip(self.columns, record, strict=True)
-            )
-        )
+        return self.row(*map(_processed, self.columns, record))
+
+
+def _processed(process: Processor | None, value: Any) -> Any:
+    """`value` through a bind or result processor; None stays None."""
+    return value if process is None or value is None else process(value)
 
 
 _prepared: dict[tuple[int, int], tuple[Executable, Prepared]] = {}
@@ -110,9 +106,7 @@ async def fetch_value(engine: AsyncEngine, statement: Executable, params: Mappin
     """The first column of the first row `statement` selects, or None."""
     prepared = prepare(engine.dialect, statement)
     value = await _run(engine, "fetchval", prepared.sql, prepared.arguments(params))
-    if value is not None and prepared.columns and prepared.columns[0] is not None:
-        value = prepared.columns[0](value)
-    return value
+    return _processed(prepared.columns[0], value) if prepared.columns else value
 
 
 async def _run(engine: AsyncEngine, method: str, sql: str, arguments: list[Any]) -> Any:
